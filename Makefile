@@ -1,0 +1,33 @@
+# The README's two commands: `make demo` and `make test`. Each creates .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench soak image-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[sim,dev,bench]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/kiosk-agent demo --out demo-output
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+soak: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m soak tests --run-soak
+
+image-test:
+	image/test/run.sh
+
+clean:
+	rm -rf $(VENV) demo-output build *.egg-info

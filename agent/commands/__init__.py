@@ -1,0 +1,1 @@
+"""One module per kiosk-agent subcommand; heavy imports stay inside main()."""

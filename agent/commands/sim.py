@@ -1,0 +1,67 @@
+"""`kiosk-agent sim mews|printer|encoder|pos`: the simulators (need the `sim` extra).
+
+The simulator packages are imported only here, lazily, so the agent itself never
+depends on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# sim name -> (module with run(args) -> int, help)
+SIMULATORS = {
+    "mews": ("sim.mews.cli", "Mews platform: REST + websocket on one port"),
+    "printer": ("sim.printer.cli", "virtual ESC/POS printer on a pty or TCP port; receipts as PNG"),
+    "encoder": ("sim.encoder.cli", "virtual key-card encoder (PMS Industry Standard) on a pty or TCP port"),
+    "pos": ("sim.pos.cli", "ConcertPOS gateway: one port per shard, shared state"),
+}
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="simulator", metavar="SIMULATOR", required=True)
+
+    p = sub.add_parser("mews", help=SIMULATORS["mews"][1])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--connector-token", default=None, help="token accepted by signIn (default: the spec's demo token)")
+    p.add_argument("--seed", default=None, help="JSON seed file (enterprise, spaces, reservations, devices)")
+    p.add_argument("--space-events", action="store_true", help="push Space events (older spec) instead of Resource")
+    p.add_argument("--no-rate-limit", action="store_true", help="lift the 200 requests / 30 s limit")
+
+    p = sub.add_parser("printer", help=SIMULATORS["printer"][1])
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--pty", action="store_true", help="listen on a new pty (default)")
+    g.add_argument("--port", type=int, default=None, help="listen on this TCP port")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--out", default="printer-output", help="folder for receipt PNGs")
+    p.add_argument("--width-dots", type=int, default=384)
+
+    p = sub.add_parser("encoder", help=SIMULATORS["encoder"][1])
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--pty", action="store_true", help="listen on a new pty (default)")
+    g.add_argument("--port", type=int, default=None, help="listen on this TCP port")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--log", default=None, help="JSONL file of keys issued")
+    p.add_argument("--card-delay", type=float, default=0.5, help="seconds until a card is presented")
+
+    p = sub.add_parser("pos", help=SIMULATORS["pos"][1])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--ports", default="9001,9002,9003", help="one port per shard, comma separated")
+    p.add_argument("--instance", default="my-venue")
+    p.add_argument("--api-key", default="demo-api-key")
+    p.add_argument("--seed", default=None, help="JSON seed file (products, payment methods, POS)")
+
+
+def main(args: argparse.Namespace) -> int:
+    module_name = SIMULATORS[args.simulator][0]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        if "aiohttp" in str(e) or "sim" in str(e):
+            print(f"kiosk-agent sim: the simulators need the 'sim' extra: pip install 'kiosk-agent[sim]' ({e})",
+                  file=sys.stderr)
+            return 2
+        raise
+    return int(module.run(args) or 0)

@@ -1,0 +1,334 @@
+"""TOML configuration -> typed, validated dataclasses.
+
+Every error names the file, the key and what is wrong, e.g.
+``config.toml: mews.mode: expected "websocket" or "poll", got "socket"``.
+Unknown keys are errors too: a typo must not silently disable a feature.
+Secret values are redacted from ``repr`` and from every message.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+DEFAULT_CONFIG = "/etc/kiosk-agent/config.toml"
+REDACTED = "***"
+
+
+class ConfigError(Exception):
+    """A configuration problem, naming the file and the key."""
+
+    def __init__(self, file: str, key: str, problem: str):
+        self.file, self.key, self.problem = file, key, problem
+        where = f"{file}: {key}: " if key else f"{file}: "
+        super().__init__(where + problem)
+
+
+def _opt(default, *, choices=None, secret=False, path=False, minimum=None, required=False, doc=""):
+    """A config field with validation metadata."""
+    meta = {"choices": choices, "secret": secret, "path": path, "minimum": minimum,
+            "required": required, "doc": doc}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+class _Section:
+    """Mixin: secrets never appear in repr."""
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("secret") and value:
+                value = REDACTED
+            parts.append(f"{f.name}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, repr=False)
+class MewsConfig(_Section):
+    platform_address: str = _opt("", required=True)
+    websocket_address: str = _opt("")
+    connector_token: str = _opt("", required=True, secret=True)
+    client_token: str = _opt("", secret=True)
+    client_name: str = _opt("kiosk-agent")
+    sign_in: bool = _opt(True)
+    mode: str = _opt("websocket", choices=("websocket", "poll"))
+    poll_interval: float = _opt(5.0, minimum=0.05)
+    timeout: float = _opt(15.0, minimum=0.1)
+    websocket_auth: str = _opt("both", choices=("query", "cookie", "both"))
+    tls_verify: bool = _opt(True, doc="false disables TLS certificate checks (never in production)")
+    ca_file: str = _opt("", path=True, doc="extra CA bundle (PEM) for a private platform")
+
+    @property
+    def ws_base(self) -> str:
+        """Websocket base address: configured, or derived (http->ws, https->wss)."""
+        if self.websocket_address:
+            return self.websocket_address.rstrip("/")
+        base = self.platform_address.rstrip("/")
+        if base.startswith("https://"):
+            return "wss://" + base[len("https://"):]
+        if base.startswith("http://"):
+            return "ws://" + base[len("http://"):]
+        return base
+
+
+@dataclass(frozen=True, repr=False)
+class AgentConfig(_Section):
+    state_dir: str = _opt("/var/lib/kiosk-agent", path=True)
+    timezone: str = _opt("Europe/London")
+    log_level: str = _opt("info", choices=("debug", "info", "warning", "error"))
+    device_timeout: float = _opt(600.0, minimum=0.0,
+                                 doc="seconds a retryable device error may last before the command ends in Error")
+    log_device_types: list = _opt([], doc="device types served by the built-in log handler (demo, tests)")
+
+
+@dataclass(frozen=True, repr=False)
+class PrinterConfig(_Section):
+    port: str = _opt("/dev/serial0")
+    baudrate: int = _opt(19200, minimum=1)
+    flow_control: str = _opt("none", choices=("rtscts", "xonxoff", "none"))
+    width_dots: int = _opt(384, choices=(384, 576))
+    device: str = _opt("")
+    cut: str = _opt("partial", choices=("partial", "full", "none"))
+    max_pages: int = _opt(20, minimum=1)
+    max_length_mm: float = _opt(2000.0, minimum=1.0)
+    band_height: int = _opt(24, minimum=1)
+    row_time_ms: float = _opt(2.5, minimum=0.0, doc="print time per dot row, for pacing without flow control")
+    write_timeout: float = _opt(10.0, minimum=0.1)
+    heat_dots: int = _opt(0, minimum=0, doc="ESC 7 n1 (0 = leave printer defaults)")
+    heat_time: int = _opt(0, minimum=0)
+    heat_interval: int = _opt(0, minimum=0)
+
+
+@dataclass(frozen=True, repr=False)
+class EncoderConfig(_Section):
+    port: str = _opt("/dev/ttyUSB0")
+    baudrate: int = _opt(9600, minimum=1)
+    encoder_id: str = _opt("Encoder 1")
+    eject: str = _opt("E", choices=("E", "R", "T"))
+    operator: str = _opt("Kiosk")
+    device: str = _opt("")
+    reply_timeout: float = _opt(30.0, minimum=0.1)
+
+
+@dataclass(frozen=True, repr=False)
+class DisplayConfig(_Section):
+    driver: str = _opt("none", choices=("ssd1306", "sh1106", "png", "none"))
+    i2c_port: int = _opt(1, minimum=0)
+    address: int = _opt(0x3C, minimum=0)
+    dim_after: float = _opt(300.0, minimum=0.0, doc="seconds idle before the display dims")
+    rotate: int = _opt(0, choices=(0, 1, 2, 3))
+
+
+@dataclass(frozen=True, repr=False)
+class GpioConfig(_Section):
+    board: str = _opt("auto")
+    pin_factory: str = _opt("", doc="gpiozero pin factory override, e.g. mock, lgpio, rpigpio")
+    green_led: int = _opt(-1, minimum=-1, doc="-1 = the board profile's pin")
+    red_led: int = _opt(-1, minimum=-1)
+    buzzer: int = _opt(-1, minimum=-1)
+    button_a: int = _opt(-1, minimum=-1)
+    button_b: int = _opt(-1, minimum=-1)
+
+
+@dataclass(frozen=True, repr=False)
+class PosConfig(_Section):
+    instance: str = _opt("", required=True)
+    api_key: str = _opt("", required=True, secret=True)
+    shards: list = _opt(["exon", "cyton", "zeus"])
+    url_template: str = _opt("wss://shard-{shard}.ws.concertpos.com/{instance}")
+    pos_id: int = _opt(1, minimum=0)
+    timeout: float = _opt(10.0, minimum=0.1)
+
+
+@dataclass(frozen=True, repr=False)
+class EventsConfig(_Section):
+    forward_url: str = _opt("")
+    log_max_bytes: int = _opt(5_000_000, minimum=1024)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole agent configuration; optional device tables are None when absent."""
+
+    path: str
+    mews: MewsConfig
+    agent: AgentConfig
+    printer: PrinterConfig | None = None
+    encoder: EncoderConfig | None = None
+    display: DisplayConfig = field(default_factory=DisplayConfig)
+    gpio: GpioConfig | None = None
+    pos: PosConfig | None = None
+    events: EventsConfig = field(default_factory=EventsConfig)
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.agent.state_dir)
+
+    def secrets(self) -> list[str]:
+        """Every secret value in this config, for log redaction."""
+        out = []
+        for section in (self.mews, self.agent, self.printer, self.encoder, self.display,
+                        self.gpio, self.pos, self.events):
+            if section is None:
+                continue
+            for f in fields(section):
+                value = getattr(section, f.name)
+                if f.metadata.get("secret") and value:
+                    out.append(value)
+        return out
+
+
+SECTIONS: dict[str, type] = {
+    "mews": MewsConfig,
+    "agent": AgentConfig,
+    "printer": PrinterConfig,
+    "encoder": EncoderConfig,
+    "display": DisplayConfig,
+    "gpio": GpioConfig,
+    "pos": PosConfig,
+    "events": EventsConfig,
+}
+REQUIRED_SECTIONS = ("mews",)
+
+
+def _describe(value) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _check_value(fname: str, key: str, f, expected, value, base: Path):
+    meta = f.metadata
+    shown = REDACTED if meta.get("secret") else None
+    origin = typing.get_origin(expected) or expected
+    if origin is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(fname, key, f"expected true or false, got {shown or _describe(value)}")
+    elif origin is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(fname, key, f"expected an integer, got {shown or _describe(value)}")
+    elif origin is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(fname, key, f"expected a number, got {shown or _describe(value)}")
+        value = float(value)
+    elif origin is str:
+        if not isinstance(value, str):
+            raise ConfigError(fname, key, f"expected a string, got {shown or _describe(value)}")
+    elif origin is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(fname, key, f"expected a list of strings, got {shown or _describe(value)}")
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        if len(choices) == 2:
+            allowed = f"{_describe(choices[0])} or {_describe(choices[1])}"
+        else:
+            allowed = "one of " + ", ".join(_describe(c) for c in choices)
+        raise ConfigError(fname, key, f"expected {allowed}, got {shown or _describe(value)}")
+    minimum = meta.get("minimum")
+    if minimum is not None and value < minimum:
+        raise ConfigError(fname, key, f"must be at least {minimum}, got {_describe(value)}")
+    if meta.get("path") and value:
+        p = Path(value).expanduser()
+        if not p.is_absolute():
+            p = base / p
+        value = str(p)
+    return value
+
+
+def _build_section(cls, table, section: str, fname: str, base: Path):
+    if not isinstance(table, dict):
+        raise ConfigError(fname, section, "expected a table ([" + section + "])")
+    known = {f.name: f for f in fields(cls)}
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for key, value in table.items():
+        if key not in known:
+            hint = ""
+            close = [k for k in known if k.replace("_", "") == key.replace("_", "").lower()
+                     or k.startswith(key[:4])]
+            if close:
+                hint = f" (did you mean {close[0]}?)"
+            raise ConfigError(fname, f"{section}.{key}", f"unknown key{hint}; known keys: {', '.join(known)}")
+        values[key] = _check_value(fname, f"{section}.{key}", known[key], hints[key], value, base)
+    for name, f in known.items():
+        if f.metadata.get("required") and not values.get(name):
+            raise ConfigError(fname, f"{section}.{name}", "required key is missing or empty")
+    return cls(**values)
+
+
+def _validate_cross(cfg: Config, fname: str) -> None:
+    addr = cfg.mews.platform_address
+    if not (addr.startswith("http://") or addr.startswith("https://")):
+        raise ConfigError(fname, "mews.platform_address",
+                          f'expected an http:// or https:// address, got "{addr}"')
+    ws = cfg.mews.websocket_address
+    if ws and not (ws.startswith("ws://") or ws.startswith("wss://")):
+        raise ConfigError(fname, "mews.websocket_address",
+                          f'expected a ws:// or wss:// address, got "{ws}"')
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(cfg.agent.timezone)
+    except Exception:
+        raise ConfigError(fname, "agent.timezone",
+                          f'unknown IANA time zone "{cfg.agent.timezone}" (e.g. "Europe/London")') from None
+    if cfg.pos is not None:
+        if not cfg.pos.shards:
+            raise ConfigError(fname, "pos.shards", "needs at least one shard")
+        if "{shard}" not in cfg.pos.url_template and len(cfg.pos.shards) > 1:
+            raise ConfigError(fname, "pos.url_template", "must contain {shard} when several shards are listed")
+    if cfg.events.forward_url and not cfg.events.forward_url.startswith(("http://", "https://")):
+        raise ConfigError(fname, "events.forward_url", "expected an http:// or https:// address")
+
+
+def parse(text: str, path: str = "config.toml") -> Config:
+    """Parse TOML text into a validated Config; ``path`` names the file in errors."""
+    fname = os.path.basename(path) or path
+    base = Path(path).resolve().parent
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(fname, "", f"not valid TOML: {e}") from None
+    for name in data:
+        if name not in SECTIONS:
+            raise ConfigError(fname, name, f"unknown table; known tables: {', '.join(SECTIONS)}")
+    for name in REQUIRED_SECTIONS:
+        if name not in data:
+            raise ConfigError(fname, name, f"required table [{name}] is missing")
+    built = {name: _build_section(SECTIONS[name], data[name], name, fname, base) for name in data}
+    built.setdefault("agent", AgentConfig())
+    cfg = Config(path=str(Path(path).resolve()), **built)
+    _validate_cross(cfg, fname)
+    return cfg
+
+
+def resolve_path(explicit: str | None) -> str:
+    """--config, else /etc/kiosk-agent/config.toml when it exists, else $KIOSK_AGENT_CONFIG."""
+    if explicit:
+        return explicit
+    if os.path.exists(DEFAULT_CONFIG):
+        return DEFAULT_CONFIG
+    return os.environ.get("KIOSK_AGENT_CONFIG") or DEFAULT_CONFIG
+
+
+def load(path: str | None = None) -> Config:
+    """Read and validate the config file."""
+    path = resolve_path(path)
+    fname = os.path.basename(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(fname, "", f"file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(fname, "", f"cannot read {path}: {e}") from None
+    return parse(text, path)

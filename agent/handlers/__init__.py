@@ -1,0 +1,1 @@
+"""Handlers turn a Mews command into HAL calls."""

@@ -1,0 +1,1 @@
+"""Mews Connector API: REST client, websocket listener, typed events and commands."""

@@ -1,0 +1,1 @@
+"""ConcertPOS gateway client."""

@@ -1,0 +1,1 @@
+"""Supervisor loop, dispatcher, durable outbox and execution journal."""

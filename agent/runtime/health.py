@@ -1,0 +1,79 @@
+"""The agent's health snapshot: what the display, LEDs, ``status`` and systemd observe.
+
+Observers read it; they never drive the agent. It is written atomically to
+``state_dir/health.json`` every few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+# connection states
+BOOTING, CONNECTING, ONLINE, OFFLINE, DISPLACED, CONFIG_ERROR = (
+    "booting", "connecting", "online", "offline", "displaced", "config_error")
+
+# device states
+IDLE, BUSY, WAITING, FAULT = "idle", "busy", "waiting", "fault"
+
+
+@dataclass
+class DeviceHealth:
+    """One device as the display shows it."""
+
+    name: str  # "printer", "encoder", "pos"
+    state: str = IDLE  # idle | busy | waiting | fault
+    activity: str = ""  # "printing copy 1 of 2", "present card 1 of 2", "paper out"
+    done: int = 0
+    total: int = 0
+    deadline: float | None = None  # unix time a wait ends (card presentation countdown)
+    fault: str = ""  # human text when state == fault
+
+
+@dataclass
+class Health:
+    connection: str = BOOTING
+    enterprise: str = ""
+    ip_address: str = ""
+    offline_since: float | None = None  # unix time
+    last_event_at: float | None = None
+    last_command: str = ""  # "Printer 1a2b… Processed"
+    outbox_depth: int = 0
+    dead_letters: int = 0
+    devices: dict[str, DeviceHealth] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    message: str = ""  # config error text, broadcast message, ...
+    clock_ok: bool = True
+    updated_at: float = 0.0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Health":
+        data = dict(data)
+        devices = {k: DeviceHealth(**v) for k, v in (data.pop("devices", None) or {}).items()}
+        known = set(cls.__dataclass_fields__)
+        return cls(devices=devices, **{k: v for k, v in data.items() if k in known})
+
+    def write(self, path: Path) -> None:
+        """Write atomically: a reader never sees half a file."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".health-")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(self.to_json(), f, indent=1, sort_keys=True)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    @classmethod
+    def read(cls, path: Path) -> "Health":
+        return cls.from_json(json.loads(path.read_text()))

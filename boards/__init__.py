@@ -1,0 +1,1 @@
+"""Board profiles as data: one TOML file per supported Raspberry Pi."""

@@ -1,0 +1,1 @@
+"""Simulated world for the demo and the tests: Mews platform, ConcertPOS gateway, printer, encoder."""

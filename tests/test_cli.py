@@ -1,0 +1,32 @@
+import subprocess
+import sys
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "agent", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_help_lists_subcommands():
+    r = run("--help")
+    assert r.returncode == 0
+    for name in ("run", "status", "queue", "mews", "pos", "doctor", "sim", "demo"):
+        assert name in r.stdout
+
+
+def test_version():
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.startswith("kiosk-agent ")
+
+
+def test_config_error_exits_2_and_names_key(tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[mews]\nplatform_address = "https://x"\nconnector_token = "t"\nmode = "socket"\n')
+    r = run("mews", "spaces/getAll", "--config", str(cfg))
+    assert r.returncode == 2
+    assert 'config.toml: mews.mode: expected "websocket" or "poll", got "socket"' in r.stderr
+
+
+def test_help_stays_light():
+    code = "import sys, agent.cli; agent.cli.build_parser(); print(sorted(m for m in sys.modules if m.split('.')[0] in ('PIL','pypdfium2','luma','gpiozero','aiohttp','sim','serial','websocket')))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "[]", r.stdout

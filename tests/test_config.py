@@ -1,0 +1,66 @@
+import pytest
+
+from agent import config
+
+GOOD = """
+[mews]
+platform_address = "https://api.mews-demo.com"
+connector_token = "TOKEN-SECRET-123"
+client_token = "CLIENT-SECRET-456"
+[agent]
+state_dir = "state"
+"""
+
+
+def test_good_config_parses_with_defaults(tmp_path):
+    p = tmp_path / "config.toml"
+    p.write_text(GOOD)
+    cfg = config.load(str(p))
+    assert cfg.mews.mode == "websocket"
+    assert cfg.mews.ws_base == "wss://api.mews-demo.com"
+    assert cfg.agent.state_dir == str(tmp_path / "state")  # relative to the config's folder
+    assert cfg.printer is None and cfg.display.driver == "none"
+
+
+def test_secrets_redacted_in_repr():
+    cfg = config.parse(GOOD)
+    text = repr(cfg)
+    assert "TOKEN-SECRET-123" not in text and "CLIENT-SECRET-456" not in text
+    assert set(cfg.secrets()) == {"TOKEN-SECRET-123", "CLIENT-SECRET-456"}
+
+
+@pytest.mark.parametrize("snippet, message", [
+    ('mode = "socket"', 'config.toml: mews.mode: expected "websocket" or "poll", got "socket"'),
+    ('poll_intervall = 3', "config.toml: mews.poll_intervall: unknown key"),
+    ('timeout = "fast"', "config.toml: mews.timeout: expected a number"),
+    ('sign_in = "yes"', "config.toml: mews.sign_in: expected true or false"),
+])
+def test_errors_name_file_and_key(snippet, message):
+    with pytest.raises(config.ConfigError) as e:
+        config.parse(GOOD.replace("[agent]", snippet + "\n[agent]"))
+    assert str(e.value).startswith(message)
+
+
+def test_missing_required_and_unknown_table():
+    with pytest.raises(config.ConfigError, match="mews.connector_token: required"):
+        config.parse('[mews]\nplatform_address = "https://x"\n')
+    with pytest.raises(config.ConfigError, match="printr: unknown table"):
+        config.parse(GOOD + "\n[printr]\n")
+
+
+def test_secret_value_never_in_error():
+    with pytest.raises(config.ConfigError) as e:
+        config.parse(GOOD.replace('connector_token = "TOKEN-SECRET-123"', "connector_token = 12345678"))
+    assert "12345678" not in str(e.value)
+
+
+def test_bad_timezone_and_address():
+    with pytest.raises(config.ConfigError, match="agent.timezone"):
+        config.parse(GOOD + 'timezone = "Mars/Olympus"\n')
+    with pytest.raises(config.ConfigError, match="mews.platform_address"):
+        config.parse(GOOD.replace("https://api.mews-demo.com", "ftp://x"))
+
+
+def test_websocket_address_explicit():
+    cfg = config.parse(GOOD.replace("[agent]", 'websocket_address = "wss://ws.mews-demo.com/"\n[agent]'))
+    assert cfg.mews.ws_base == "wss://ws.mews-demo.com"
