@@ -68,11 +68,18 @@ class Command:
         if not isinstance(data, dict):
             raise ModelError("Command: Data must be an object")
         creator = d.get("Creator")
+        # Only Id is indispensable: a command we can name but not understand must
+        # still end in Error on the platform instead of being skipped forever.
+        device = d.get("Device")
+        try:
+            device = Device.from_json(device)
+        except ModelError:
+            device = Device(id="", name="", type=None)
         return cls(
             id=_str(d, "Id", "Command"),
-            state=_str(d, "State", "Command"),
+            state=_str(d, "State", "Command", required=False) or "Pending",
             created_utc=_str(d, "CreatedUtc", "Command", required=False) or "",
-            device=Device.from_json(d.get("Device")),
+            device=device,
             data=data,
             creator=creator if isinstance(creator, dict) else None,
         )
