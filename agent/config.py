@@ -146,6 +146,8 @@ class PosConfig(_Section):
     url_template: str = _opt("wss://shard-{shard}.ws.concertpos.com/{instance}")
     pos_id: int = _opt(1, minimum=0)
     timeout: float = _opt(10.0, minimum=0.1)
+    pos_password: str = _opt("", secret=True, doc="posPassword of a password-protected point of sale")
+    heartbeat_interval: float = _opt(60.0, minimum=3.0, doc="seconds between registerdevice pings (+10/100 per 30 s)")
 
 
 @dataclass(frozen=True, repr=False)
