@@ -1,0 +1,35 @@
+"""`kiosk-agent sim encoder [--pty | --port N]`: serve a virtual key encoder until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+from sim.encoder.device import VirtualEncoder
+
+
+def _describe(key: dict) -> str:
+    kind = "new key" if key["command"] == "CN" else f"copy {key['copy']}"
+    return (f"encoder: {kind} for room {', '.join(key['rooms'])}, "
+            f"valid {key['valid_from']} .. {key['valid_until']}")
+
+
+def run(args) -> int:
+    encoder = VirtualEncoder(card_delay=args.card_delay, log_path=args.log, port=args.port, host=args.host,
+                             on_key=lambda key: print(_describe(key), file=sys.stderr, flush=True))
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    try:
+        encoder.start()
+    except OSError as e:
+        print(f"kiosk-agent sim encoder: cannot listen: {e}", file=sys.stderr)
+        return 1
+    print(encoder.path if args.port is None else f"port={encoder.port}", flush=True)
+    try:
+        while not done.wait(0.5):
+            pass
+    finally:
+        encoder.stop()
+    return 0
