@@ -87,6 +87,7 @@ class AgentConfig(_Section):
     device_timeout: float = _opt(600.0, minimum=0.0,
                                  doc="seconds a retryable device error may last before the command ends in Error")
     log_device_types: list = _opt([], doc="device types served by the built-in log handler (demo, tests)")
+    log_step_delay: float = _opt(0.0, minimum=0.0, doc="seconds the log handler spends per copy/key (demo, tests)")
 
 
 @dataclass(frozen=True, repr=False)
@@ -129,8 +130,9 @@ class DisplayConfig(_Section):
 
 @dataclass(frozen=True, repr=False)
 class GpioConfig(_Section):
-    board: str = _opt("auto")
-    pin_factory: str = _opt("", doc="gpiozero pin factory override, e.g. mock, lgpio, rpigpio")
+    board: str = _opt("auto", doc='a boards/*.toml name, or "auto" (from /proc/device-tree/model)')
+    pin_factory: str = _opt("", choices=("", "mock", "lgpio", "rpigpio", "pigpio", "native"),
+                            doc='gpiozero pin factory override; "" = the board\'s')
     green_led: int = _opt(-1, minimum=-1, doc="-1 = the board profile's pin")
     red_led: int = _opt(-1, minimum=-1)
     buzzer: int = _opt(-1, minimum=-1)

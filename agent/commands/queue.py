@@ -1,19 +1,68 @@
-"""`kiosk-agent queue`."""
+"""`kiosk-agent queue list|retry|drop --config F`: show and manage the durable outbox."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
 
 from agent.cli import add_config_argument, load_config_or_exit
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    add_config_argument(parser)
-    parser.add_argument("rest", nargs="*")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("list", help="pending reports and dead letters")
+    add_config_argument(p)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--dead", action="store_true", help="only dead letters")
+    p = sub.add_parser("retry", help="move dead letters back to the queue (all, or the given ids)")
+    add_config_argument(p)
+    p.add_argument("ids", nargs="*", type=int)
+    p = sub.add_parser("drop", help="delete reports (the given ids, or every dead letter)")
+    add_config_argument(p)
+    p.add_argument("ids", nargs="*", type=int)
+    p.add_argument("--all", action="store_true", help="drop every report, pending ones too")
 
 
 def main(args: argparse.Namespace) -> int:
-    load_config_or_exit(args.config)
-    print("kiosk-agent queue: not implemented yet", file=sys.stderr)
-    return 1
+    cfg = load_config_or_exit(args.config)
+    from agent.runtime.store import Store
+
+    store = Store(cfg.state_dir)
+    try:
+        if args.action == "list":
+            reports = store.reports(dead=True if args.dead else None)
+            if args.json:
+                print(json.dumps([{
+                    "id": r.id, "kind": r.kind, "command_id": r.command_id, "state": r.state,
+                    "payload": r.payload, "created": r.created, "attempts": r.attempts,
+                    "last_error": r.last_error, "dead": r.dead, "dead_reason": r.dead_reason,
+                } for r in reports], indent=2))
+                return 0
+            if not reports:
+                print("outbox empty")
+                return 0
+            for r in reports:
+                when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created))
+                what = f"{r.command_id} -> {r.state}" if r.kind == "command" else f"event {r.payload.get('Type')}"
+                status = f"DEAD ({r.dead_reason})" if r.dead else f"pending, {r.attempts} tries"
+                if r.last_error and not r.dead:
+                    status += f", last error: {r.last_error}"
+                print(f"{r.id:6d}  {when}  {what}  {status}")
+            return 0
+        if args.action == "retry":
+            n = store.retry(args.ids or None)
+            print(f"{n} report(s) queued again")
+            return 0
+        if args.action == "drop":
+            if not args.ids and not args.all:
+                n = store.drop(dead_only=True)
+            else:
+                n = store.drop(args.ids or None, dead_only=False)
+            print(f"{n} report(s) dropped")
+            return 0
+    finally:
+        store.close()
+    print(f"unknown action {args.action}", file=sys.stderr)
+    return 2

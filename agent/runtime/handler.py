@@ -40,8 +40,11 @@ class Progress(Protocol):
     def step(self, done: int, total: int, activity: str = "") -> None:
         """Report ``done`` of ``total`` steps (copies, keys); raises CommandCancelled when cancelled."""
 
-    def activity(self, text: str) -> None:
-        """Say what the device is doing or waiting for ("present card 1 of 2"), for the display."""
+    def activity(self, text: str, deadline: float | None = None) -> None:
+        """Say what the device is doing or waiting for ("present card 1 of 2"), for the display.
+
+        ``deadline`` (unix time) marks a wait with a countdown, e.g. until the encoder gives up.
+        """
 
 
 class Handler(Protocol):
@@ -67,5 +70,5 @@ class NullProgress:
     def step(self, done: int, total: int, activity: str = "") -> None:
         self.steps.append((done, total, activity))
 
-    def activity(self, text: str) -> None:
+    def activity(self, text: str, deadline: float | None = None) -> None:
         self.activities.append(text)

@@ -1,0 +1,59 @@
+"""The ``log`` handler: a device that only writes down what it was asked to do.
+
+Used by the demo and the tests in place of real hardware: it reports progress
+per copy/key like a real device and appends one line per execution to
+``state_dir/log-handler.jsonl`` (command id and type only: never the payload,
+which may hold key-cutter passwords).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+from agent.mews.models import Command
+
+log = logging.getLogger(__name__)
+
+
+class LogHandler:
+    name = "log"
+    device = ""
+
+    def __init__(self, device_type: str, state_dir: Path, *, step_delay: float = 0.0):
+        self.device_types = (device_type,)
+        self.name = f"log-{device_type}"
+        # Like a key encoder, a KeyCutter stand-in is never repeated after a crash.
+        self.retry_after_crash = "KeyCutter" not in device_type
+        self.path = Path(state_dir) / "log-handler.jsonl"
+        self.step_delay = step_delay
+
+    def execute(self, command: Command, progress) -> str:
+        data = command.data
+        count = data.get("CopyCount", data.get("KeyCount", 1))
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 100:
+            count = 1
+        self._record(command)
+        log.info("log device: %s command %s, %d step(s)", command.device.type, command.id, count)
+        for k in range(1, count + 1):
+            if self.step_delay:
+                time.sleep(self.step_delay)
+            progress.step(k, count, f"step {k} of {count}")
+        return f"logged {count} step(s)"
+
+    def _record(self, command: Command) -> None:
+        line = json.dumps({"id": command.id, "type": command.device.type, "at": time.time()}) + "\n"
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def close(self) -> None:
+        pass
+
+
+def from_config(cfg) -> list[LogHandler]:
+    return [LogHandler(t, cfg.state_dir, step_delay=cfg.agent.log_step_delay) for t in cfg.agent.log_device_types]

@@ -1,0 +1,195 @@
+"""Sends the durable outbox in order: command state reports to Mews, events to a local forward_url.
+
+Failures retry with backoff (honouring Retry-After); answers that can never
+succeed (400, 403, 404, 409, 413) are dead-lettered with the reason, never
+retried forever. Every report we send is remembered as an expected echo, so the
+websocket event it triggers is not mistaken for news.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+
+from agent.logs import redact
+from agent.mews import errors as mews_errors
+from agent.runtime.backoff import Backoff
+from agent.runtime.store import Report, Store
+
+log = logging.getLogger(__name__)
+
+
+class Echoes:
+    """Recently sent (command id, state) pairs: the platform echoes each as an event."""
+
+    def __init__(self, size: int = 4096):
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def expect(self, command_id: str, state: str) -> None:
+        with self._lock:
+            self._seen[(command_id, state)] = None
+            self._seen.move_to_end((command_id, state))
+            while len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+
+    def is_echo(self, command_id: str, state: str) -> bool:
+        with self._lock:
+            return (command_id, state) in self._seen
+
+
+class OutboxSender:
+    """A thread that drains the outbox; ``wake()`` when something was queued."""
+
+    def __init__(self, store: Store, client, *, forward_url: str = "", forward_session=None,
+                 echoes: Echoes | None = None, on_delivered=lambda ok: None, backoff: Backoff | None = None):
+        self.store = store
+        self.client = client
+        self.forward_url = forward_url
+        self.forward_session = forward_session
+        self.echoes = echoes or Echoes()
+        self.on_delivered = on_delivered  # called with True after a success, False after a network failure
+        self.backoff = backoff or Backoff(0.5, 60.0, reset_after=0)
+        self.forward_backoff = Backoff(1.0, 300.0, reset_after=0)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._not_before = {"command": 0.0, "forward": 0.0}
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, flush_timeout: float = 5.0) -> None:
+        """Stop the thread, then try to deliver what is left for up to ``flush_timeout`` seconds."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(max(flush_timeout, 1.0) + 15.0)
+        self.flush(flush_timeout)
+
+    def flush(self, timeout: float) -> bool:
+        """Send until the outbox is empty or ``timeout`` passed; True when empty."""
+        deadline = time.monotonic() + timeout
+        self._not_before = {"command": 0.0, "forward": 0.0}
+        while time.monotonic() < deadline:
+            sent_any = False
+            for kind in ("command", "forward"):
+                if kind == "forward" and not self.forward_url:
+                    continue
+                status = self._send_some(kind, deadline)
+                sent_any = sent_any or status == "sent"
+                if status == "failed":
+                    return False
+            if self.store.depth()[0] == 0 or not sent_any:
+                return self.store.depth()[0] == 0
+        return self.store.depth()[0] == 0
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            waits = []
+            for kind in ("command", "forward"):
+                if kind == "forward" and not self.forward_url:
+                    continue
+                now = time.monotonic()
+                if now < self._not_before[kind]:
+                    waits.append(self._not_before[kind] - now)
+                    continue
+                try:
+                    status = self._send_some(kind)
+                except Exception:  # a bug here must not end delivery for good
+                    log.exception("outbox: unexpected failure")
+                    status = "failed"
+                    self._not_before[kind] = time.monotonic() + 5.0
+                if status == "failed":
+                    waits.append(max(0.05, self._not_before[kind] - time.monotonic()))
+            timeout = min(waits) if waits else 5.0
+            self._wake.wait(timeout)
+
+    def _send_some(self, kind: str, deadline: float | None = None) -> str:
+        """Send pending reports of one kind in order: 'sent', 'empty' or 'failed' (stopped at a failure)."""
+        reports = self.store.next_reports(kind)
+        if not reports:
+            return "empty"
+        for report in reports:
+            if deadline is not None and time.monotonic() >= deadline:
+                return "failed"
+            if not self._deliver(report):
+                return "failed"
+        return "sent"
+
+    def _deliver(self, report: Report) -> bool:
+        """One report; True when it left the queue (sent or dead-lettered)."""
+        kind = report.kind
+        try:
+            if kind == "command":
+                p = report.payload
+                self.echoes.expect(p["CommandId"], p["State"])
+                self.client.update_command(p["CommandId"], p["State"], progress=p.get("Progress"),
+                                           notes=p.get("Notes"))
+            else:
+                self._forward(report.payload)
+        except mews_errors.RateLimited as e:
+            return self._retry_later(report, e, e.retry_after)
+        except (mews_errors.BadRequest, mews_errors.Forbidden, mews_errors.NotFound, mews_errors.Conflict,
+                mews_errors.InvalidResponse, PermanentForwardError) as e:
+            reason = e.describe() if isinstance(e, mews_errors.MewsError) else str(e)
+            log.error("outbox: report %d (%s %s) dead-lettered: %s", report.id, report.command_id or "event",
+                      report.state or "", reason)
+            self.store.dead_letter(report.id, reason)
+            return True
+        except (mews_errors.MewsError, OSError, ForwardError) as e:
+            return self._retry_later(report, e, None)
+        self.store.sent(report.id)
+        if kind == "command":
+            self.backoff.succeeded()
+            self.on_delivered(True)
+        else:
+            self.forward_backoff.succeeded()
+        return True
+
+    def _retry_later(self, report: Report, error: Exception, retry_after: float | None) -> bool:
+        backoff = self.backoff if report.kind == "command" else self.forward_backoff
+        delay = backoff.next_delay()
+        if retry_after is not None:
+            delay = max(retry_after, 0.05)
+        text = error.describe() if isinstance(error, mews_errors.MewsError) else f"{type(error).__name__}: {error}"
+        self.store.failed(report.id, redact(text))
+        self._not_before[report.kind] = time.monotonic() + delay
+        log.info("outbox: %s not delivered (%s); next try in %.1f s", report.kind, redact(text), delay)
+        if report.kind == "command":
+            self.on_delivered(False)
+        return False
+
+    def _forward(self, event: dict) -> None:
+        if self.forward_session is None:
+            from agent import urequests
+
+            self.forward_session = urequests.Session()
+        try:
+            resp = self.forward_session.request("POST", self.forward_url, json=event, timeout=10)
+        except OSError as e:
+            raise ForwardError(str(e)) from None
+        try:
+            if 200 <= resp.status_code < 300:
+                return
+            if 400 <= resp.status_code < 500 and resp.status_code not in (408, 429):
+                raise PermanentForwardError(f"forward_url answered {resp.status_code} {resp.reason}")
+            raise ForwardError(f"forward_url answered {resp.status_code} {resp.reason}")
+        finally:
+            resp.close()
+
+
+class ForwardError(Exception):
+    """The local forward target failed; retry."""
+
+
+class PermanentForwardError(Exception):
+    """The local forward target refused the event; do not retry."""

@@ -1,0 +1,210 @@
+import threading
+import time
+
+import pytest
+
+from agent.mews.models import Command
+from agent.runtime.backoff import Backoff
+from agent.runtime.dispatcher import Dispatcher
+from agent.runtime.handler import CommandRejected
+from agent.runtime.health import Health
+from agent.runtime.store import Store
+from hal.errors import DeviceError
+
+
+class FakeHandler:
+    def __init__(self, types=("Printer",), name="printer", retry_after_crash=True, steps=1, script=None):
+        self.device_types, self.name, self.device = types, name, ""
+        self.retry_after_crash = retry_after_crash
+        self.steps = steps
+        self.script = list(script or [])  # exceptions to raise on successive attempts
+        self.executed = []
+        self.gate = None
+
+    def execute(self, command, progress):
+        self.executed.append(command.id)
+        if self.script:
+            exc = self.script.pop(0)
+            if exc:
+                raise exc
+        for k in range(1, self.steps + 1):
+            if isinstance(self.gate, threading.Event):
+                self.gate.wait(5)
+            elif self.gate is not None:
+                self.gate.acquire(timeout=5)
+            progress.step(k, self.steps, f"copy {k}")
+        return f"done {command.id}"
+
+    def close(self):
+        pass
+
+
+def cmd(cid, dtype="Printer", created="2026-01-01T00:00:00Z", state="Pending", data=None):
+    return Command.from_json({"Id": cid, "State": state, "CreatedUtc": created,
+                              "Device": {"Id": "d1", "Name": "Front desk", "Type": dtype}, "Data": data or {}})
+
+
+def history(store):
+    return [(r.command_id, r.state, r.payload.get("Notes")) for r in store.next_reports("command", 1000)]
+
+
+def wait_until(pred, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.01)
+    raise AssertionError("condition not reached")
+
+
+@pytest.fixture
+def make(tmp_path):
+    made = []
+
+    def _make(*handlers, **kw):
+        store = Store(tmp_path)
+        d = Dispatcher(store, list(handlers), Health(), retry_backoff=Backoff(0.01, 0.02), **kw)
+        d.start()
+        made.append(d)
+        return d, store
+
+    yield _make
+    for d in made:
+        d.stop(2)
+
+
+def final_of(store, cid):
+    return [s for c, s, _ in history(store) if c == cid and s in ("Processed", "Error", "Cancelled")]
+
+
+def test_no_handler_ends_in_error_with_clear_note(make):
+    d, store = make(FakeHandler())
+    d.offer([cmd("x", dtype="PassportScanner")])
+    assert history(store) == [("x", "Error", "no device of type PassportScanner is attached to this agent")]
+
+
+def test_lifecycle_received_then_processed(make):
+    h = FakeHandler()
+    d, store = make(h)
+    d.offer([cmd("a")])
+    wait_until(lambda: final_of(store, "a"))
+    assert h.executed == ["a"]
+    states = [s for c, s, _ in history(store)]
+    # Received may already be collapsed into Processed; never anything after the final state
+    assert states[-1] == "Processed" and set(states) <= {"Received", "Processed"}
+
+
+def test_duplicate_offers_execute_once(make):
+    h = FakeHandler()
+    d, store = make(h)
+    for _ in range(5):
+        d.offer([cmd("a"), cmd("a")])
+    wait_until(lambda: final_of(store, "a"))
+    d.offer([cmd("a")])
+    time.sleep(0.1)
+    assert h.executed == ["a"]
+
+
+def test_runs_in_creation_order_per_device(make):
+    h = FakeHandler()
+    h.gate = threading.Event()
+    d, store = make(h)
+    d.offer([cmd("late", created="2026-01-01T00:00:03Z"), cmd("early", created="2026-01-01T00:00:01Z"),
+             cmd("mid", created="2026-01-01T00:00:02Z")])
+    h.gate.set()
+    wait_until(lambda: len(h.executed) == 3)
+    assert h.executed == ["early", "mid", "late"]
+
+
+def test_retryable_device_error_waits_then_succeeds(make):
+    h = FakeHandler(script=[DeviceError("paper out"), DeviceError("paper out"), None])
+    d, store = make(h)
+    d.offer([cmd("a")])
+    wait_until(lambda: final_of(store, "a"))
+    assert final_of(store, "a") == ["Processed"] and len(h.executed) == 3
+
+
+def test_retryable_error_gives_up_after_device_timeout(make):
+    h = FakeHandler(script=[DeviceError("paper out")] * 1000)
+    d, store = make(h, device_timeout=0.2)
+    d.offer([cmd("a")])
+    wait_until(lambda: final_of(store, "a"))
+    (note,) = [n for c, s, n in history(store) if s == "Error"]
+    assert note.startswith("printer: paper out (gave up after")
+
+
+def test_rejected_and_permanent_errors_end_in_error(make):
+    h = FakeHandler(script=[CommandRejected("invalid base64 in FileData"), DeviceError("unknown room 512", retryable=False)])
+    d, store = make(h)
+    d.offer([cmd("a"), cmd("b", created="2026-01-01T00:00:01Z")])
+    wait_until(lambda: final_of(store, "a") and final_of(store, "b"))
+    notes = {c: n for c, s, n in history(store) if s == "Error"}
+    assert notes == {"a": "invalid base64 in FileData", "b": "printer: unknown room 512"}
+
+
+def test_unexpected_exception_is_an_error_not_a_crash(make):
+    h = FakeHandler(script=[ZeroDivisionError("boom"), None])
+    d, store = make(h)
+    d.offer([cmd("a"), cmd("b", created="2026-01-01T00:00:01Z")])
+    wait_until(lambda: final_of(store, "b"))
+    assert final_of(store, "a") == ["Error"] and final_of(store, "b") == ["Processed"]
+
+
+def test_cancelled_while_queued_is_not_executed(make):
+    h = FakeHandler()
+    h.gate = threading.Event()
+    d, store = make(h)
+    d.offer([cmd("first"), cmd("second", created="2026-01-01T00:00:05Z")])
+    wait_until(lambda: h.executed == ["first"])
+    d.cancel("second")
+    h.gate.set()
+    time.sleep(0.3)
+    assert h.executed == ["first"]
+
+
+def test_cancelled_midway_stops_between_steps(make):
+    h = FakeHandler(steps=5)
+    h.gate = threading.Semaphore(0)
+    d, store = make(h)
+    d.offer([cmd("a")])
+    h.gate.release()  # step 1
+    wait_until(lambda: d.health.devices["printer"].done == 1)
+    d.cancel("a")
+    for _ in range(5):
+        h.gate.release()
+    wait_until(lambda: d.health.devices["printer"].state == "idle")
+    assert d.health.devices["printer"].done == 0 and final_of(store, "a") == []
+
+
+def test_progress_reported_for_multi_step_work(make):
+    h = FakeHandler(steps=3)
+    d, store = make(h)
+    d.offer([cmd("a")])
+    wait_until(lambda: final_of(store, "a"))
+    # Processing with progress was queued before Processed (collapsed now); the journal is done
+    assert store.journal_state("a")[0] == "done"
+
+
+def test_recover_never_repeats_key_cutting_but_retries_printing_once(tmp_path):
+    store = Store(tmp_path)
+    store.journal_begin("key1", "KeyCutter")
+    import json
+    printed = json.dumps({"Id": "p1", "State": "Processing", "CreatedUtc": "2026-01-01T00:00:00Z",
+                          "Device": {"Id": "d", "Name": "P", "Type": "Printer"}, "Data": {}})
+    store.journal_begin("p1", "Printer", printed)
+    store.journal_begin("p2", "Printer", printed.replace("p1", "p2"))
+    store.journal_begin("p2", "Printer", printed.replace("p1", "p2"))  # already retried once
+    printer, keys = FakeHandler(), FakeHandler(types=("KeyCutter",), name="encoder", retry_after_crash=False)
+    d = Dispatcher(store, [printer, keys], Health())
+    d.start()
+    try:
+        wait_until(lambda: final_of(store, "p1"))
+        notes = {c: n for c, s, n in history(store) if s == "Error"}
+        assert "restarted during encoder work" in notes["key1"]
+        assert "twice" in notes["p2"]
+        assert printer.executed == ["p1"] and keys.executed == []
+        d.offer([cmd("key1", dtype="KeyCutter", state="Received")])
+        time.sleep(0.2)
+        assert keys.executed == []
+    finally:
+        d.stop(2)
