@@ -5,6 +5,7 @@ f-strings, annotations, walrus, ``match`` or dataclasses) so the same file
 compiles there; tests/test_urequests_subset.py guards that.  Network errors are
 ``OSError`` (refused, reset, timeout, DNS, TLS); a malformed answer is
 ``ProtocolError``, an ``OSError`` too.  ``ssl`` and ``json`` load only when used.
+One file on purpose: it is copied to a board as it is.
 """
 
 import socket
@@ -139,6 +140,17 @@ def _split_url(url):
         if ch <= " " or ch == "\x7f":
             raise ValueError("URL path contains whitespace or control characters")
     return scheme, host, port, target, auth
+
+
+def _without_credentials(url):
+    """The URL minus ``user:password@``, so that a logged ``resp.url`` leaks nothing."""
+    scheme, rest = url.split("://", 1)
+    cut = len(rest)
+    for sep in "/?#":
+        i = rest.find(sep)
+        if 0 <= i < cut:
+            cut = i
+    return scheme + "://" + rest[:cut].rsplit("@", 1)[-1] + rest[cut:]
 
 
 def _port(text):
@@ -445,7 +457,7 @@ class Session:
                 raise
             if not keep:
                 conn.close()
-            resp.url = url
+            resp.url = _without_credentials(url) if url_auth else url
             return resp
 
     def get(self, url, **kw):

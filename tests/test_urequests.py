@@ -162,8 +162,10 @@ def test_custom_headers_and_basic_auth(server):
 
 def test_credentials_in_url_become_basic_auth(server):
     url = server.url.replace("http://", "http://ann:s%40cret@") + "/echo"
-    token = urequests.get(url).json()["headers"]["Authorization"].split(" ")[1]
+    r = urequests.get(url)
+    token = r.json()["headers"]["Authorization"].split(" ")[1]
     assert base64.b64decode(token) == b"ann:s@cret"
+    assert r.url == server.url + "/echo"  # the password does not stay on the response
 
 
 def test_module_level_request_closes_its_connection(server):
