@@ -318,3 +318,12 @@ def test_url_parsing():
     assert split("http://h?q") == ("http", "h", 80, "/?q", None)
     assert split("http://[::1]:81/x") == ("http", "::1", 81, "/x", None)
     assert split("http://u:p@h/") == ("http", "h", 80, "/", ("u", "p"))
+
+
+def test_session_opens_again_after_close_and_accepts_stream(server):
+    s = urequests.Session()
+    assert s.get(server.url + "/echo", stream=True).status_code == 200
+    s.close()
+    assert s.request("get", server.url + "/echo").json()["method"] == "GET"
+    s.close()
+    assert server.connections == 2
