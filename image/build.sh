@@ -1,0 +1,73 @@
+#!/bin/bash
+# build.sh: build the kiosk SD image with pi-gen (Raspberry Pi OS Lite 64-bit + stage-kiosk).
+#
+#   KIOSK_TECH_PASSWORD=... [KIOSK_SSH_PUBKEY="ssh-ed25519 ..."] image/build.sh [PI_GEN_DIR]
+#
+# PI_GEN_DIR: a pi-gen checkout (default image/work/pi-gen, cloned on first use
+# from $PI_GEN_URL at branch $PI_GEN_BRANCH). Needs what pi-gen needs: a Debian
+# host (or KIOSK_DOCKER=1 for pi-gen's build-docker.sh), root, binfmt for arm64.
+# The image lands in PI_GEN_DIR/deploy/.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+WORK=$HERE/work
+PI_GEN=${1:-$WORK/pi-gen}
+PI_GEN_URL=${PI_GEN_URL:-https://github.com/RPi-Distro/pi-gen.git}
+PI_GEN_BRANCH=${PI_GEN_BRANCH:-bookworm-arm64}
+# The image's Python (Raspberry Pi OS bookworm: 3.11) and architecture, for the wheelhouse.
+TARGET_PYTHON=${TARGET_PYTHON:-3.11}
+TARGET_PLATFORMS=${TARGET_PLATFORMS:-manylinux_2_36_aarch64 manylinux_2_28_aarch64 manylinux2014_aarch64 linux_aarch64}
+PYTHON=${PYTHON:-python3}
+
+if [ -z "${KIOSK_TECH_PASSWORD:-}" ]; then
+	echo "build.sh: set KIOSK_TECH_PASSWORD (console password of the technician account)" >&2
+	exit 2
+fi
+
+echo "==> pi-gen in $PI_GEN"
+if [ ! -x "$PI_GEN/build.sh" ]; then
+	git clone --depth 1 --branch "$PI_GEN_BRANCH" "$PI_GEN_URL" "$PI_GEN"
+fi
+
+# Inside the pi-gen checkout, so build-docker.sh sees it too.
+STAGE=$PI_GEN/stage-kiosk
+echo "==> stage-kiosk bundle in $STAGE"
+rm -rf "$STAGE" "$WORK/dist"
+cp -a "$HERE/stage-kiosk" "$STAGE"
+FILES=$STAGE/00-kiosk-agent/files
+install -m 0755 "$HERE/install.sh" "$FILES/install.sh"
+
+echo "==> agent wheel and its dependencies for aarch64 / CPython $TARGET_PYTHON"
+"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$WORK/dist" "$REPO"
+platform_args=()
+for p in $TARGET_PLATFORMS; do platform_args+=(--platform "$p"); done
+"$PYTHON" -m pip download --quiet --dest "$FILES/wheels" --only-binary=:all: \
+	--python-version "$TARGET_PYTHON" --implementation cp "${platform_args[@]}" \
+	"$WORK"/dist/kiosk_agent-*.whl
+cp "$WORK"/dist/kiosk_agent-*.whl "$FILES/wheels/"
+
+echo "==> pi-gen config"
+# Only stages 0-2 (Lite) and ours; ours exports the image, stage2 does not.
+touch "$PI_GEN/stage2/SKIP_IMAGES"
+# Resolved values: build-docker.sh does not pass our environment into its container.
+(
+	# shellcheck source=config
+	. "$HERE/config"
+	for v in IMG_NAME RELEASE TARGET_HOSTNAME LOCALE_DEFAULT KEYBOARD_KEYMAP KEYBOARD_LAYOUT \
+		TIMEZONE_DEFAULT FIRST_USER_NAME FIRST_USER_PASS DISABLE_FIRST_BOOT_USER_RENAME ENABLE_SSH \
+		PUBKEY_SSH_FIRST_USER PUBKEY_ONLY_SSH ENABLE_CLOUD_INIT DEPLOY_COMPRESSION; do
+		[ -n "${!v:-}" ] && printf '%s=%q\n' "$v" "${!v}"
+	done
+	echo 'STAGE_LIST="stage0 stage1 stage2 stage-kiosk"'
+) >"$PI_GEN/config.kiosk"
+chmod 0600 "$PI_GEN/config.kiosk" # holds the technician password
+
+echo "==> building (this takes a while)"
+cd "$PI_GEN"
+if [ "${KIOSK_DOCKER:-0}" = 1 ]; then
+	./build-docker.sh -c config.kiosk
+else
+	./build.sh -c config.kiosk
+fi
+ls -l "$PI_GEN/deploy/"
