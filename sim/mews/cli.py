@@ -1,0 +1,45 @@
+"""`kiosk-agent sim mews`: serve the simulated platform until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+
+def run(args: argparse.Namespace) -> int:
+    from sim.mews.seed import SeedError
+    from sim.mews.server import DEMO_CONNECTOR_TOKEN, MewsSimulator
+
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    token = getattr(args, "connector_token", None) or DEMO_CONNECTOR_TOKEN
+    try:
+        sim = MewsSimulator(host=args.host, port=args.port, connector_token=token, seed=args.seed,
+                            space_events=bool(args.space_events), rate_limit=not args.no_rate_limit)
+    except SeedError as e:
+        print(f"kiosk-agent sim mews: {e}", file=sys.stderr)
+        return 2
+    try:
+        sim.start()
+    except OSError as e:
+        print(f"kiosk-agent sim mews: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        print(f"address={sim.url} token={token}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        sim.stop()
+    logging.getLogger("sim.mews").info("stopped")
+    return 0

@@ -1,0 +1,103 @@
+"""The Connector API: `POST /api/connector/v1/{operation}` with auth, rate limit and faults in front."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import TYPE_CHECKING, Callable
+
+from aiohttp import web
+
+from sim.mews.errors import ApiError
+from sim.mews.faults import retry_after_header
+
+if TYPE_CHECKING:
+    from sim.mews.server import MewsSimulator
+
+log = logging.getLogger("sim.mews.api")
+API_PREFIX = "/api/connector/v1/"
+
+
+def operations(sim: "MewsSimulator") -> dict[str, Callable[[dict], dict]]:
+    """Operation path after v1/ -> handler(body) -> response body."""
+    ent, book = sim.enterprise, sim.commands
+    return {
+        "spaces/getAll": ent.get_all_spaces,
+        "resources/getAll": ent.get_all_resources,
+        "reservations/getAll": ent.get_all_reservations,
+        "reservations/start": ent.start_reservation,
+        "reservations/process": ent.process_reservation,
+        "reservations/cancel": ent.cancel_reservation,
+        "customers/getBalance": ent.get_balance,
+        "customers/getOpenItems": ent.get_open_items,
+        "customers/update": ent.update_customer,
+        "payments/addCreditCard": ent.add_credit_card_payment,
+        "tasks/add": ent.add_task,
+        "commands/getAllActive": book.get_all_active,
+        "commands/update": book.update,
+    }
+
+
+def error_response(status: int, message: str, request_id: str, headers: dict | None = None) -> web.Response:
+    return web.json_response({"Message": message, "RequestId": request_id}, status=status, headers=headers)
+
+
+async def read_body(request: web.Request) -> dict:
+    raw = await request.read()
+    try:
+        body = json.loads(raw.decode("utf-8")) if raw.strip() else None
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "Invalid request: the body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "Invalid request: the body must be a JSON object.")
+    return body
+
+
+class ConnectorApi:
+    """Request pipeline: count, latency, 404, JSON, token (401), rate limit (429), injected 5xx, operation."""
+
+    def __init__(self, sim: "MewsSimulator"):
+        self.sim = sim
+        self.operations = operations(sim)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        sim = self.sim
+        operation = request.match_info["operation"]
+        rid = request["request_id"]
+        sim.count_request(operation)
+        if sim.faults.latency_ms > 0:
+            await asyncio.sleep(sim.faults.latency_ms / 1000.0)
+        handler = self.operations.get(operation)
+        if operation != "app/signIn" and handler is None:
+            return error_response(404, f"Unknown operation {operation}.", rid)
+        try:
+            body = await read_body(request)
+            if operation == "app/signIn":
+                key = body.get("ConnectorToken")
+                sim.sessions.check_connector_token(key)
+            else:
+                # The earlier spec named the field ConnectorToken in customers/getBalance.
+                key = body.get("AccessToken", body.get("ConnectorToken"))
+                if not sim.sessions.valid(key):
+                    missing = key is None or key == ""
+                    raise ApiError(401, "Missing AccessToken." if missing else
+                                   "Invalid AccessToken: it expired or another client signed in.")
+            wait = sim.limiter.admit(key)
+            if wait is not None:
+                header = retry_after_header(wait)
+                raise ApiError(429, f"Too many requests: at most {sim.faults.rate_limit_requests} per "
+                               f"{sim.faults.rate_limit_window:g} s per token. Retry after {header} s.",
+                               {"Retry-After": header})
+            status = sim.faults.server_error()
+            if status is not None:
+                raise ApiError(status, "Server error (injected by the simulator). Please retry later.")
+            sim.record_client(body)
+            if operation == "app/signIn":
+                token = sim.sessions.sign_in(key, body.get("ClientToken"), body.get("Client"))
+                result = {"AccessToken": token, "Enterprise": sim.enterprise.enterprise_json()}
+            else:
+                result = handler(body)
+        except ApiError as e:
+            return error_response(e.status, e.message, rid, e.headers)
+        return web.json_response(result)
