@@ -126,6 +126,7 @@ class DisplayConfig(_Section):
     address: int = _opt(0x3C, minimum=0)
     dim_after: float = _opt(300.0, minimum=0.0, doc="seconds idle before the display dims")
     rotate: int = _opt(0, choices=(0, 1, 2, 3))
+    frames_dir: str = _opt("", path=True, doc="png driver: also keep every distinct frame here (demo)")
 
 
 @dataclass(frozen=True, repr=False)
