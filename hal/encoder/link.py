@@ -19,6 +19,13 @@ log = logging.getLogger(__name__)
 
 POLL = 0.05  # seconds per port read; deadlines are checked between reads
 
+try:  # a pty whose other side vanished fails tcflush with termios.error, not OSError
+    import termios
+
+    PORT_ERRORS: tuple = (OSError, termios.error)
+except ImportError:  # pragma: no cover - not POSIX
+    PORT_ERRORS = (OSError,)
+
 
 class Link:
     """Request/reply over a pyserial-like port (``read``, ``write``, ``in_waiting``, ``timeout``)."""
@@ -42,7 +49,7 @@ class Link:
             self._enquire()
             self._send(frame, fields[0])
             return self._receive()
-        except OSError as e:  # serial.SerialException is an OSError: port gone, socket closed
+        except PORT_ERRORS as e:  # serial.SerialException is an OSError: port gone, socket closed
             raise DeviceDisconnected(f"key encoder connection lost ({e})") from None
 
     # -- steps -------------------------------------------------------------
