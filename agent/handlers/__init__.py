@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # config table -> handler module with from_config(cfg) -> Handler | None
 DEVICE_MODULES = {"printer": "agent.handlers.printer", "encoder": "agent.handlers.encoder"}
@@ -22,7 +22,7 @@ def build_handlers(cfg) -> list:
         try:
             module = importlib.import_module(name)
         except ImportError as e:
-            log.error("device support %s is not available: %s", name, e)
+            logger.error("device support %s is not available: %s", name, e)
             continue
         handler = module.from_config(cfg)
         if handler is not None:

@@ -172,6 +172,10 @@ class Supervisor:
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; returns the exit code."""
         self.install_signals()
+        return self.serve()
+
+    def serve(self) -> int:
+        """Start, loop until ``stop_event`` is set, shut down; returns the exit code."""
         self.start()
         watchdog_every = self.notifier.watchdog_interval
         last_watchdog = last_health = 0.0
@@ -280,11 +284,14 @@ class Supervisor:
 
     # ---- stopping ------------------------------------------------------------------
 
+    def stop(self) -> None:
+        self.stop_event.set()
+        self._wake.set()
+
     def install_signals(self) -> None:
         def stop(signum, frame):
             log.info("signal %d: stopping", signum)
-            self.stop_event.set()
-            self._wake.set()
+            self.stop()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)

@@ -1,0 +1,78 @@
+"""Shared test plumbing: a config for a simulator, an agent running in a thread, waiting helpers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from agent import config as config_mod
+
+FINAL = ("Processed", "Cancelled", "Error")
+
+
+def write_config(tmp_path: Path, sim, *, mode="websocket", extra="", mews_extra="", log_types=("Printer",),
+                 step_delay=0.0, poll_interval=0.3) -> Path:
+    types = ", ".join(f'"{t}"' for t in log_types)
+    text = f"""
+[mews]
+platform_address = "{sim.url}"
+connector_token = "{sim.connector_token}"
+client_token = "client-token-for-tests"
+mode = "{mode}"
+poll_interval = {poll_interval}
+timeout = 5.0
+{mews_extra}
+[agent]
+state_dir = "state"
+log_device_types = [{types}]
+log_step_delay = {step_delay}
+device_timeout = 30.0
+{extra}
+"""
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+class AgentThread:
+    """A Supervisor serving in a background thread (no signal handlers)."""
+
+    def __init__(self, config_path: Path, **kw):
+        from agent.runtime.supervisor import Supervisor
+
+        self.cfg = config_mod.load(str(config_path))
+        self.supervisor = Supervisor(self.cfg, **kw)
+        self.thread = threading.Thread(target=self.supervisor.serve, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self.supervisor
+
+    def __exit__(self, *exc):
+        self.supervisor.stop()
+        self.thread.join(30)
+        assert not self.thread.is_alive(), "agent did not stop"
+
+
+def wait_until(pred, timeout=20.0, interval=0.02, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = pred()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{what} not reached within {timeout} s")
+
+
+def states(sim, command_id) -> list[str]:
+    return [h["State"] for h in sim.command(command_id)["History"]]
+
+
+def final_state(sim, command_id) -> str | None:
+    state = sim.command(command_id)["State"]
+    return state if state in FINAL else None
+
+
+def all_final(sim, ids) -> bool:
+    return all(final_state(sim, i) for i in ids)
