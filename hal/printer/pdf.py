@@ -1,0 +1,120 @@
+"""PDF pages to greyscale images at the paper width, white margins cropped (pypdfium2).
+
+Sizes are checked before anything is rendered, so a page of absurd
+proportions cannot make pdfium allocate a huge bitmap.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from hal.errors import InvalidInput
+
+# pdfium is not thread-safe; a POS receipt and a Mews job may render at once.
+_pdfium_lock = threading.Lock()
+# A first, coarse render only finds the content's bounding box.
+PROBE_FACTOR = 0.5
+# Cropping a nearly empty page must not blow a corner stamp up to the paper width.
+MAX_ZOOM = 4.0
+INK = 250  # a pixel darker than this is content, for cropping
+
+
+class Pages:
+    """An open PDF; use as a context manager. Raises InvalidInput for corrupt or locked files."""
+
+    def __init__(self, data: bytes, max_pages: int):
+        import pypdfium2 as pdfium
+
+        if not data.lstrip()[:5].startswith(b"%PDF"):
+            raise InvalidInput("the file is not a PDF (no %PDF header)")
+        self._lock = _pdfium_lock
+        self._lock.acquire()
+        try:
+            try:
+                self.doc = pdfium.PdfDocument(data)
+            except pdfium.PdfiumError as e:
+                if "password" in str(e).lower():
+                    raise InvalidInput("the PDF is password-protected (encrypted): cannot print it") from None
+                raise InvalidInput(f"the PDF is damaged or unreadable ({e})") from None
+            count = len(self.doc)
+            if count < 1:
+                raise InvalidInput("the PDF has no pages")
+            if count > max_pages:
+                raise InvalidInput(f"the PDF has {count} pages; at most {max_pages} are printed per command")
+        except BaseException:
+            self.close()
+            raise
+
+    def __len__(self) -> int:
+        return len(self.doc)
+
+    def close(self) -> None:
+        doc = getattr(self, "doc", None)
+        if doc is not None:
+            self.doc = None
+            doc.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> "Pages":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def render(self, index: int, width_dots: int, max_rows: int):
+        """Page ``index`` as an "L" image ``width_dots`` wide, margins cropped; None when blank."""
+        from PIL import Image
+
+        page = self.doc[index]
+        try:
+            width_pt, height_pt = page.get_size()
+            if not (width_pt >= 1 and height_pt >= 1):
+                raise InvalidInput(f"PDF page {index + 1} has no size")
+            # Probe: coarse, and never taller than the paper limit allows.
+            probe_scale = min(width_dots * PROBE_FACTOR / width_pt, max_rows / height_pt)
+            probe = _render(page, probe_scale, (0, 0, 0, 0))
+            box = _ink_box(probe)
+            if box is None:
+                return None
+            x0, y0, x1, y1 = box
+            # One probe pixel of slack on each side, in points, clamped to the page.
+            pad = 1 / probe_scale
+            left = max(0.0, x0 / probe_scale - pad)
+            top = max(0.0, y0 / probe_scale - pad)
+            right = min(width_pt, x1 / probe_scale + pad)
+            bottom = min(height_pt, y1 / probe_scale + pad)
+            content_w, content_h = right - left, bottom - top
+            scale = min(width_dots / content_w, MAX_ZOOM * width_dots / width_pt)
+            rows = round(content_h * scale)
+            if rows > max_rows:
+                raise InvalidInput(f"PDF page {index + 1} would be {rows / (203 / 25.4):.0f} mm long, "
+                                   f"over the {max_rows / (203 / 25.4):.0f} mm paper limit")
+            img = _render(page, scale, (left, height_pt - bottom, width_pt - right, top))
+        finally:
+            page.close()
+        if img.width != width_dots:
+            # Rounding leaves the render a dot or two off; zoom capping leaves it narrower: centre it.
+            if img.width > width_dots:
+                img = img.crop((0, 0, width_dots, img.height))
+            else:
+                canvas = Image.new("L", (width_dots, img.height), 255)
+                canvas.paste(img, ((width_dots - img.width) // 2, 0))
+                img = canvas
+        return img
+
+
+def _render(page, scale: float, crop):
+    bitmap = page.render(scale=scale, crop=crop, grayscale=True, fill_color=(255, 255, 255, 255),
+                         may_draw_forms=True)
+    try:
+        img = bitmap.to_pil()
+        return img.convert("L") if img.mode != "L" else img.copy()
+    finally:
+        bitmap.close()
+
+
+def _ink_box(img):
+    """Bounding box of non-white pixels, or None for a blank image."""
+    return img.point(lambda v: 255 if v < INK else 0).getbbox()
