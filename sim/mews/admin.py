@@ -11,7 +11,7 @@ from aiohttp import web
 
 from sim.mews import fields
 from sim.mews.errors import ApiError
-from sim.mews.routes import error_response, read_body
+from sim.mews.routes import REQUEST_ID, error_response, read_body
 
 if TYPE_CHECKING:
     from sim.mews.server import MewsSimulator
@@ -23,7 +23,7 @@ def admin_routes(sim: "MewsSimulator") -> list:
             body = await read_body(request) if request.method == "POST" else {}
             return web.json_response(action(body))
         except ApiError as e:
-            return error_response(e.status, e.message, request["request_id"], e.headers)
+            return error_response(e.status, e.message, request[REQUEST_ID], e.headers)
 
     def not_found(command_id: str) -> ApiError:
         return ApiError(404, f"Command {command_id} was not found.")

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sim.mews.api")
 API_PREFIX = "/api/connector/v1/"
+# Typed request storage key where aiohttp has it (3.12+), a plain string before.
+REQUEST_ID = web.RequestKey("request_id", str) if hasattr(web, "RequestKey") else "request_id"
 
 
 def operations(sim: "MewsSimulator") -> dict[str, Callable[[dict], dict]]:
@@ -64,7 +66,7 @@ class ConnectorApi:
     async def handle(self, request: web.Request) -> web.Response:
         sim = self.sim
         operation = request.match_info["operation"]
-        rid = request["request_id"]
+        rid = request[REQUEST_ID]
         sim.count_request(operation)
         if sim.faults.latency_ms > 0:
             await asyncio.sleep(sim.faults.latency_ms / 1000.0)

@@ -16,7 +16,7 @@ from sim.mews import seed as seed_mod
 from sim.mews.admin import admin_routes
 from sim.mews.commands import CommandBook
 from sim.mews.faults import Faults, RateLimiter
-from sim.mews.routes import API_PREFIX, ConnectorApi, error_response
+from sim.mews.routes import API_PREFIX, REQUEST_ID, ConnectorApi, error_response
 from sim.mews.sessions import Sessions
 from sim.mews.state import Enterprise
 from sim.mews.websocket import Hub
@@ -126,7 +126,7 @@ class MewsSimulator:
         @web.middleware
         async def envelope(request: web.Request, handler):
             rid = str(uuid.uuid4())
-            request["request_id"] = rid
+            request[REQUEST_ID] = rid
             try:
                 response = await handler(request)
             except web.HTTPException as e:
@@ -145,11 +145,11 @@ class MewsSimulator:
         app.router.add_post(API_PREFIX + "{operation:.+}", ConnectorApi(self).handle)
         app.router.add_get("/ws/connector", hub.handle)
         app.add_routes(admin_routes(self))
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         self._loop, self._hub = loop, hub
         try:
-            site = web.TCPSite(runner, self.host, self.port, shutdown_timeout=1.0)
+            site = web.TCPSite(runner, self.host, self.port)
             await site.start()
         except BaseException:
             await runner.cleanup()

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from sim.mews.faults import Faults
+from sim.mews.routes import REQUEST_ID
 from sim.mews.sessions import Sessions
 
 log = logging.getLogger("sim.mews.ws")
@@ -76,7 +77,7 @@ class Hub:
                                for c in list(self.connections)), return_exceptions=True)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        rid = request["request_id"]
+        rid = request[REQUEST_ID]
         if self.faults.drop_websockets:
             return web.json_response({"Message": "Websocket service unavailable.", "RequestId": rid}, status=503)
         cookies = cookie_tokens(request.headers.get("Cookie", ""))
