@@ -110,13 +110,13 @@ class PrinterConfig(_Section):
 
 @dataclass(frozen=True, repr=False)
 class EncoderConfig(_Section):
-    port: str = _opt("/dev/ttyUSB0")
+    port: str = _opt("/dev/ttyUSB0", doc="serial device, pty or socket://host:port (pyserial URL)")
     baudrate: int = _opt(9600, minimum=1)
-    encoder_id: str = _opt("Encoder 1")
-    eject: str = _opt("E", choices=("E", "R", "T"))
-    operator: str = _opt("Kiosk")
-    device: str = _opt("")
-    reply_timeout: float = _opt(30.0, minimum=0.1)
+    encoder_id: str = _opt("Encoder 1", doc="field 1 of CN/CC")
+    eject: str = _opt("E", choices=("E", "R", "T"), doc="E eject, R retain, T rear")
+    operator: str = _opt("Kiosk", doc="operator field (24 characters at most)")
+    device: str = _opt("", doc='Mews Device Id or Name served; "" = every key-cutter command')
+    reply_timeout: float = _opt(30.0, minimum=0.1, doc="seconds for the guest to present a card")
 
 
 @dataclass(frozen=True, repr=False)
