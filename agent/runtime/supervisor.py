@@ -139,8 +139,9 @@ class Supervisor:
         self.sender.start()
         if self.listener is not None:
             self.listener.start()
+        self._last_status = self.status_line()
+        self.notifier.ready(self._last_status)
         self._update_health()
-        self.notifier.ready(self.status_line())
         log.info("kiosk-agent running (%s mode, %d device handler(s): %s)", self.cfg.mews.mode,
                  len(self.handlers), ", ".join(h.name for h in self.handlers) or "none")
 

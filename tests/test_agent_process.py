@@ -1,0 +1,177 @@
+"""The agent as a real process: kill -9 at random points, SIGTERM flush, systemd notify, status and queue CLIs."""
+
+import base64
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+from tests.agent_harness import all_final, final_state, wait_until, write_config
+
+sim_mews = pytest.importorskip("sim.mews")
+
+PDF = base64.b64encode(b"%PDF-1.4 demo").decode()
+
+
+def start_agent(config, env=None):
+    return subprocess.Popen([sys.executable, "-m", "agent", "run", "--config", str(config)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+
+
+def wait_running(tmp_path, since):
+    """Until the agent wrote a health snapshot after ``since`` (its signal handlers are in place)."""
+    path = tmp_path / "state" / "health.json"
+    wait_until(lambda: path.exists() and json.loads(path.read_text() or "{}").get("updated_at", 0) > since,
+               timeout=30, what="agent running")
+
+
+def stop_agent(proc, tmp_path, since):
+    wait_running(tmp_path, since)
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(40)
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    return code, err
+
+
+def executions(tmp_path):
+    path = tmp_path / "state" / "log-handler.jsonl"
+    if not path.exists():
+        return Counter()
+    return Counter(json.loads(line)["id"] for line in path.read_text().splitlines() if line.strip())
+
+
+@pytest.mark.timeout(300)
+def test_kill_9_at_random_points_loses_nothing_and_never_repeats_a_key(tmp_path):
+    rng = random.Random(1234)
+    with sim_mews.MewsSimulator(rate_limit=False) as sim:
+        config = write_config(tmp_path, sim, log_types=("Printer", "KeyCutter"), step_delay=0.15)
+        printers, keys = [], []
+        for i in range(50):
+            if i % 3 == 0:
+                keys.append(sim.add_key_cutter_command(key_count=rng.randint(1, 3)))
+            else:
+                printers.append(sim.add_printer_command(base64.b64decode(PDF), copy_count=rng.randint(1, 3)))
+        ids = printers + keys
+        kills = 0
+        while not all_final(sim, ids) and kills < 25:
+            proc = start_agent(config)
+            time.sleep(rng.uniform(0.3, 1.5))
+            proc.kill()  # SIGKILL: no cleanup at all
+            proc.wait(10)
+            proc.stderr.close()
+            kills += 1
+        since = time.time()
+        proc = start_agent(config)  # a last, undisturbed run finishes the rest
+        try:
+            wait_until(lambda: all_final(sim, ids), timeout=120, what="every command final")
+        finally:
+            code, err = stop_agent(proc, tmp_path, since)
+        assert code == 0, err
+        runs = executions(tmp_path)
+        assert kills >= 3
+        for cid in keys:
+            assert runs[cid] <= 1, f"key command {cid} executed {runs[cid]} times"
+        for cid in printers:
+            assert runs[cid] <= 2, f"print command {cid} executed {runs[cid]} times"
+        for cid in ids:
+            cmd = sim.command(cid)
+            last = cmd["History"][-1]
+            if cmd["State"] == "Processed":
+                assert runs[cid] >= 1
+            else:  # only an interrupted command may end in Error, and it says why
+                assert cmd["State"] == "Error", cmd["State"]
+                assert "restart" in last["Notes"], last
+                if cid in keys:
+                    assert "issue the command again" in last["Notes"]
+
+
+def test_sigterm_flushes_and_exits_0(tmp_path):
+    with sim_mews.MewsSimulator(rate_limit=False) as sim:
+        config = write_config(tmp_path, sim, step_delay=0.2)
+        since = time.time()
+        proc = start_agent(config)
+        try:
+            ids = [sim.add_printer_command(b"%PDF", copy_count=2) for _ in range(3)]
+            wait_until(lambda: final_state(sim, ids[0]), timeout=30)
+        finally:
+            code, err = stop_agent(proc, tmp_path, since)
+        assert code == 0, err
+        assert "stopped" in err
+        # what was finished before the signal reached the platform: nothing left in the outbox
+        from agent.runtime.store import Store
+
+        assert Store(tmp_path / "state").depth() == (0, 0)
+        assert "TOKEN" not in err and sim.connector_token not in err
+
+
+def test_systemd_notify_ready_watchdog_status_stopping(tmp_path):
+    sock_path = str(tmp_path / "notify.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(sock_path)
+    server.settimeout(20)
+    with sim_mews.MewsSimulator(rate_limit=False) as sim:
+        config = write_config(tmp_path, sim)
+        proc = start_agent(config, env={"NOTIFY_SOCKET": sock_path, "WATCHDOG_USEC": "1000000"})
+        seen = []
+        try:
+            while not any("WATCHDOG=1" in m for m in seen) or not any("STATUS=online" in m for m in seen):
+                seen.append(server.recv(4096).decode())
+        finally:
+            code, err = stop_agent(proc, tmp_path, 0)
+        assert code == 0, err
+        while True:
+            try:
+                server.settimeout(0.5)
+                seen.append(server.recv(4096).decode())
+            except socket.timeout:
+                break
+        server.close()
+        assert seen[0].startswith("READY=1")
+        assert any(m == "STOPPING=1" for m in seen)
+
+
+def test_status_and_queue_commands(tmp_path):
+    with sim_mews.MewsSimulator(rate_limit=False) as sim:
+        config = write_config(tmp_path, sim)
+        proc = start_agent(config)
+        try:
+            cid = sim.add_printer_command(b"%PDF")
+            wait_until(lambda: final_state(sim, cid), timeout=30)
+            wait_until(lambda: (tmp_path / "state" / "health.json").exists(), timeout=10)
+
+            def status():
+                r = subprocess.run([sys.executable, "-m", "agent", "status", "--config", str(config), "--json"],
+                                   capture_output=True, text=True, timeout=30)
+                return json.loads(r.stdout) if r.returncode == 0 else None
+
+            snap = wait_until(lambda: (s := status()) and s["connection"] == "online" and s, timeout=15)
+            assert snap["outbox_depth"] == 0
+        finally:
+            stop_agent(proc, tmp_path, 0)
+    # a dead letter, shown, retried and dropped through the CLI
+    from agent.runtime.store import Store
+
+    store = Store(tmp_path / "state")
+    rid = store.enqueue_report("c-1", "Processed", notes="ok")
+    store.dead_letter(rid, "BadRequest: Invalid CommandId")
+    store.close()
+
+    def queue(*args):
+        return subprocess.run([sys.executable, "-m", "agent", "queue", *args, "--config", str(config)],
+                              capture_output=True, text=True, timeout=30)
+
+    listed = json.loads(queue("list", "--json").stdout)
+    assert [(r["command_id"], r["dead"], r["dead_reason"]) for r in listed] == [
+        ("c-1", True, "BadRequest: Invalid CommandId")]
+    assert "1 report(s) queued again" in queue("retry").stdout
+    assert json.loads(queue("list", "--json").stdout)[0]["dead"] is False
+    assert "1 report(s) dropped" in queue("drop", str(rid)).stdout
+    assert queue("list").stdout.strip() == "outbox empty"
