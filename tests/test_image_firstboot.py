@@ -1,0 +1,156 @@
+"""First-boot config import (agent/firstboot.py and the shell glue) against a temp directory tree."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent import firstboot
+
+REPO = Path(__file__).resolve().parents[1]
+FIRSTBOOT_SH = REPO / "image/stage-kiosk/00-kiosk-agent/files/kiosk-firstboot"
+TOKEN = "C66EF7B239D24632943D115EDE9CB810-EA00F8FD8294692C940F6B5A8F9453D"
+GOOD = f"""
+[mews]
+platform_address = "https://api.mews-demo.com"
+connector_token = "{TOKEN}"
+
+[agent]
+state_dir = "/var/lib/kiosk-agent"
+"""
+
+
+@pytest.fixture
+def tree(tmp_path):
+    boot = tmp_path / "boot/firmware"
+    etc = tmp_path / "etc/kiosk-agent"
+    boot.mkdir(parents=True)
+    etc.mkdir(parents=True)
+    return boot, etc
+
+
+def run_import(boot: Path, etc: Path, text: str | bytes | None, **kw):
+    if text is not None:
+        data = text.encode() if isinstance(text, str) else text
+        (boot / "kiosk-agent.toml").write_bytes(data)
+    return firstboot.import_config(boot / "kiosk-agent.toml", etc / "config.toml",
+                                   boot / "kiosk-agent-error.txt", **kw)
+
+
+def test_valid_config_installed_0600_and_removed_from_boot(tree):
+    boot, etc = tree
+    (boot / "kiosk-agent-error.txt").write_text("an old error")
+    result = run_import(boot, etc, GOOD)
+    assert result.outcome == "installed"
+    installed = etc / "config.toml"
+    assert installed.read_text() == GOOD
+    assert stat.S_IMODE(installed.stat().st_mode) == 0o600
+    assert not (boot / "kiosk-agent.toml").exists()
+    assert not (boot / "kiosk-agent-error.txt").exists()
+    assert sorted(p.name for p in etc.iterdir()) == ["config.toml"]  # no temp file left behind
+
+
+def test_invalid_config_leaves_error_file_and_installs_nothing(tree):
+    boot, etc = tree
+    shown = []
+    result = run_import(boot, etc, GOOD.replace("[agent]", 'mode = "socket"\n[agent]'),
+                        show=lambda raw, problems: shown.append(problems))
+    assert result.outcome == "rejected"
+    assert not (etc / "config.toml").exists()
+    assert (boot / "kiosk-agent.toml").exists()  # left for the technician to fix
+    report = (boot / "kiosk-agent-error.txt").read_text()
+    assert 'kiosk-agent.toml: mews.mode: expected "websocket" or "poll", got "socket"' in report
+    assert TOKEN not in report
+    assert shown == [list(result.problems)]
+
+
+def test_invalid_config_keeps_the_previous_one(tree):
+    boot, etc = tree
+    assert run_import(boot, etc, GOOD).outcome == "installed"
+    before = (etc / "config.toml").read_bytes()
+    result = run_import(boot, etc, "[mews]\nplatform_address = 'ftp://x'\nconnector_token = 'x'\n")
+    assert result.outcome == "rejected" and "mews.platform_address" in result.problems[0]
+    assert (etc / "config.toml").read_bytes() == before
+
+
+def test_secret_of_wrong_type_is_not_echoed(tree):
+    boot, etc = tree
+    result = run_import(boot, etc, GOOD.replace(f'"{TOKEN}"', "4711815"))
+    assert result.outcome == "rejected"
+    assert "4711815" not in (boot / "kiosk-agent-error.txt").read_text()
+
+
+def test_state_dir_must_be_writable_by_the_service(tree):
+    boot, etc = tree
+    result = run_import(boot, etc, GOOD.replace("/var/lib/kiosk-agent", "/home/pi/state"))
+    assert result.outcome == "rejected" and "agent.state_dir" in result.problems[0]
+    ok = run_import(boot, etc, GOOD.replace("/var/lib/kiosk-agent", "/var/lib/kiosk-agent/unit1"))
+    assert ok.outcome == "installed"
+
+
+def test_windows_editor_bom_and_crlf_accepted(tree):
+    boot, etc = tree
+    result = run_import(boot, etc, b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n").encode())
+    assert result.outcome == "installed"
+
+
+def test_not_utf8_is_a_clear_error(tree):
+    boot, etc = tree
+    result = run_import(boot, etc, GOOD.encode().replace(b"api.mews", b"api.m\xe9ws"))
+    assert result.outcome == "rejected" and "UTF-8" in result.problems[0]
+
+
+def test_absent_file_changes_nothing(tree):
+    boot, etc = tree
+    assert run_import(boot, etc, None).outcome == "absent"
+    assert list(boot.iterdir()) == [] and list(etc.iterdir()) == []
+
+
+def test_cli_exit_codes_and_no_secret_in_output(tree):
+    boot, etc = tree
+    args = [sys.executable, "-m", "agent.firstboot", "--boot-file", str(boot / "kiosk-agent.toml"),
+            "--dest", str(etc / "config.toml"), "--error-file", str(boot / "kiosk-agent-error.txt"),
+            "--owner", getpass.getuser(), "--no-display"]
+    (boot / "kiosk-agent.toml").write_text(GOOD.replace("https://", "htps://"))
+    bad = subprocess.run(args, capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert bad.returncode == 1 and "mews.platform_address" in bad.stderr
+    assert TOKEN not in bad.stdout + bad.stderr
+    (boot / "kiosk-agent.toml").write_text(GOOD)
+    good = subprocess.run(args, capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert good.returncode == 0, good.stderr
+    assert (etc / "config.toml").stat().st_uid == os.getuid()
+    again = subprocess.run(args, capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert again.returncode == 0 and "nothing to import" in again.stdout
+    unknown_user = subprocess.run(args[:-2] + ["--owner", "no-such-user-kiosk"], capture_output=True,
+                                  text=True, cwd=REPO, timeout=60)
+    assert unknown_user.returncode == 2
+
+
+def test_shell_glue_calls_the_importer(tree, tmp_path):
+    """kiosk-firstboot's import_config step, with a stand-in venv pointing at this Python."""
+    boot, etc = tree
+    venv = tmp_path / "venv/bin"
+    venv.mkdir(parents=True)
+    (venv / "python").symlink_to(sys.executable)
+    (boot / "kiosk-agent.toml").write_text(GOOD)
+    src = FIRSTBOOT_SH.read_text()
+    script = src[:src.index("main() {")] + f'import_config "{boot}"\n'
+    env = {**os.environ, "AGENT_VENV": str(tmp_path / "venv"), "CONFIG_DIR": str(etc),
+           "AGENT_USER": getpass.getuser(), "PYTHONPATH": str(REPO)}
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (etc / "config.toml").read_text() == GOOD
+    assert not (boot / "kiosk-agent.toml").exists()
+
+
+def test_display_config_taken_from_the_dropped_file(tmp_path):
+    raw = GOOD + '\n[display]\ndriver = "ssd1306"\naddress = 61\nbogus = 1\n'
+    display = firstboot._display_config(raw, tmp_path / "none.toml")
+    assert display.driver == "ssd1306" and display.address == 61
+    assert firstboot._display_config("not toml [", tmp_path / "none.toml") is None
