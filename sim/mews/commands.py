@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import unicodedata
+import time
 import uuid
 from typing import Callable
 
@@ -66,7 +67,7 @@ class CommandBook:
                    "Device": {"Id": device["Id"], "Name": device["Name"], "Type": device["Type"]},
                    "Data": data, "Progress": None, "Notes": None, "Result": None,
                    "History": [{"State": "Pending", "Progress": None, "Notes": None,
-                                "Utc": fields.format_utc(created)}]}
+                                "Utc": fields.format_utc(created), "At": time.time()}]}
         self.commands[command["Id"]] = command
         self._emit([events.device_command(command["Id"], "Pending")])
         return command["Id"]
@@ -183,7 +184,8 @@ class CommandBook:
         if result is not None and state == "Processed":
             c["Result"] = result
         c["History"].append({"State": state, "Progress": progress, "Notes": notes,
-                             "Utc": fields.format_utc(fields.now())})
+                             "Utc": fields.format_utc(fields.now()),
+                             "At": time.time()})  # unix seconds, for latency benchmarks
         self._emit([events.device_command(c["Id"], state)])
 
     def update(self, body: dict) -> dict:
