@@ -168,15 +168,26 @@ def _display_config(raw_text: str, installed: Path):
 
 
 def show_on_display(display_cfg, problems: list[str]) -> bool:
-    """Show the problem on the OLED when one is configured; never raises."""
-    if display_cfg is None or display_cfg.driver in ("none", "png"):
+    """Show the first problem on the OLED's config-error screen; never raises."""
+    if display_cfg is None or display_cfg.driver in ("none", "png") or not problems:
         return False
     try:
-        from agent import frontpanel_error
-    except ImportError:
+        from agent import screens
+        from agent.runtime.health import CONFIG_ERROR, Health
+        from hal.display import open_display
+    except ImportError:  # a build without the display code
         return False
+    # "kiosk-agent.toml: mews.mode: expected ..." -> "mews.mode: expected ..." (3 short lines)
+    message = problems[0].split(": ", 1)[-1]
     try:
-        return bool(frontpanel_error.show_config_error(display_cfg, problems))
+        display = open_display(display_cfg.driver, i2c_port=display_cfg.i2c_port,
+                               address=display_cfg.address, rotate=display_cfg.rotate)
+        if display is None:
+            return False
+        display.show(screens.render(screens.config_error(Health(connection=CONFIG_ERROR, message=message))))
+        display.device.persist = True  # luma blanks the panel at exit unless told to keep it
+        display.close()
+        return True
     except Exception as e:  # the display is a courtesy; the error file is the record
         print(f"kiosk-firstboot: could not show the error on the display: {e}", file=sys.stderr)
         return False

@@ -154,3 +154,27 @@ def test_display_config_taken_from_the_dropped_file(tmp_path):
     display = firstboot._display_config(raw, tmp_path / "none.toml")
     assert display.driver == "ssd1306" and display.address == 61
     assert firstboot._display_config("not toml [", tmp_path / "none.toml") is None
+
+
+def test_error_shown_on_the_oled_config_error_screen(monkeypatch):
+    """The OLED path renders the display engineer's config-error screen and keeps it after exit."""
+    pytest.importorskip("luma.core")
+    from luma.core.device import dummy
+
+    from agent import config as config_mod
+    from hal import display as hal_display
+
+    device = dummy(width=128, height=64, mode="1")
+    opened = []
+
+    def fake_open(driver, **kw):
+        opened.append((driver, kw))
+        return hal_display.Display(device)
+
+    monkeypatch.setattr(hal_display, "open_display", fake_open)
+    cfg = config_mod.DisplayConfig(driver="ssd1306", address=0x3D)
+    assert firstboot.show_on_display(cfg, ['kiosk-agent.toml: mews.mode: expected "websocket"'])
+    assert opened == [("ssd1306", {"i2c_port": 1, "address": 0x3D, "rotate": 0})]
+    assert device.persist is True
+    assert device.image.getbbox() is not None  # something was drawn
+    assert not firstboot.show_on_display(config_mod.DisplayConfig(driver="none"), ["x"])
