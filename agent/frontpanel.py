@@ -33,6 +33,7 @@ class PanelTiming:
     frame_interval: float = 0.25  # at most 4 frames a second
     shift_every: float = 120.0  # seconds between burn-in shifts
     beep: float = 0.1  # one beep, seconds
+    blink: float = 0.5  # green LED on/off while busy, seconds
 
 
 class Painter:
@@ -186,7 +187,7 @@ class FrontPanel:
                 board = boards.resolve(cfg.gpio, **({"model_path": model_path} if model_path else {}))
                 factory = pin_factory or open_pin_factory(board.pin_factories)
                 parts = PanelParts(board.pins, factory, hold_a=timing.reprint_hold, hold_b=timing.clear_hold,
-                                   beep_time=timing.beep)
+                                   beep_time=timing.beep, blink_time=timing.blink)
                 log.info("front panel GPIO on board %s (pins %s)", board.name, board.pins)
             except (boards.BoardError, DeviceError) as e:
                 log.error("front panel GPIO disabled: %s", e)
@@ -273,18 +274,20 @@ class FrontPanel:
             if self._action is not None and self._action.is_alive():
                 log.info("front panel: %s ignored, the previous button action is still running", title.lower())
                 return
-            if self.parts is not None:
-                self.parts.beep(beeps)
             if self.actions is None:
+                if self.parts is not None:
+                    self.parts.beep(beeps)
                 self._notice(title, "not available here")
                 return
             self._notice(title, line)
-            self._action = threading.Thread(target=self._act, args=(title, work), daemon=True,
+            self._action = threading.Thread(target=self._act, args=(title, work, beeps), daemon=True,
                                             name=f"frontpanel-{title.lower()}")
             self._action.start()
 
-    def _act(self, title: str, work) -> None:
+    def _act(self, title: str, work, beeps: int) -> None:
         try:
+            if self.parts is not None:
+                self.parts.beep(beeps, wait=True)  # the confirmation sounds before anything happens
             self._notice(title, work())
         except Exception as e:
             log.warning("front panel: %s failed: %s", title.lower(), e)

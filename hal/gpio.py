@@ -101,11 +101,11 @@ class PanelParts:
     """The LEDs, buzzer and buttons of one front panel."""
 
     def __init__(self, pins: Mapping[str, int], factory, *, hold_a: float = 5.0, hold_b: float = 10.0,
-                 beep_time: float = 0.1):
+                 beep_time: float = 0.1, blink_time: float = 0.5):
         from gpiozero import LED, Buzzer
 
         self.factory = factory
-        self.beep_time = beep_time
+        self.beep_time, self.blink_time = beep_time, blink_time
         self._green = "off"
         opened = []
         try:
@@ -135,7 +135,7 @@ class PanelParts:
             return
         self._green = mode
         if mode == "blink":
-            self.green_led.blink(on_time=0.5, off_time=0.5)
+            self.green_led.blink(on_time=self.blink_time, off_time=self.blink_time)
         elif mode == "on":
             self.green_led.on()
         else:
@@ -145,10 +145,10 @@ class PanelParts:
         if bool(on) != bool(self.red_led.value):
             self.red_led.value = bool(on)
 
-    def beep(self, times: int = 1, length: float | None = None) -> None:
-        """``times`` beeps of ``length`` seconds (default ``beep_time``), in the background."""
+    def beep(self, times: int = 1, length: float | None = None, wait: bool = False) -> None:
+        """``times`` beeps of ``length`` seconds (default ``beep_time``); in the background unless ``wait``."""
         length = self.beep_time if length is None else length
-        self.buzzer.beep(on_time=length, off_time=length, n=times, background=True)
+        self.buzzer.beep(on_time=length, off_time=length, n=times, background=not wait)
 
     def close(self) -> None:
         for part in (self.button_a, self.button_b, self.buzzer, self.red_led, self.green_led):
