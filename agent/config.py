@@ -106,6 +106,7 @@ class PrinterConfig(_Section):
     heat_dots: int = _opt(0, minimum=0, doc="ESC 7 n1 (0 = leave printer defaults)")
     heat_time: int = _opt(0, minimum=0)
     heat_interval: int = _opt(0, minimum=0)
+    status_query: bool = _opt(True, doc="false for printers that ignore DLE EOT (paper out then goes unnoticed)")
 
 
 @dataclass(frozen=True, repr=False)

@@ -1,0 +1,175 @@
+"""Mews `Printer` commands (and POS receipts) on the ESC/POS thermal printer.
+
+A document is rendered once, then printed ``CopyCount`` times with the status
+checked before the job and after every copy. When paper runs out the command
+waits (retryable DeviceError) and, on retry, prints only the copies still
+missing. The last document printed stays in memory for the front panel's
+reprint button; nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from agent.mews.models import Command
+from agent.runtime.handler import CommandRejected, DeviceError, NullProgress
+
+log = logging.getLogger(__name__)
+
+MAX_COPIES = 50
+_PENDING_KEPT = 4  # commands waiting for paper whose rendered job we keep
+
+_last_lock = threading.Lock()
+_last_job = None  # (printer_cfg, RasterJob) of the last document printed in this process
+
+
+def render(printer_cfg, file_type: str, data: bytes):
+    """Rasterize and encode a document for this printer (InvalidInput on bad data)."""
+    from hal.printer.escpos import encode_raster
+    from hal.printer.raster import rasterize
+
+    image = rasterize(file_type, data, printer_cfg.width_dots, max_pages=printer_cfg.max_pages,
+                      max_length_mm=printer_cfg.max_length_mm)
+    return encode_raster(image, printer_cfg.band_height)
+
+
+def copy_count(value) -> int:
+    """``CopyCount`` as an int in 1..MAX_COPIES; missing means 1."""
+    if value is None:
+        return 1
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise CommandRejected(f"CopyCount must be a whole number, got {str(value)[:20]!r}")
+    if not 1 <= value <= MAX_COPIES:
+        raise CommandRejected(f"CopyCount must be between 1 and {MAX_COPIES}, got {int(value)}")
+    return int(value)
+
+
+def note(copies: int, job) -> str:
+    mm = round(copies * (job.rows / (203 / 25.4)))
+    return f"printed {copies} {'copy' if copies == 1 else 'copies'}, {mm} mm"
+
+
+def _remember(printer_cfg, job) -> None:
+    global _last_job
+    with _last_lock:
+        _last_job = (printer_cfg, job)
+
+
+def _print(printer, job, copies: int, progress, *, first: int = 1, after_copy=None) -> int:
+    """Print copies first..copies, reporting progress (which may cancel) before each."""
+    def before(k: int) -> None:
+        progress.step(k - 1, copies, f"printing copy {k} of {copies}")
+    return printer.print_job(job, copies, first=first, before_copy=before, after_copy=after_copy)
+
+
+def print_document(printer_cfg, file_type: str, data: bytes, copies: int = 1, progress=None) -> str:
+    """Print raw document bytes (POS receipts); returns "printed N copies, M mm".
+
+    Raises InvalidInput for unusable data, DeviceError when the printer cannot print.
+    """
+    from hal.printer.escpos import EscPosPrinter
+
+    if isinstance(copies, bool) or not isinstance(copies, int) or not 1 <= copies <= MAX_COPIES:
+        raise CommandRejected(f"copies must be between 1 and {MAX_COPIES}")
+    job = render(printer_cfg, file_type, data)
+    _print(EscPosPrinter.from_settings(printer_cfg), job, copies, progress or NullProgress())
+    _remember(printer_cfg, job)
+    return note(copies, job)
+
+
+@dataclass
+class _Pending:
+    job: object
+    done: int = 0
+
+
+class PrinterHandler:
+    """Handler for Mews `Printer` commands on one ESC/POS printer."""
+
+    device_types = ("Printer",)
+    name = "printer"
+    retry_after_crash = True  # a reprint after a crash wastes paper, a lost print loses a document
+
+    def __init__(self, printer_cfg, *, printer=None):
+        from hal.printer.escpos import EscPosPrinter
+
+        self.cfg = printer_cfg
+        self.device = printer_cfg.device
+        self.printer = printer or EscPosPrinter.from_settings(printer_cfg)
+        self._pending: OrderedDict[str, _Pending] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def execute(self, command: Command, progress) -> str:
+        data = command.data or {}
+        copies = copy_count(data.get("CopyCount"))
+        with self._lock:
+            pending = self._pending.get(command.id)
+        if pending is None:
+            from hal.printer.raster import decode_base64
+
+            file_type = data.get("FileType")
+            if not isinstance(file_type, str) or not file_type.strip():
+                raise CommandRejected("FileType is missing")
+            pending = _Pending(render(self.cfg, file_type, decode_base64(data.get("FileData"))))
+        elif pending.done:
+            log.info("printer: command %s resumes at copy %d of %d", command.id[:8], pending.done + 1, copies)
+
+        def after(k: int) -> None:
+            pending.done = k
+
+        try:
+            _print(self.printer, pending.job, copies, progress, first=pending.done + 1, after_copy=after)
+        except DeviceError as e:
+            if e.retryable:  # keep the rendered job and the copies done for the retry
+                self._keep(command.id, pending)
+            else:
+                self._drop(command.id)
+            raise
+        except BaseException:
+            self._drop(command.id)
+            raise
+        self._drop(command.id)
+        _remember(self.cfg, pending.job)
+        return note(copies, pending.job)
+
+    def reprint_last(self) -> None:
+        """Print the last document once more (front panel button); raises DeviceError on failure."""
+        with _last_lock:
+            last = _last_job
+        if last is None:
+            raise DeviceError("nothing printed yet: no receipt to reprint", retryable=False)
+        try:
+            self.printer.print_job(last[1], 1)
+        except DeviceError as e:
+            log.warning("printer: reprint failed: %s", e)
+            raise
+        log.info("printer: last document reprinted")
+
+    def status(self):
+        """The printer's current status (for `doctor`); DeviceError when it cannot be asked."""
+        return self.printer.status()
+
+    def close(self) -> None:
+        with self._lock:
+            self._pending.clear()
+
+    def _keep(self, command_id: str, pending: _Pending) -> None:
+        with self._lock:
+            self._pending[command_id] = pending
+            self._pending.move_to_end(command_id)
+            while len(self._pending) > _PENDING_KEPT:
+                self._pending.popitem(last=False)
+
+    def _drop(self, command_id: str) -> None:
+        with self._lock:
+            self._pending.pop(command_id, None)
+
+
+def from_config(cfg) -> PrinterHandler | None:
+    """The printer handler, or None without a `[printer]` table."""
+    if getattr(cfg, "printer", None) is None:
+        return None
+    return PrinterHandler(cfg.printer)
