@@ -237,3 +237,17 @@ def test_screens_compare_by_value():
     card = STATES["present_card"]
     assert screens.choose(card, NOW) != screens.choose(card, NOW + 1)  # the countdown ticks
     assert screens.choose(STATES["booting"], NOW).name == "booting" and BOOTING == "booting"
+
+
+def test_readme_screenshots_are_scaled_frames(tmp_path):
+    paths = screens.readme_screenshots(str(tmp_path), scale=3)
+    assert [p.rsplit("/", 1)[1] for p in paths] == ["oled-online.png", "oled-printing.png", "oled-present-card.png"]
+    for path in paths:
+        with Image.open(path) as im:
+            assert im.size == (384, 192)
+            small = im.resize((128, 64), Image.NEAREST).convert("1")
+            assert small.getbbox()
+            # nearest neighbour: every 3x3 block is one OLED pixel, nothing blurred
+            assert small.convert("L").resize((384, 192), Image.NEAREST).tobytes() == im.convert("L").tobytes()
+    with Image.open(paths[2]) as card:
+        assert shows(card.resize((128, 64), Image.NEAREST).convert("1"), "Present card 1 of 2")
