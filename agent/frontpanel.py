@@ -296,7 +296,7 @@ class FrontPanel:
     def _do_reprint(self) -> str:
         self.actions.reprint_last()
         log.info("front panel: last receipt reprinted (button A)")
-        return "receipt sent to the printer"
+        return "reprint requested"
 
     def _do_clear(self) -> str:
         count = self.actions.clear_dead_letters()

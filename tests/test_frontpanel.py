@@ -194,7 +194,7 @@ def test_button_a_hold_reprints(made):
     press(panel.parts.button_a, until=panel.actions.reprinted)
     assert panel.wait_action()
     panel.update(online())
-    assert panel.screen.name == "notice" and "receipt sent" in panel.screen.text
+    assert panel.screen.name == "notice" and "reprint requested" in panel.screen.text
     settle(panel.parts.buzzer.pin)
     panel.parts.buzzer.pin.assert_states([False, True, False])  # one beep: the hold was heard
     assert len(panel.parts.buzzer.pin.states) == 3
