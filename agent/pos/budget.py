@@ -4,6 +4,11 @@ Each command has a level that rises by its cost on every call and drains
 continuously at 100 points per 30 s (a leaky bucket, as the simulator enforces
 and the field notes describe). A call that would lift the level over 100 waits.
 
+The gateway counts a call when it arrives, somewhere between our send and its
+reply. So a call in flight counts in full without draining, and is booked into
+the level only when its reply (or its failure) comes: the local level is then
+never below the gateway's, and a call sent at the boundary still fits there.
+
 Budgets belong to the api key, not to one connection or process: the levels
 live in a small JSON file in ``state_dir`` (one per instance + api key, named
 by a hash, never by the key), read and written under ``flock`` so the service
@@ -20,6 +25,7 @@ import os
 import tempfile
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,14 +52,15 @@ class Budget:
     """Leaky-bucket budgets per command, optionally persisted and shared through a file."""
 
     def __init__(self, path: str | Path | None = None, *, window: float = WINDOW, capacity: float = CAPACITY,
-                 costs: dict[str, int] | None = None, clock=time.time):
+                 costs: dict[str, int] | None = None, clock=time.time, stale_after: float = 60.0):
         self.path = Path(path) if path else None
         self.window, self.capacity = float(window), float(capacity)
         self.rate = self.capacity / self.window  # points drained per second
         self.costs = dict(COSTS if costs is None else costs)
         self.clock = clock  # wall clock: the file outlives the process, monotonic time does not
+        self.stale_after = stale_after  # an in-flight entry older than this was left by a dead process
         self._lock = threading.Lock()
-        self._memory: dict[str, list[float]] = {}
+        self._memory: dict[str, dict] = {}
         self._file_ok = self.path is not None
 
     def cost(self, command: str) -> float:
@@ -61,71 +68,77 @@ class Budget:
 
     # -- public API --------------------------------------------------------------------------
 
-    def reserve(self, command: str, *, stop: threading.Event | None = None) -> float:
-        """Wait until ``command`` fits its budget, charge it, return the time charged.
+    def reserve(self, command: str, *, stop: threading.Event | None = None) -> str:
+        """Wait until ``command`` fits its budget, then count it as in flight; returns a token for ``settle``.
 
-        Returns early (without charging) only when ``stop`` is set; then it returns -1.
+        Returns "" (charging nothing) only when ``stop`` is set during the wait.
         """
         cost = self.cost(command)
         while True:
             with self._buckets() as buckets:
                 now = self.clock()
-                level = self._level(buckets, command, now)
-                if level + cost <= self.capacity + 1e-9:
-                    buckets[command] = [level + cost, now]
-                    return now
-                wait = (level + cost - self.capacity) / self.rate
-            log.debug("budget: %s waits %.2f s", command, wait)
+                bucket = self._bucket(buckets, command, now)
+                used = bucket["level"] + sum(c for c, _ in bucket["inflight"].values())
+                if used + cost <= self.capacity + 1e-9:
+                    token = uuid.uuid4().hex[:12]
+                    bucket["inflight"][token] = [cost, now]
+                    return token
+                # in-flight calls drain only once settled: wait for the settled part, then look again
+                wait = max(0.005, (used + cost - self.capacity) / self.rate)
+            log.debug("budget: %s waits %.3f s", command, wait)
             if stop is not None:
-                if stop.wait(wait + 0.001):
-                    return -1.0
+                if stop.wait(wait):
+                    return ""
             else:
-                time.sleep(wait + 0.001)
+                time.sleep(wait)
 
-    def settle(self, command: str, charged_at: float) -> None:
-        """The reply came: the gateway counted the call somewhere between send and now.
-
-        Linear drain makes the moment irrelevant except where the level touched
-        zero, so add back what drained meanwhile (capped at the cost): the local
-        level is then never below the gateway's.
-        """
-        if charged_at < 0:
+    def settle(self, command: str, token: str) -> None:
+        """The call is over (reply, error or loss): book it into the level as counted just now."""
+        if not token:
             return
-        cost = self.cost(command)
         with self._buckets() as buckets:
             now = self.clock()
-            level = self._level(buckets, command, now)
-            extra = min(cost, max(0.0, now - charged_at) * self.rate)
-            buckets[command] = [min(self.capacity, level + extra), now]
+            bucket = self._bucket(buckets, command, now)
+            entry = bucket["inflight"].pop(token, None)
+            if entry is not None:
+                bucket["level"] = min(self.capacity, bucket["level"] + entry[0])
 
     def penalise(self, command: str, retry_after: float | None) -> None:
         """The gateway said ``ratelimit``: align so the next call fits only after ``retry_after``."""
         cost = self.cost(command)
         wait = self.window if retry_after is None else max(0.0, retry_after)
         with self._buckets() as buckets:
-            now = self.clock()
-            level = self._level(buckets, command, now)
-            buckets[command] = [max(level, self.capacity - cost + wait * self.rate), now]
+            bucket = self._bucket(buckets, command, self.clock())
+            bucket["level"] = min(self.capacity, max(bucket["level"], self.capacity - cost + wait * self.rate))
 
     def level(self, command: str) -> float:
-        """The current level of ``command`` (0..capacity)."""
+        """The current level of ``command``, calls in flight included (0..capacity)."""
         with self._buckets() as buckets:
-            return self._level(buckets, command, self.clock())
+            bucket = self._bucket(buckets, command, self.clock())
+            return bucket["level"] + sum(c for c, _ in bucket["inflight"].values())
 
     def wait_time(self, command: str) -> float:
-        """Seconds until ``command`` would fit (0 = now)."""
-        level = self.level(command)
-        return max(0.0, (level + self.cost(command) - self.capacity) / self.rate)
+        """Seconds until ``command`` would fit, if nothing else is sent (0 = now)."""
+        return max(0.0, (self.level(command) + self.cost(command) - self.capacity) / self.rate)
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _level(self, buckets: dict, command: str, now: float) -> float:
-        entry = buckets.get(command)
-        if not entry:
-            return 0.0
-        level, at = entry
-        # a clock that went backwards drains nothing (conservative); a level can never exceed capacity
-        return min(self.capacity, max(0.0, level - max(0.0, now - at) * self.rate))
+    def _bucket(self, buckets: dict, command: str, now: float) -> dict:
+        """The command's bucket drained to ``now`` (stored back with ``at = now``)."""
+        b = buckets.get(command)
+        if not isinstance(b, dict):
+            b = {"level": 0.0, "at": now, "inflight": {}}
+        # a clock that went backwards drains nothing (conservative)
+        level = max(0.0, float(b.get("level", 0.0)) - max(0.0, now - float(b.get("at", now))) * self.rate)
+        inflight = {}
+        for token, (cost, sent) in dict(b.get("inflight") or {}).items():
+            if now - sent > self.stale_after:  # left by a process that died mid-call: count it as settled then
+                level += max(0.0, cost - (now - sent - self.stale_after) * self.rate)
+            else:
+                inflight[token] = [float(cost), float(sent)]
+        b = {"level": min(self.capacity, level), "at": now, "inflight": inflight}
+        buckets[command] = b
+        return b
 
     @contextmanager
     def _buckets(self):
@@ -145,10 +158,8 @@ class Budget:
             try:
                 fcntl.flock(lock_fd, fcntl.LOCK_EX)
                 buckets = self._read()
-                before = json.dumps(buckets, sort_keys=True)
                 yield buckets
-                if json.dumps(buckets, sort_keys=True) != before:
-                    self._write(buckets)
+                self._write(buckets)
                 self._memory = buckets
             finally:
                 os.close(lock_fd)  # releases the flock
@@ -157,15 +168,18 @@ class Budget:
         try:
             data = json.loads(self.path.read_text())
             buckets = data.get("buckets", {}) if isinstance(data, dict) else {}
-            return {k: [float(v[0]), float(v[1])] for k, v in buckets.items()
-                    if isinstance(v, list) and len(v) == 2}
+            return {k: {"level": float(v["level"]), "at": float(v["at"]),
+                        "inflight": {t: [float(c), float(s)] for t, (c, s) in dict(v.get("inflight") or {}).items()}}
+                    for k, v in buckets.items()}
         except FileNotFoundError:
-            return dict(self._memory)
-        except (OSError, ValueError, TypeError, IndexError) as e:
+            return {k: dict(v) for k, v in self._memory.items()}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as e:
             # unreadable: assume every budget was just spent, rather than risk the gateway's limit
             log.warning("budget: %s unreadable (%s); assuming full budgets", self.path, e)
             now = self.clock()
-            return {cmd: [self.capacity, now] for cmd in self.costs}
+            buckets = {cmd: {"level": self.capacity, "at": now, "inflight": {}} for cmd in self.costs}
+            self._write(buckets)  # repaired once; from here the levels drain normally
+            return buckets
 
     def _write(self, buckets: dict) -> None:
         try:

@@ -195,8 +195,8 @@ class PosClient:
         resent = limited = 0
         while True:
             conn = self.connect(connect_deadline)
-            charged = self.budget.reserve(command, stop=self.stop_event)
-            if charged < 0:
+            token = self.budget.reserve(command, stop=self.stop_event)
+            if not token:
                 raise GatewayUnavailable("stopping")
             try:
                 return conn.request(command, params, timeout=timeout)
@@ -213,7 +213,7 @@ class PosClient:
                     raise
                 resent += e.sent
             finally:
-                self.budget.settle(command, charged)
+                self.budget.settle(command, token)
 
     # -- typed commands -----------------------------------------------------------------------
 
