@@ -87,6 +87,7 @@ class ConnectorApi:
                                    "Invalid AccessToken: it expired or another client signed in.")
             wait = sim.limiter.admit(key)
             if wait is not None:
+                sim.rate_limited += 1
                 header = retry_after_header(wait)
                 raise ApiError(429, f"Too many requests: at most {sim.faults.rate_limit_requests} per "
                                f"{sim.faults.rate_limit_window:g} s per token. Retry after {header} s.",

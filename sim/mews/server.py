@@ -45,6 +45,7 @@ class MewsSimulator:
         self.last_client: dict | None = None  # ClientToken/Client of the latest request that sent them
         self._counts: collections.Counter = collections.Counter()
         self._counts_lock = threading.Lock()
+        self.rate_limited = 0  # 429 answers given (benchmarks check that clients provoke none)
         self._lifecycle = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -1,0 +1,149 @@
+"""Agent core benchmark against the Mews simulator with instant devices.
+
+One run: latency from command creation on the platform to Processed arriving
+there (websocket vs poll at 1 s), a burst of 1,000 commands with the rate limit
+lifted (throughput, requests per command), the same burst under the real
+200 / 30 s limit (429s provoked must be zero), agent RSS idle and peak.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench.report import table
+
+BURST = int(os.environ.get("BENCH_AGENT_BURST", "1000"))
+LATENCY_SAMPLES = int(os.environ.get("BENCH_AGENT_SAMPLES", "60"))
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+class AgentProcess:
+    """The real agent as a subprocess, with its RSS sampled."""
+
+    def __init__(self, sim, folder: Path, mode: str, poll_interval: float = 1.0):
+        folder.mkdir(parents=True, exist_ok=True)
+        cfg = folder / "config.toml"
+        cfg.write_text(f"""
+[mews]
+platform_address = "{sim.url}"
+connector_token = "{sim.connector_token}"
+mode = "{mode}"
+poll_interval = {poll_interval}
+[agent]
+state_dir = "state"
+log_level = "warning"
+log_device_types = ["Printer"]
+""")
+        self.proc = subprocess.Popen([sys.executable, "-m", "agent", "run", "--config", str(cfg)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def rss(self) -> int:
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.rss())
+            time.sleep(0.05)
+
+    def stop(self):
+        self._stop.set()
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(60)
+
+
+def wait_final(sim, ids, timeout):
+    end = time.time() + timeout
+    pending = set(ids)
+    while pending and time.time() < end:
+        pending = {i for i in pending if sim.command(i)["State"] not in ("Processed", "Error", "Cancelled")}
+        time.sleep(0.02)
+    return not pending
+
+
+def latency_run(sim_cls, mode):
+    with tempfile.TemporaryDirectory() as d, sim_cls(rate_limit=False) as sim:
+        agent = AgentProcess(sim, Path(d), mode, poll_interval=1.0)
+        try:
+            time.sleep(2.0)  # connected, first drain done
+            idle_rss = agent.rss()
+            lat = []
+            for _ in range(LATENCY_SAMPLES):
+                cid = sim.add_printer_command(b"%PDF-1.4")
+                wait_final(sim, [cid], 30)
+                hist = sim.command(cid)["History"]
+                lat.append((hist[-1]["At"] - hist[0]["At"]) * 1000)
+                time.sleep(0.05 if mode == "websocket" else 0.2)
+            return lat, idle_rss
+        finally:
+            agent.stop()
+
+
+def burst_run(sim_cls, rate_limited):
+    with tempfile.TemporaryDirectory() as d, sim_cls(rate_limit=rate_limited) as sim:
+        agent = AgentProcess(sim, Path(d), "websocket")
+        try:
+            time.sleep(2.0)
+            before = sim.request_count()
+            start = time.time()
+            ids = [sim.add_printer_command(b"%PDF-1.4") for _ in range(BURST)]
+            ok = wait_final(sim, ids, 900)
+            elapsed = time.time() - start
+            requests = sim.request_count() - before
+            throttled = sim.rate_limited
+            return {"ok": ok, "elapsed": elapsed, "requests": requests, "peak": agent.peak,
+                    "throttled": throttled}
+        finally:
+            agent.stop()
+
+
+def main():
+    from sim.mews import MewsSimulator
+
+    ws_lat, idle_rss = latency_run(MewsSimulator, "websocket")
+    poll_lat, _ = latency_run(MewsSimulator, "poll")
+    free = burst_run(MewsSimulator, rate_limited=False)
+    limited = burst_run(MewsSimulator, rate_limited=True)
+    mib = 1024 * 1024
+    rows = [
+        ["latency websocket (ms)", round(pct(ws_lat, 50), 1), round(pct(ws_lat, 95), 1), round(pct(ws_lat, 99), 1),
+         "p99 < 50 ms"],
+        ["latency poll 1 s (ms)", round(pct(poll_lat, 50), 1), round(pct(poll_lat, 95), 1),
+         round(pct(poll_lat, 99), 1), "(bounded by poll_interval)"],
+        [f"burst {BURST}, no limit", f"{BURST / free['elapsed']:.0f} cmd/s", f"{free['requests'] / BURST:.2f} req/cmd",
+         f"{free['elapsed']:.1f} s", "<= 3 req/cmd"],
+        [f"burst {BURST}, 200/30 s", f"{BURST / limited['elapsed']:.1f} cmd/s",
+         f"{limited['requests'] / BURST:.2f} req/cmd", f"{limited['elapsed']:.0f} s",
+         f"429s provoked: {limited['throttled']}"],
+        ["agent RSS (MiB)", f"idle {idle_rss / mib:.1f}", f"peak {max(free['peak'], limited['peak']) / mib:.1f}", "",
+         "idle < 30, peak < 45"],
+    ]
+    table("agent", ["measure", "p50 / rate", "p95 / cost", "p99 / time", "goal"], rows, notes={
+        "latency samples": LATENCY_SAMPLES, "all burst commands final": free["ok"] and limited["ok"],
+        "latency websocket mean ms": round(statistics.mean(ws_lat), 1)})
+
+
+if __name__ == "__main__":
+    main()
