@@ -85,13 +85,14 @@ class Pages:
             top = max(0.0, y0 / probe_scale - pad)
             right = min(width_pt, x1 / probe_scale + pad)
             bottom = min(height_pt, y1 / probe_scale + pad)
-            content_w, content_h = right - left, bottom - top
-            scale = min(width_dots / content_w, MAX_ZOOM * width_dots / width_pt)
-            rows = round(content_h * scale)
-            if rows > max_rows:
-                raise InvalidInput(f"PDF page {index + 1} would be {rows / (203 / 25.4):.0f} mm long, "
-                                   f"over the {max_rows / (203 / 25.4):.0f} mm paper limit")
-            img = _render(page, scale, (left, height_pt - bottom, width_pt - right, top))
+            img, scale = self._render_box(page, index, (left, top, right, bottom), width_dots, max_rows)
+            # The probe is coarse: crop once more at the final resolution so the
+            # margins are gone to the dot, then render that box.
+            box = _ink_box(img)
+            if box is not None and (box[0] > 1 or box[1] > 1 or img.width - box[2] > 1 or img.height - box[3] > 1):
+                left, top, right, bottom = (left + box[0] / scale, top + box[1] / scale,
+                                            left + box[2] / scale, top + box[3] / scale)
+                img, scale = self._render_box(page, index, (left, top, right, bottom), width_dots, max_rows)
         finally:
             page.close()
         if img.width != width_dots:
@@ -103,6 +104,18 @@ class Pages:
                 canvas.paste(img, ((width_dots - img.width) // 2, 0))
                 img = canvas
         return img
+
+    @staticmethod
+    def _render_box(page, index: int, box, width_dots: int, max_rows: int):
+        """Render the (left, top, right, bottom) box in points at the paper width; checks length first."""
+        left, top, right, bottom = box
+        width_pt, height_pt = page.get_size()
+        scale = min(width_dots / (right - left), MAX_ZOOM * width_dots / width_pt)
+        rows = round((bottom - top) * scale)
+        if rows > max_rows:
+            raise InvalidInput(f"PDF page {index + 1} would be {rows / (203 / 25.4):.0f} mm long, "
+                               f"over the {max_rows / (203 / 25.4):.0f} mm paper limit")
+        return _render(page, scale, (left, height_pt - bottom, width_pt - right, top)), scale
 
 
 def _render(page, scale: float, crop):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import warnings
 
 from hal.errors import InvalidInput
 
@@ -69,7 +70,8 @@ def rasterize(file_type: str, data: bytes, width_dots: int = 384, *, max_pages: 
         return render_text(decode(data), width_dots, limit)
     if kind == "application/pdf":
         return _pdf(data, width_dots, max_pages, limit)
-    return to_bitmap(_image(data, width_dots, limit))
+    gray, photo = _image(data, width_dots, limit)
+    return to_bitmap(gray, photo)
 
 
 def is_photo(gray) -> bool:
@@ -79,9 +81,11 @@ def is_photo(gray) -> bool:
     return total > 0 and sum(hist[GREY_LOW:GREY_HIGH]) > PHOTO_GREY_SHARE * total
 
 
-def to_bitmap(gray):
+def to_bitmap(gray, photo: bool | None = None):
     """1 bit per dot: Floyd-Steinberg for photos, a sharp threshold for everything else."""
-    if is_photo(gray):
+    if photo is None:
+        photo = is_photo(gray)
+    if photo:
         return gray.convert("1")  # Pillow dithers with Floyd-Steinberg by default
     table = [255 if v >= THRESHOLD else 0 for v in range(256)]
     return gray.point(table, "1")
@@ -119,13 +123,16 @@ def _pdf(data: bytes, width_dots: int, max_pages: int, limit: int):
 
 
 def _image(data: bytes, width_dots: int, limit: int):
-    """PNG/JPEG/BMP to a greyscale image ``width_dots`` wide, white margins cropped."""
+    """PNG/JPEG/BMP to (greyscale image ``width_dots`` wide, margins cropped; is it a photo)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     Image.MAX_IMAGE_PIXELS = MAX_SOURCE_PIXELS
     try:
-        img = Image.open(io.BytesIO(data), formats=["PNG", "JPEG", "BMP"])
-    except Image.DecompressionBombError:
+        with warnings.catch_warnings():
+            # Pillow only warns between 1x and 2x its limit: over the limit is refused here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data), formats=["PNG", "JPEG", "BMP"])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidInput(f"the image has too many pixels (limit {MAX_SOURCE_PIXELS // 1_000_000} MP)") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise InvalidInput("the image is damaged or not a PNG, JPEG or BMP file") from None
@@ -142,15 +149,26 @@ def _image(data: bytes, width_dots: int, limit: int):
         gray = _flatten(img)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         raise InvalidInput(f"the image is damaged ({str(e)[:80] or type(e).__name__})") from None
-    box = gray.point(lambda v: 255 if v < INK else 0).getbbox()
+    box = _ink_box(gray, INK)
     if box is None:
         raise InvalidInput("the image is blank: nothing to print")
+    photo = is_photo(gray.crop(box))
+    if not photo:
+        # Only what the threshold will print counts: faint JPEG ringing is margin too.
+        box = _ink_box(gray, THRESHOLD)
+        if box is None:
+            raise InvalidInput("the image is too faint to print")
     gray = gray.crop(box)
     rows = max(1, round(gray.height * width_dots / gray.width))
     if rows > limit:
         raise InvalidInput(f"the image would be {rows / DOTS_PER_MM:.0f} mm long, "
                            f"over the {limit / DOTS_PER_MM:.0f} mm paper limit")
-    return gray.resize((width_dots, rows), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return gray.resize((width_dots, rows), Image.Resampling.LANCZOS, reducing_gap=3.0), photo
+
+
+def _ink_box(gray, level: int):
+    """Bounding box of pixels darker than ``level``, or None."""
+    return gray.point([255 if v < level else 0 for v in range(256)]).getbbox()
 
 
 def _flatten(img):

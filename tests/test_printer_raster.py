@@ -1,0 +1,259 @@
+"""Rasterizer: every supported file type, scaling/cropping/dithering, and each bad-input limit."""
+
+from __future__ import annotations
+
+import base64
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image, ImageDraw
+
+from hal.errors import InvalidInput
+from hal.printer import raster
+from hal.printer.text import printable
+from sim.printer.sample import registration_card_pdf
+
+
+def _png(img) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _encode(img, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt)
+    return buf.getvalue()
+
+
+def line_art(size=(300, 200)):
+    """Black shapes on white, with a white margin all round."""
+    img = Image.new("RGB", size, "white")
+    d = ImageDraw.Draw(img)
+    d.rectangle((30, 20, size[0] - 31, 60), fill="black")
+    d.ellipse((60, 80, 140, 170), outline="black", width=6)
+    return img
+
+
+def photo(size=(480, 360)):
+    """A deterministic 'photo': smooth mid-tones everywhere."""
+    g = Image.linear_gradient("L").resize(size)
+    m = Image.effect_mandelbrot(size, (-2.0, -1.2, 1.0, 1.2), 60)
+    return Image.blend(g, m, 0.35).convert("RGB")
+
+
+def black_share(img) -> float:
+    hist = img.convert("L").histogram()
+    return hist[0] / (img.width * img.height)
+
+
+def _pdf_pages(sizes, ink=True) -> bytes:
+    """A PDF with one page per (w, h) in points, each with a black bar when ``ink``."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", None]
+    kids = []
+    for w, h in sizes:
+        content = f"0 g {w * 0.1:.1f} {h * 0.4:.1f} {w * 0.8:.1f} {h * 0.2:.1f} re f".encode() if ink else b""
+        objs.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] /Contents {len(objs)} 0 R >>".encode())
+        kids.append(f"{len(objs)} 0 R")
+    objs[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>".encode()
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+# -- supported types ------------------------------------------------------------
+
+@pytest.mark.parametrize("width", [384, 576])
+def test_pdf_registration_card_fills_the_paper_width(width):
+    img = raster.rasterize("application/pdf", registration_card_pdf(), width)
+    assert img.mode == "1" and img.width == width
+    # margins cropped: ink reaches both edges' neighbourhood, and the top row
+    box = img.convert("L").point(lambda v: 255 - v).getbbox()
+    assert box[0] <= 2 and box[2] >= width - 2 and box[1] <= 2
+    # an A5 card keeps its aspect ratio (content is ~340 x 500 pt)
+    assert 1.2 < img.height / img.width < 1.8
+    assert 0.02 < black_share(img) < 0.3
+
+
+def test_pdf_every_page_is_printed_with_a_gap():
+    one = raster.rasterize("application/pdf", _pdf_pages([(200, 200)]), 384)
+    three = raster.rasterize("application/pdf", _pdf_pages([(200, 200)] * 3), 384)
+    assert three.height == 3 * one.height + 2 * raster.PAGE_GAP_ROWS
+    assert black_share(three) == pytest.approx(black_share(one) * 3 * one.height / three.height, rel=0.02)
+
+
+def test_pdf_blank_pages_are_skipped_and_an_all_blank_pdf_is_refused():
+    with pytest.raises(InvalidInput, match="blank"):
+        raster.rasterize("application/pdf", _pdf_pages([(200, 200)], ink=False), 384)
+
+
+@pytest.mark.parametrize("fmt,mime,slack", [("PNG", "image/png", 2), ("JPEG", "image/jpeg", 10),
+                                            ("BMP", "image/bmp", 2)])
+def test_images_scale_to_width_keep_aspect_and_crop_margins(fmt, mime, slack):
+    src = line_art((300, 200))  # ink box 240 x 151 inside white margins (JPEG adds ringing around it)
+    img = raster.rasterize(mime, _encode(src, fmt), 384)
+    assert img.width == 384
+    assert img.height == pytest.approx(151 * 384 / 240, abs=slack)
+    box = img.convert("L").point(lambda v: 255 - v).getbbox()
+    assert box[0] == 0 and box[1] == 0 and box[2] == 384
+
+
+def test_line_art_is_thresholded_and_photos_are_dithered():
+    grey = Image.new("L", (200, 100), 128)
+    grey.paste(0, (0, 0, 200, 2))  # a black edge so nothing is cropped as margin... and keep it grey
+    dithered = raster.rasterize("image/png", _png(grey), 384)
+    # a flat 50 % grey comes out as roughly half the dots black, not all black or all white
+    assert 0.35 < black_share(dithered) < 0.65
+    assert raster.is_photo(photo().convert("L"))
+    assert not raster.is_photo(line_art().convert("L"))
+    sharp = raster.rasterize("image/png", _png(line_art()), 384)
+    # thresholded: the filled bar is solid black, no dither holes
+    bar = sharp.crop((10, 5, 370, 60)).convert("L")
+    assert bar.histogram()[255] == 0
+
+
+def test_photo_jpeg_prints_with_midtones_dithered():
+    img = raster.rasterize("image/jpeg", _encode(photo(), "JPEG"), 384)
+    assert img.size == (384, 288)
+    assert 0.2 < black_share(img) < 0.8
+
+
+def test_transparent_png_prints_on_white():
+    src = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
+    ImageDraw.Draw(src).rectangle((40, 40, 59, 59), fill=(0, 0, 0, 255))
+    img = raster.rasterize("image/png", _png(src), 384)
+    assert img.size == (384, 384) and black_share(img) > 0.95  # only the square remains after cropping
+
+
+def test_text_plain_wraps_to_the_paper_and_prints_accents_and_currency():
+    text = "Zoë Müller paid €125.00 for room 12. " * 4
+    img = raster.rasterize("text/plain; charset=utf-8", text.encode(), 384)
+    assert img.width == 384 and img.height == 30 * 5  # 148 chars at 32 per line, word-wrapped
+    plain = raster.rasterize("text/plain", b"e", 384)
+    accented = raster.rasterize("text/plain", "é".encode(), 384)
+    euro = raster.rasterize("text/plain", "€".encode(), 384)
+    unassigned = raster.rasterize("text/plain", "e\u0378".encode(), 384)  # stripped: prints like "e"
+    assert plain.tobytes() != accented.tobytes()
+    assert black_share(euro) > 0
+    assert unassigned.tobytes() == plain.tobytes()
+
+
+def test_text_control_bytes_are_stripped():
+    assert printable("a\x1bp\x00\x19\xfab\x1dV\x00c\u202e\r\nd\te") == "ap\u00fabVc\nd       e"
+
+
+def test_text_576_dots_has_48_columns():
+    img = raster.rasterize("text/plain", ("x" * 48).encode(), 576)
+    assert img.height == 30
+    assert raster.rasterize("text/plain", ("x" * 49).encode(), 576).height == 60
+
+
+# -- bad input --------------------------------------------------------------------
+
+def test_unsupported_type_names_the_supported_ones():
+    with pytest.raises(InvalidInput) as e:
+        raster.rasterize("image/tiff", b"II*\x00", 384)
+    assert str(e.value) == ("unsupported file type image/tiff; supported: application/pdf, image/png, "
+                            "image/jpeg, image/bmp, text/plain")
+
+
+@pytest.mark.parametrize("text", ["not base64!!", "", "   ", None, 42, "QUJD$RA=="])
+def test_invalid_base64(text):
+    with pytest.raises(InvalidInput, match="FileData"):
+        raster.decode_base64(text)
+
+
+def test_base64_with_line_breaks_and_missing_padding_is_accepted():
+    data = base64.b64encode(b"hello world!!").decode()
+    assert raster.decode_base64(data[:8] + "\n" + data[8:].rstrip("=")) == b"hello world!!"
+
+
+@pytest.mark.parametrize("data,reason", [
+    (b"%PDF-1.4\n" + bytes(range(256)) * 4, "damaged"),
+    (registration_card_pdf()[:900], "damaged"),
+    (b"GIF89a not a pdf", "not a PDF"),
+])
+def test_corrupt_pdf(data, reason):
+    with pytest.raises(InvalidInput, match=reason):
+        raster.rasterize("application/pdf", data, 384)
+
+
+def test_encrypted_pdf():
+    card = registration_card_pdf()
+    encrypted = card.replace(b"/Root 1 0 R >>", b"/Root 1 0 R /Encrypt << /Filter /Standard /V 1 /R 2 /O <"
+                             + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >> /ID [<00112233445566778899aabb"
+                             b"ccddeeff> <00112233445566778899aabbccddeeff>] >>")
+    assert encrypted != card
+    with pytest.raises(InvalidInput, match="password"):
+        raster.rasterize("application/pdf", encrypted, 384)
+
+
+def test_too_many_pages():
+    with pytest.raises(InvalidInput, match="21 pages; at most 20"):
+        raster.rasterize("application/pdf", _pdf_pages([(100, 100)] * 21), 384, max_pages=20)
+
+
+def test_too_long_paper():
+    with pytest.raises(InvalidInput, match="paper limit"):
+        raster.rasterize("application/pdf", registration_card_pdf(), 384, max_length_mm=40)
+    with pytest.raises(InvalidInput, match="paper limit"):
+        raster.rasterize("text/plain", b"line\n" * 500, 384, max_length_mm=1000)
+    with pytest.raises(InvalidInput, match="paper limit"):
+        raster.rasterize("image/png", _png(Image.new("L", (10, 4000), 0)), 384, max_length_mm=2000)
+
+
+def test_absurd_pdf_page_is_refused_before_rendering():
+    # 2 pt wide, 14400 pt tall: at the paper width that is ~2.8 million dot rows
+    with pytest.raises(InvalidInput, match="paper limit"):
+        raster.rasterize("application/pdf", _pdf_pages([(2, 14400)]), 384)
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height with a few bytes of data: a decompression bomb's shape."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) \
+        + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("size", [(50_000, 50_000), (10_000, 5_000)])
+def test_decompression_bomb_is_refused_before_decoding(size):
+    with pytest.raises(InvalidInput, match="pixels"):
+        raster.rasterize("image/png", _png_header_only(*size), 384)
+
+
+def test_pillow_limit_is_set():
+    raster.rasterize("image/png", _png(line_art()), 384)
+    assert Image.MAX_IMAGE_PIXELS == raster.MAX_SOURCE_PIXELS
+
+
+@pytest.mark.parametrize("mime,data", [
+    ("image/png", b"\x89PNG\r\n\x1a\n garbage"),
+    ("image/jpeg", b"\xff\xd8\xff\xe0 truncated"),
+    ("image/bmp", b"BM" + b"\0" * 10),
+    ("image/png", _encode(line_art(), "PNG")[:300]),
+])
+def test_corrupt_images(mime, data):
+    with pytest.raises(InvalidInput, match="damaged|not a PNG"):
+        raster.rasterize(mime, data, 384)
+
+
+@pytest.mark.parametrize("mime,data,reason", [
+    ("image/png", _encode(Image.new("L", (50, 50), 255), "PNG"), "blank"),
+    ("text/plain", b"\n\n  \n", "empty"),
+    ("text/plain", b"caf\xe9", "UTF-8"),
+])
+def test_nothing_to_print_or_undecodable(mime, data, reason):
+    with pytest.raises(InvalidInput, match=reason):
+        raster.rasterize(mime, data, 384)
