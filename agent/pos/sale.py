@@ -94,8 +94,8 @@ class SaleResult:
         if self.booked:
             out["transactions"] = [t.id for t in self.transactions]
             out["details"] = [{"id": t.id, "product": t.product_id, "amount": t.amount_product,
-                               "money": str(t.amount_money), "hash": t.hash} for t in self.transactions]
-            out["total"] = str(self.total)
+                               "money": f"{t.amount_money:.2f}", "hash": t.hash} for t in self.transactions]
+            out["total"] = f"{self.total:.2f}"
         if self.reason:
             out["reason"] = self.reason
         if self.warnings:

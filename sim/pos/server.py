@@ -13,6 +13,7 @@ the agent's ``url_template`` is ``ws://127.0.0.1:{shard}/{instance}``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
@@ -186,8 +187,7 @@ class PosGatewaySimulator:
         if self._runners[index] is not None:
             return
         app = web.Application()
-        app["shard"] = index
-        app.router.add_get("/{instance:.*}", self._ws_handler)
+        app.router.add_get("/{instance:.*}", functools.partial(self._ws_handler, index))
         runner = web.AppRunner(app, shutdown_timeout=0.5, handle_signals=False, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.host, port, reuse_address=True)
@@ -217,10 +217,9 @@ class PosGatewaySimulator:
                     pass
         return sent
 
-    async def _ws_handler(self, request):
+    async def _ws_handler(self, shard: int, request):
         from aiohttp import WSMsgType, web
 
-        shard = request.app["shard"]
         instance = request.match_info.get("instance", "")
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
