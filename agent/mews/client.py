@@ -36,6 +36,7 @@ SIGN_IN = "app/signIn"
 OPERATIONS: dict[str, tuple[str, ...]] = {
     SIGN_IN: (),
     "spaces/getAll": (),
+    "resources/getAll": (),  # newer platforms name spaces resources
     "reservations/getAll": ("StartUtc", "EndUtc"),
     "reservations/start": ("ReservationId",),
     "reservations/process": ("ReservationId",),
