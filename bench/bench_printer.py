@@ -138,7 +138,7 @@ def main() -> None:
             share = cpu_ours / wire[115200]
             worst_cpu_share = max(worst_cpu_share, share)
             ok_cpu &= share < GOAL_CPU_SHARE
-            rows.append([name, width, len(wire_ours), len(wire_theirs), f"{100 * ratio:.0f}%",
+            rows.append([name, width, len(wire_ours), len(wire_theirs), f"{100 * ratio:.1f}%",
                          round(cpu_ours * 1000, 1), round(cpu_theirs * 1000, 1),
                          round(wire[19200], 2), round(len(wire_theirs) * 10 / 19200, 2),
                          round(wire[115200], 3), round(len(wire_theirs) * 10 / 115200, 3),
