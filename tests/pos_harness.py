@@ -43,7 +43,8 @@ def make_client(sim, state_dir=None, *, window: float = 30.0, seed: int | None =
     return PosClient(cfg, budget=Budget(path, window=window), rng=random.Random(seed), **client_kw)
 
 
-def config_text(sim, state_dir, *, printer: str = "", extra_pos: str = "", timezone: str = "Europe/Prague") -> str:
+def config_text(sim, state_dir, *, printer: str = "", extra_pos: str = "", timezone: str = "Europe/Prague",
+                timeout: float = 3.0) -> str:
     shards = ", ".join(f'"{s}"' for s in sim.shards)
     text = f"""
 [mews]
@@ -61,7 +62,7 @@ api_key = "{API_KEY}"
 shards = [{shards}]
 url_template = "{sim.url_template}"
 pos_id = 1
-timeout = 3.0
+timeout = {timeout}
 {extra_pos}
 """
     if printer:
