@@ -208,7 +208,7 @@ class MewsClient:
         # The platform's message stays unprefixed: a Forbidden one is shown to the guest as is.
         error = errors.from_status(status, message or f"{operation}: HTTP {status}", request_id, retry_after)
         error.operation = operation
-        log.info("%s: %s", operation, error.describe())
+        log.debug("%s: %s", operation, error.describe())
         raise error
 
     @staticmethod
