@@ -257,3 +257,34 @@ def test_corrupt_images(mime, data):
 def test_nothing_to_print_or_undecodable(mime, data, reason):
     with pytest.raises(InvalidInput, match=reason):
         raster.rasterize(mime, data, 384)
+
+
+# -- hostile input never crashes ----------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SAMPLES = {
+    "application/pdf": registration_card_pdf(),
+    "image/png": _encode(line_art((160, 180)), "PNG"),
+    "image/jpeg": _encode(photo((64, 48)), "JPEG"),
+    "image/bmp": _encode(line_art((160, 180)), "BMP"),
+    "text/plain": "Zoë €5\n".encode(),
+}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mime=st.sampled_from(sorted(_SAMPLES)), cuts=st.lists(st.tuples(st.integers(0, 10**6), st.binary(max_size=8)),
+                                                              max_size=4), truncate=st.integers(0, 10**6))
+def test_mutated_files_print_or_are_refused_cleanly(mime, cuts, truncate):
+    data = bytearray(_SAMPLES[mime])
+    for pos, junk in cuts:
+        pos %= len(data)
+        data[pos:pos + len(junk)] = junk
+    data = bytes(data[: max(1, truncate % (len(data) + 1))])
+    try:
+        img = raster.rasterize(mime, data, 384, max_length_mm=500)
+    except InvalidInput as e:
+        assert str(e)
+    else:
+        assert img.mode == "1" and img.width == 384 and 0 < img.height <= 500 * 8

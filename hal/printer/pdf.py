@@ -119,8 +119,13 @@ class Pages:
 
 
 def _render(page, scale: float, crop):
-    bitmap = page.render(scale=scale, crop=crop, grayscale=True, fill_color=(255, 255, 255, 255),
-                         may_draw_forms=True)
+    import pypdfium2 as pdfium
+
+    try:
+        bitmap = page.render(scale=scale, crop=crop, grayscale=True, fill_color=(255, 255, 255, 255),
+                             may_draw_forms=True)
+    except pdfium.PdfiumError as e:
+        raise InvalidInput(f"a PDF page cannot be rendered ({e})") from None
     try:
         img = bitmap.to_pil()
         return img.convert("L") if img.mode != "L" else img.copy()
