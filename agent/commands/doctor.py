@@ -1,19 +1,77 @@
-"""`kiosk-agent doctor`."""
+"""`kiosk-agent doctor`: field diagnostics, one line per check (OK / FAIL / SKIP) with a fix for each FAIL.
+
+Never prints or encodes unless asked: ``--print-test`` prints a short test
+receipt, ``--read-card`` reads (LT) the card in the encoder. Exit 1 if any check
+fails (a config error included), else 0.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from agent.cli import add_config_argument, load_config_or_exit
+from agent.cli import add_config_argument
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
-    parser.add_argument("rest", nargs="*")
+    parser.add_argument("--print-test", action="store_true", help="also print a short test receipt")
+    parser.add_argument("--read-card", action="store_true",
+                        help="also read the key card presented to the encoder (LT; writes nothing)")
+
+
+def run_checks(args, emit=print) -> list:
+    """Run every check in order, emitting each line as soon as it is known."""
+    from agent import config as config_mod
+    from agent.doctor import FAIL, OK, SKIP, Result
+    from agent.doctor import devices, host, platform
+
+    results = []
+
+    def add(result: Result) -> Result:
+        results.append(result)
+        emit(result.line())
+        return result
+
+    path = config_mod.resolve_path(args.config)
+    try:
+        cfg = config_mod.load(path)
+    except config_mod.ConfigError as e:
+        add(Result("config", FAIL, str(e),
+                   "fix the file (or drop a corrected kiosk-agent.toml on the boot partition and reboot)"))
+        return results
+    tables = [name for name in ("printer", "encoder", "gpio", "pos") if getattr(cfg, name) is not None]
+    add(Result("config", OK, f"{path} valid (devices: {', '.join(tables) or 'none'}; display {cfg.display.driver})"))
+    add(host.check_state_dir(cfg))
+    add(host.check_clock())
+    platform_results, client = platform.check_platform(cfg)
+    for result in platform_results:
+        add(result)
+    signed_in = client if all(r.status == OK for r in platform_results) else None
+    add(platform.check_websocket(cfg, signed_in))
+    if client is not None:
+        client.close()
+    printer = add(devices.check_printer(cfg))
+    if args.print_test:
+        if printer.status == OK:
+            add(devices.print_test_receipt(cfg))
+        else:
+            add(Result("print-test", SKIP, "printer not ready"))
+    encoder = add(devices.check_encoder(cfg))
+    if args.read_card:
+        if encoder.status == OK:
+            add(devices.read_card(cfg, prompt=lambda text: print(text, file=sys.stderr, flush=True)))
+        else:
+            add(Result("read-card", SKIP, "encoder not answering"))
+    add(devices.check_display(cfg))
+    add(devices.check_gpio(cfg))
+    return results
 
 
 def main(args: argparse.Namespace) -> int:
-    load_config_or_exit(args.config)
-    print("kiosk-agent doctor: not implemented yet", file=sys.stderr)
-    return 1
+    from agent.doctor import FAIL
+
+    results = run_checks(args, emit=lambda line: print(line, flush=True))
+    failed = [r.name for r in results if r.status == FAIL]
+    print(f"{len(results)} checks: {len(failed)} failed" + (f" ({', '.join(failed)})" if failed else ""))
+    return 1 if failed else 0
