@@ -145,7 +145,9 @@ class MewsClient:
         try:
             return self._post(operation, self._with_tokens(fields, fresh, operation), fresh)
         except Unauthorized as e:
-            raise Displaced(Displaced.DEFAULT, e.status, e.request_id) from None
+            displaced = Displaced(Displaced.DEFAULT, e.status, e.request_id)
+            displaced.operation = operation
+            raise displaced from None
 
     def _with_tokens(self, fields: dict, token: str, operation: str) -> dict:
         body = dict(fields)
