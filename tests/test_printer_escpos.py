@@ -271,3 +271,20 @@ def test_no_answer_at_all(tmp_path):
 def test_port_rejects_unknown_flow_control():
     with pytest.raises(ValueError):
         PrinterPort("loop://", flow_control="dtrdsr")
+
+
+@settings(max_examples=60, deadline=None)
+@given(cuts=st.lists(st.integers(1, 400), max_size=30), noise=st.binary(max_size=300))
+def test_mechanism_parses_any_split_and_survives_noise(cuts, noise):
+    img = gappy_image(height=120)
+    data = escpos.encode_raster(img, band_height=16).to_bytes() + b"\x1dVB\x00"
+    receipts = []
+    mech = Mechanism(384, on_receipt=receipts.append)
+    pos = 0
+    for n in cuts:
+        mech.feed_bytes(data[pos:pos + n])
+        pos += n
+    mech.feed_bytes(data[pos:])
+    assert len(receipts) == 1 and receipts[0].tobytes() == img.tobytes()
+    mech.feed_bytes(noise)  # garbage must never crash the simulator
+    mech.flush()
