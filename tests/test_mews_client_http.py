@@ -162,3 +162,18 @@ def test_stale_token_refresh_signs_in_once_for_all_threads():
 def test_without_sign_in_the_session_never_signs_in():
     session = SignInSession("CONNECTOR-AS-ACCESS", False, lambda: pytest.fail("must not sign in"))
     assert session.token() == "CONNECTOR-AS-ACCESS" and not session.renewable
+
+
+def test_times_are_sent_as_utc_text_and_naive_datetimes_are_refused(server, client):
+    import datetime as dt
+
+    server.reply = (200, {"Reservations": [], "ReservationGroups": []}, {})
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    client.get_all_reservations(dt.datetime(2024, 5, 1, 14, 0, tzinfo=plus_two),
+                                dt.datetime(2024, 5, 2, 0, 0, 0, 250000, tzinfo=dt.timezone.utc), ["Confirmed"])
+    body = server.received[-1][1]
+    assert (body["StartUtc"], body["EndUtc"], body["States"]) == ("2024-05-01T12:00:00Z", "2024-05-02T00:00:00.250Z",
+                                                                  ["Confirmed"])
+    with pytest.raises(ValueError):
+        client.get_all_reservations(dt.datetime(2024, 5, 1), "2024-05-02T00:00:00Z")
+    assert len(server.received) == 1
