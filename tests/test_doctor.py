@@ -215,3 +215,27 @@ def test_gpio_pins(tmp_path):
     clash = devices.check_gpio(config_mod.parse(base + "red_led = 17\n"))  # green_led is 17 too
     assert clash.status == "FAIL"
     assert devices.check_gpio(config_mod.parse(base.split("[gpio]")[0])).status == "SKIP"
+
+
+def test_gpio_held_by_the_running_agent_is_a_skip(tmp_path):
+    from gpiozero import LED
+    from gpiozero.pins.mock import MockFactory
+
+    from agent import config as config_mod
+    from agent.doctor import devices, host
+    from agent.runtime.health import Health
+
+    cfg = config_mod.parse(f'[mews]\nplatform_address = "https://x"\nconnector_token = "t"\n'
+                           f'[agent]\nstate_dir = "{tmp_path}"\n[gpio]\nboard = "pi-4b"\npin_factory = "mock"\n',
+                           str(tmp_path / "c.toml"))
+    factory = MockFactory()
+    held = LED(17, pin_factory=factory)  # the agent's green LED
+    try:
+        busy = devices.check_gpio(cfg, pin_factory=factory)
+        assert busy.status == "FAIL" and "holds these pins" in busy.fix
+        assert not host.agent_running(cfg)
+        Health(updated_at=1000.0).write(tmp_path / "health.json")
+        assert host.agent_running(cfg, now=1010.0) and not host.agent_running(cfg, now=1100.0)
+        assert devices.check_gpio(cfg, pin_factory=factory, agent_running=True).status == "SKIP"
+    finally:
+        held.close()

@@ -64,7 +64,7 @@ def run_checks(args, emit=print) -> list:
         else:
             add(Result("read-card", SKIP, "encoder not answering"))
     add(devices.check_display(cfg))
-    add(devices.check_gpio(cfg))
+    add(devices.check_gpio(cfg, agent_running=host.agent_running(cfg)))
     return results
 
 

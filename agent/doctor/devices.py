@@ -177,7 +177,7 @@ def check_display(cfg, open_bus=None) -> Result:
 
 # ---- gpio ---------------------------------------------------------------------------
 
-def check_gpio(cfg, pin_factory=None) -> Result:
+def check_gpio(cfg, pin_factory=None, agent_running: bool = False) -> Result:
     """The board's front-panel pins can be claimed (then released at once)."""
     if cfg.gpio is None:
         return Result("gpio", SKIP, "no [gpio] table")
@@ -196,6 +196,9 @@ def check_gpio(cfg, pin_factory=None) -> Result:
         factory = factory or open_pin_factory(board.pin_factories)
         PanelParts(board.pins, factory).close()
     except DeviceError as e:
+        if agent_running:
+            return Result("gpio", SKIP, f"board {board.name}: pins held by the running agent "
+                          "(stop it to test them: sudo systemctl stop kiosk-agent)")
         return Result("gpio", FAIL, f"board {board.name}: {reason(e)}",
                       f"another program holds these pins; {RUNNING_AGENT_HINT}")
     finally:

@@ -11,6 +11,18 @@ from agent.doctor import FAIL, OK, Result
 
 MIN_FREE_MB = 50
 MIN_YEAR = 2024
+FRESH_HEALTH = 30.0  # seconds: the running agent rewrites health.json every few seconds
+
+
+def agent_running(cfg, now: float | None = None) -> bool:
+    """True when the agent's health snapshot in the state dir is fresh."""
+    try:
+        from agent.runtime.health import Health
+
+        updated = Health.read(cfg.state_dir / "health.json").updated_at
+    except (ImportError, OSError, ValueError, TypeError):
+        return False
+    return (time.time() if now is None else now) - float(updated or 0) < FRESH_HEALTH
 
 
 def check_state_dir(cfg) -> Result:
