@@ -68,7 +68,7 @@ def test_license_once_heartbeat_and_caches(sim, tmp_path):
 
 
 def test_updatepos_refreshes_the_caches(sim, tmp_path):
-    svc, health = service(sim, tmp_path, refresh_debounce=0.05)
+    svc, health = service(sim, tmp_path, refresh_debounce=0.2)
     svc.start()
     try:
         assert wait_for(lambda: svc.refreshes >= 1)

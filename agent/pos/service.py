@@ -165,9 +165,11 @@ class PosService:
     def _refresh(self) -> None:
         """Products, payment methods, deposit: each waits for its own budget."""
         pos_id = self.cfg.pos.pos_id
-        self.products = {p.id: p for p in self.client.list_products(pos_id)}
-        self.methods = {m.id: m for m in self.client.list_payment_methods(pos_id)}
-        self.deposit = self.client.get_deposit()
+        products = {p.id: p for p in self.client.list_products(pos_id)}
+        methods = {m.id: m for m in self.client.list_payment_methods(pos_id)}
+        deposit = self.client.get_deposit()
+        # swapped together: a sale never sees new products with old payment methods
+        self.products, self.methods, self.deposit = products, methods, deposit
         self.refreshes += 1
         log.info("pos: caches refreshed: %d products, %d payment methods", len(self.products), len(self.methods))
 
