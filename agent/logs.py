@@ -41,5 +41,7 @@ def setup(level: str = "info", secrets: list[str] | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
-    for noisy in ("websocket", "aiohttp.access", "PIL"):
+    for noisy in ("aiohttp.access", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # websocket-client logs every failed handshake as ERROR; our listener reports it once, in context
+    logging.getLogger("websocket").setLevel(logging.CRITICAL)

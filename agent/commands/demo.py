@@ -1,17 +1,22 @@
-"""`kiosk-agent demo`."""
+"""`kiosk-agent demo [--out DIR]`: the agent against simulated platform and devices (needs the `sim` extra)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from agent.cli import add_config_argument
-
 
 def register(parser: argparse.ArgumentParser) -> None:
-    add_config_argument(parser)
+    parser.add_argument("--out", default="demo-output", help="folder for receipts, OLED frames, key log, summary")
 
 
 def main(args: argparse.Namespace) -> int:
-    print("kiosk-agent demo: not implemented yet", file=sys.stderr)
-    return 1
+    try:
+        import aiohttp  # noqa: F401  (the simulators need it)
+
+        from sim import demo
+    except ImportError as e:
+        print(f"kiosk-agent demo: the simulators need the 'sim' extra: pip install 'kiosk-agent[sim]' ({e})",
+              file=sys.stderr)
+        return 2
+    return demo.run(args)
