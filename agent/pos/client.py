@@ -152,7 +152,7 @@ class PosClient:
         if self.on_broadcast is not None:
             self.on_broadcast(msg)
 
-    def _fail_over(self, conn: Connection) -> None:
+    def fail_over(self, conn: Connection) -> None:
         """Drop a lost connection and move on to the next shard."""
         with self._lock:
             conn.close()
@@ -208,7 +208,7 @@ class PosClient:
                     raise
             except ConnectionLost as e:
                 log.info("pos: %s", e)
-                self._fail_over(conn)
+                self.fail_over(conn)
                 if e.sent and (command in NOT_IDEMPOTENT or resent >= 1):
                     raise
                 resent += e.sent

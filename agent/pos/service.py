@@ -152,7 +152,7 @@ class PosService:
             self._refresh_at = None  # broadcasts arriving from here on ask for another refresh
             self._refresh()
         if now >= self._heartbeat_at:
-            self.client.register_device(self.uuid)
+            self.client.register_device(self.uuid, workplace=self.cfg.pos.pos_id)
             self.heartbeats += 1
             self._heartbeat_at = time.monotonic() + self.heartbeat_interval
         if now >= self._ping_at:
@@ -179,7 +179,7 @@ class PosService:
             return
         if time.monotonic() - conn.last_rx > self.ping_interval + self.client.timeout:
             log.warning("pos: shard %s silent too long; reconnecting", conn.shard)
-            self.client._fail_over(conn)
+            self.client.fail_over(conn)
             return
         conn.ping()
 
