@@ -144,3 +144,23 @@ def test_sale_through_the_service(sim, tmp_path):
     finally:
         svc.stop()
     assert len(sim.transactions) == 2
+
+
+def test_a_sale_while_the_gateway_is_down_does_not_hang(sim, tmp_path):
+    import threading
+
+    svc, health = service(sim, tmp_path)
+    for i in range(3):
+        sim.kill_shard(i)
+    svc.start()  # the service thread now retries forever
+    results = []
+    try:
+        assert wait_for(lambda: health.devices["pos"].state != IDLE)
+        seller = threading.Thread(target=lambda: results.append(svc.sell(1, [SaleLine(7, 1)])))
+        seller.start()
+        seller.join(30)  # bounded by the sale's own connect deadline, not the service's endless retry
+        assert not seller.is_alive()
+        assert results[0].result == "not booked" and "nothing was sent" in results[0].reason
+    finally:
+        svc.stop()
+    assert sim.transactions == []

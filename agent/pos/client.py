@@ -115,21 +115,22 @@ class PosClient:
         exponentially (with jitter) until ``deadline`` (monotonic; None = until
         ``stop`` is set), then GatewayUnavailable.
         """
-        with self._lock:
-            if self.connection is not None:
-                return self._conn
-            attempt, last = 0, None
-            n = len(self.shards)
-            while True:
-                if attempt >= n:
-                    base, cap = self._backoff
-                    delay = min(cap, base * 2 ** (attempt // n - 1)) * self._rng.uniform(0.5, 1.0)
-                    if deadline is not None:
-                        delay = min(delay, deadline - time.monotonic())
-                        if delay <= 0:
-                            break
-                    if self.stop_event.wait(delay):
+        attempt, last = 0, None
+        n = len(self.shards)
+        while True:
+            if attempt >= n:
+                # every shard failed once: back off (outside the lock, so other callers keep their deadlines)
+                base, cap = self._backoff
+                delay = min(cap, base * 2 ** (attempt // n - 1)) * self._rng.uniform(0.5, 1.0)
+                if deadline is not None:
+                    delay = min(delay, deadline - time.monotonic())
+                    if delay <= 0:
                         break
+                if self.stop_event.wait(delay):
+                    break
+            with self._lock:
+                if self.connection is not None:  # another caller got there first
+                    return self._conn
                 shard = self.shard
                 try:
                     self._conn = Connection(self.url(shard), shard, connect_timeout=self.connect_timeout,
@@ -142,11 +143,12 @@ class PosClient:
                     continue
                 self.connects += 1
                 log.info("pos: connected to shard %s", shard)
-                if self.on_connect is not None:
-                    self.on_connect(shard)
-                return self._conn
-            raise GatewayUnavailable(f"no ConcertPOS shard reachable ({', '.join(self.shards)})"
-                                     + (f": {last}" if last else ""))
+                conn = self._conn
+            if self.on_connect is not None:
+                self.on_connect(shard)
+            return conn
+        raise GatewayUnavailable(f"no ConcertPOS shard reachable ({', '.join(self.shards)})"
+                                 + (f": {last}" if last else ""))
 
     def _broadcast(self, msg) -> None:
         if self.on_broadcast is not None:
