@@ -5,12 +5,13 @@
 #  2. run image/install.sh --image in it (chroot), exactly as the pi-gen stage
 #     does, plus test-only units: the Mews simulator, a short WatchdogSec, the
 #     checker; put kiosk-agent.toml on a FAT "boot partition";
-#  3. boot it under qemu-system-x86_64 (KVM when available, else TCG) with the
+#  3. boot it under qemu-system-x86_64 (TCG; IMAGE_TEST_ACCEL=kvm for KVM) with the
 #     Debian kernel and a blank virtual data disk, twice (the checker reboots);
 #  4. read the checker's results from the second serial port; print a table.
 #
+# IMAGE_TEST_DATA=rootdisk puts the data partition in the free space of the
+# booted disk instead, as on an SD card.
 # Needs root. Installs debootstrap/qemu/mtools with apt-get when missing.
-# TCG emulation by default (IMAGE_TEST_ACCEL=kvm to use KVM where it works).
 # Work files: image/work/image-test (IMAGE_TEST_WORK); the debootstrapped base
 # is cached there (delete base/ to rebuild it).
 set -euo pipefail
@@ -21,6 +22,9 @@ WORK=${IMAGE_TEST_WORK:-$REPO/image/work/image-test}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
 TIMEOUT=${IMAGE_TEST_TIMEOUT:-1500} # seconds for both boots
+# disk: a blank second virtual disk becomes the data partition (DATA_DISK=/dev/vdb);
+# rootdisk: as on an SD card, free space after the root partition on the booted disk.
+DATA_MODE=${IMAGE_TEST_DATA:-disk}
 ROOT=$WORK/rootfs
 BOOT_MB=128
 DISK_MB=2560
@@ -112,7 +116,7 @@ prepare_root() {
 	install -m 0644 "$HERE/files/kiosk-sim.service" "$HERE/files/kiosk-imagetest.service" "$ROOT/etc/systemd/system/"
 	install -D -m 0644 "$HERE/files/watchdog-test.conf" "$ROOT/etc/systemd/system/kiosk-agent.service.d/test.conf"
 	install -m 0755 "$HERE/files/kiosk-imagetest" "$ROOT/usr/local/sbin/kiosk-imagetest"
-	sed -i 's|^DATA_DISK=.*|DATA_DISK=/dev/vdb|' "$ROOT/etc/default/kiosk-firstboot"
+	[ "$DATA_MODE" = rootdisk ] || sed -i 's|^DATA_DISK=.*|DATA_DISK=/dev/vdb|' "$ROOT/etc/default/kiosk-firstboot"
 	in_root systemctl enable kiosk-sim.service kiosk-imagetest.service >/dev/null 2>&1
 	in_root systemctl mask getty@tty1.service serial-getty@ttyS1.service >/dev/null 2>&1
 	install -m 0644 "$HERE/files/kiosk-agent.toml" "$ROOT/boot/firmware/kiosk-agent.toml"
@@ -122,15 +126,19 @@ prepare_root() {
 make_disks() {
 	local boot_img=$WORK/boot.img root_img=$WORK/root.img disk=$WORK/disk.raw
 	local root_start=$((2048 + BOOT_MB * 2048)) root_sectors
-	log "disk: FAT boot partition + ext4 root (mke2fs -d, no loop devices); blank ${DATA_MB} MiB data disk"
+	log "disk: FAT boot partition + ext4 root (mke2fs -d, no loop devices); data: $DATA_MODE (${DATA_MB} MiB)"
 	cp "$ROOT"/boot/vmlinuz-* "$WORK/vmlinuz"
 	cp "$ROOT"/boot/initrd.img-* "$WORK/initrd.img"
 	rm -f "$boot_img" "$root_img" "$disk" "$WORK/data.raw"
 	truncate -s "${BOOT_MB}M" "$boot_img"
 	mkfs.vfat -n bootfs "$boot_img" >/dev/null
 	mcopy -i "$boot_img" -s "$ROOT"/boot/firmware/* ::/
-	truncate -s "${DISK_MB}M" "$disk"
 	root_sectors=$((DISK_MB * 2048 - root_start))
+	if [ "$DATA_MODE" = rootdisk ]; then
+		truncate -s $((DISK_MB + DATA_MB))M "$disk" # free space after the root partition
+	else
+		truncate -s "${DISK_MB}M" "$disk"
+	fi
 	printf 'label: dos\nstart=2048, size=%d, type=c\nstart=%d, size=%d, type=83\n' \
 		$((BOOT_MB * 2048)) "$root_start" "$root_sectors" | sfdisk --quiet "$disk"
 	find "$ROOT/boot/firmware" -mindepth 1 -delete # it is a mount point in the image
@@ -138,7 +146,7 @@ make_disks() {
 	dd if="$boot_img" of="$disk" bs=1M seek=1 conv=notrunc status=none
 	dd if="$root_img" of="$disk" bs=512 seek="$root_start" conv=notrunc,sparse status=none
 	rm -f "$boot_img" "$root_img"
-	truncate -s "${DATA_MB}M" "$WORK/data.raw"
+	[ "$DATA_MODE" = rootdisk ] || truncate -s "${DATA_MB}M" "$WORK/data.raw"
 }
 
 boot_vm() {
@@ -147,14 +155,16 @@ boot_vm() {
 	if [ "${IMAGE_TEST_ACCEL:-tcg}" = kvm ]; then
 		accel=(-accel kvm -cpu host)
 	fi
-	log "booting (${accel[1]}), console log: $WORK/console.log"
+	local data=(-drive "file=$WORK/data.raw,format=raw,if=virtio")
+	[ "$DATA_MODE" = rootdisk ] && data=()
+	log "booting (${accel[1]}, data: $DATA_MODE), console log: $WORK/console.log"
 	rm -f "$WORK/console.log" "$WORK/results.log"
 	timeout "$TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m 1024 -smp 2 -nodefaults \
 		-display none -monitor none -nic none \
 		-kernel "$WORK/vmlinuz" -initrd "$WORK/initrd.img" \
 		-append "root=/dev/vda2 ro rootfstype=ext4 console=ttyS0 systemd.show_status=1" \
 		-drive file="$WORK/disk.raw",format=raw,if=virtio \
-		-drive file="$WORK/data.raw",format=raw,if=virtio \
+		"${data[@]}" \
 		-device i6300esb \
 		-serial file:"$WORK/console.log" -serial file:"$WORK/results.log" || rc=$?
 	[ "$rc" -eq 124 ] && log "the VM did not power off within ${TIMEOUT}s"
