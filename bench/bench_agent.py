@@ -101,6 +101,42 @@ def latency_run(sim_cls, mode):
             agent.stop()
 
 
+def burst_unlimited(sim_cls):
+    """Platform limit lifted and our own limiter opened too: the agent's raw throughput (in-process)."""
+    from agent import config as config_mod
+    from agent.mews.client import MewsClient
+    from agent.mews.ratelimit import RateLimiter
+    from agent.runtime.supervisor import Supervisor
+
+    with tempfile.TemporaryDirectory() as d, sim_cls(rate_limit=False) as sim:
+        folder = Path(d)
+        (folder / "config.toml").write_text(f"""
+[mews]
+platform_address = "{sim.url}"
+connector_token = "{sim.connector_token}"
+[agent]
+state_dir = "state"
+log_level = "warning"
+log_device_types = ["Printer"]
+""")
+        cfg = config_mod.load(str(folder / "config.toml"))
+        agent = Supervisor(cfg, client=MewsClient(cfg.mews, limiter=RateLimiter(limit=10**9)))
+        thread = threading.Thread(target=agent.serve, daemon=True)
+        thread.start()
+        try:
+            time.sleep(1.0)
+            before = sim.request_count()
+            start = time.time()
+            ids = [sim.add_printer_command(b"%PDF-1.4") for _ in range(BURST)]
+            ok = wait_final(sim, ids, 900)
+            elapsed = time.time() - start
+            return {"ok": ok, "elapsed": elapsed, "requests": sim.request_count() - before, "peak": 0,
+                    "throttled": sim.rate_limited}
+        finally:
+            agent.stop()
+            thread.join(60)
+
+
 def burst_run(sim_cls, rate_limited):
     with tempfile.TemporaryDirectory() as d, sim_cls(rate_limit=rate_limited) as sim:
         agent = AgentProcess(sim, Path(d), "websocket")
@@ -124,7 +160,7 @@ def main():
 
     ws_lat, idle_rss = latency_run(MewsSimulator, "websocket")
     poll_lat, _ = latency_run(MewsSimulator, "poll")
-    free = burst_run(MewsSimulator, rate_limited=False)
+    free = burst_unlimited(MewsSimulator)
     limited = burst_run(MewsSimulator, rate_limited=True)
     mib = 1024 * 1024
     rows = [
@@ -137,7 +173,7 @@ def main():
         [f"burst {BURST}, 200/30 s", f"{BURST / limited['elapsed']:.1f} cmd/s",
          f"{limited['requests'] / BURST:.2f} req/cmd", f"{limited['elapsed']:.0f} s",
          f"429s provoked: {limited['throttled']}"],
-        ["agent RSS (MiB)", f"idle {idle_rss / mib:.1f}", f"peak {max(free['peak'], limited['peak']) / mib:.1f}", "",
+        ["agent RSS (MiB)", f"idle {idle_rss / mib:.1f}", f"peak {limited['peak'] / mib:.1f}", "",
          "idle < 30, peak < 45"],
     ]
     table("agent", ["measure", "p50 / rate", "p95 / cost", "p99 / time", "goal"], rows, notes={

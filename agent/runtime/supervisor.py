@@ -338,8 +338,17 @@ class PanelActions:
     def reprint_last(self) -> None:
         for h in self.s.handlers:
             if hasattr(h, "reprint_last"):
-                threading.Thread(target=h.reprint_last, name="reprint", daemon=True).start()
+                threading.Thread(target=self._reprint, args=(h,), name="reprint", daemon=True).start()
                 return
+        log.info("reprint asked, but no attached device can reprint")
+
+    @staticmethod
+    def _reprint(handler) -> None:
+        try:
+            handler.reprint_last()
+            log.info("reprinted the last document from the front panel")
+        except Exception as e:  # nothing printed yet, paper out, ...: say so, never crash
+            log.warning("reprint from the front panel failed: %s", redact(str(e)))
 
     def clear_dead_letters(self) -> int:
         n = self.s.store.drop(dead_only=True)
