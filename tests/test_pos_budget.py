@@ -90,6 +90,12 @@ def test_stop_event_ends_a_wait_without_charging():
     assert b.level("version") == 100
 
 
+def test_cancelled_call_costs_nothing():
+    b = Budget(clock=Clock())
+    b.cancel("version", b.reserve("version"))
+    assert b.level("version") == 0
+
+
 def test_penalise_follows_retry_after():
     clock = Clock()
     b = Budget(clock=clock)

@@ -1,7 +1,6 @@
 """`kiosk-agent pos ...` and `kiosk-agent sim pos` as subprocesses against the gateway simulator."""
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -103,6 +103,13 @@ class Budget:
             if entry is not None:
                 bucket["level"] = min(self.capacity, bucket["level"] + entry[0])
 
+    def cancel(self, command: str, token: str) -> None:
+        """The gateway refused the call unrun (``ratelimit``): it cost nothing there, so nothing here."""
+        if not token:
+            return
+        with self._buckets() as buckets:
+            self._bucket(buckets, command, self.clock())["inflight"].pop(token, None)
+
     def penalise(self, command: str, retry_after: float | None) -> None:
         """The gateway said ``ratelimit``: align so the next call fits only after ``retry_after``."""
         cost = self.cost(command)

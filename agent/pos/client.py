@@ -203,6 +203,8 @@ class PosClient:
             try:
                 return conn.request(command, params, timeout=timeout)
             except RateLimited as e:
+                self.budget.cancel(command, token)  # refused unrun: costs nothing
+                token = ""
                 self.budget.penalise(command, e.retry_after)
                 limited += 1
                 log.warning("pos: %s", e)
