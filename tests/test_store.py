@@ -64,3 +64,15 @@ def test_committed_reports_survive_a_crash(tmp_path):
     p.start()
     p.join(30)
     assert Store(tmp_path).depth() == (25, 0)
+
+
+def test_journal_pruned_after_30_days_but_executing_entries_kept(tmp_path):
+    now = [1_000_000_000.0]
+    s = Store(tmp_path, clock=lambda: now[0])
+    s.enqueue_report("old", "Processed", journal_done="Printer")
+    s.journal_begin("stuck", "KeyCutter")
+    now[0] += 31 * 86400
+    s.enqueue_report("new", "Processed", journal_done="Printer")
+    assert s.prune_journal() == 1
+    assert s.journal_state("old") is None
+    assert s.journal_state("new") is not None and s.journal_state("stuck") is not None

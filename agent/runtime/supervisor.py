@@ -80,6 +80,7 @@ class Supervisor:
         self._rest_ok = False
         self._rest_tried = False
         self._last_status = ""
+        self._next_prune = 0.0
 
     # ---- events (listener thread) ----------------------------------------------
 
@@ -135,6 +136,10 @@ class Supervisor:
         self.health.connection = hs.CONNECTING
         threading.Thread(target=self._watch_ip, name="ip-address", daemon=True).start()
         self._start_observers()
+        pruned = self.store.prune_journal()
+        if pruned:
+            log.info("journal: pruned %d entries older than 30 days", pruned)
+        self._next_prune = time.monotonic() + 86400
         self.dispatcher.start()
         self.sender.start()
         if self.listener is not None:
@@ -211,6 +216,9 @@ class Supervisor:
         self._update_health()
         if self.frontpanel is not None:
             self.frontpanel.update(self.health)
+        if now >= self._next_prune:
+            self._next_prune = now + 86400
+            self.store.prune_journal()
 
     def drain(self) -> None:
         """commands/getAllActive -> dispatcher."""
