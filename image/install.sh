@@ -55,6 +55,8 @@ install_packages() {
 	for p in "${optional[@]}"; do
 		if apt-cache show "$p" >/dev/null 2>&1; then pkgs+=("$p"); fi
 	done
+	# raspi-config's read-only root uses overlayroot; have it now, not from the network at first boot
+	if [[ " ${pkgs[*]} " == *" raspi-config "* ]]; then pkgs+=(overlayroot); fi
 	apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
 }
 

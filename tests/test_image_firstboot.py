@@ -178,3 +178,37 @@ def test_error_shown_on_the_oled_config_error_screen(monkeypatch):
     assert device.persist is True
     assert device.image.getbbox() is not None  # something was drawn
     assert not firstboot.show_on_display(config_mod.DisplayConfig(driver="none"), ["x"])
+
+
+def test_readonly_root_enabled_once_with_overlay_kept_to_root(tmp_path):
+    """enable_readonly_root with a stand-in raspi-config that behaves like bookworm's (overlayroot=tmpfs)."""
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    (boot / "cmdline.txt").write_text("console=tty1 root=PARTUUID=1-02 rootwait\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    fake = bin_dir / "raspi-config"
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n'
+                    f'[ "$1 $2" = "nonint enable_overlayfs" ] && sed -i "s/^/overlayroot=tmpfs /" {boot}/cmdline.txt\n')
+    fake.chmod(0o755)
+    src = FIRSTBOOT_SH.read_text()
+    script = src[:src.index("main() {")].replace("export PATH=", f"export PATH={bin_dir}:") + \
+        f'enable_readonly_root "{boot}"\n'
+    # /proc and /sys stand in for the data partition's bind mounts: both are mount points
+    env = {**os.environ, "STATE_DIR": "/proc", "CONFIG_DIR": "/sys", "REBOOT_AFTER_READONLY": "no"}
+    first = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    if "root file system is read-only" in first.stdout:
+        pytest.skip("this machine's root is itself an overlay")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert (boot / "cmdline.txt").read_text().split() == \
+        ["overlayroot=tmpfs:recurse=0", "console=tty1", "root=PARTUUID=1-02", "rootwait"]
+    second = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert "configured" in second.stdout
+    assert calls.read_text().splitlines() == ["nonint enable_overlayfs"]  # once only
+    # no data partition: the root stays writable
+    (boot / "cmdline.txt").write_text("console=tty1 rootwait\n")
+    calls.unlink()
+    env_nodata = {**env, "STATE_DIR": str(tmp_path)}
+    third = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env_nodata, timeout=60)
+    assert "keeping the root writable" in third.stderr and not calls.exists()
