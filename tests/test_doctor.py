@@ -10,8 +10,8 @@ import pytest
 from agent.cli import main as cli_main
 
 sim_mews = pytest.importorskip("sim.mews")
-from sim.encoder import VirtualEncoder  # noqa: E402
-from sim.printer.virtual import VirtualPrinter  # noqa: E402
+VirtualEncoder = pytest.importorskip("sim.encoder").VirtualEncoder
+VirtualPrinter = pytest.importorskip("sim.printer.virtual").VirtualPrinter
 
 TOKEN = sim_mews.DEMO_CONNECTOR_TOKEN
 
