@@ -142,6 +142,7 @@ class PosService:
         self._device("stopped")
 
     def _tick(self) -> None:
+        self._wake.clear()  # first: a broadcast from here on wakes the wait below
         now = time.monotonic()
         if self.license is None:
             self.license = self.client.get_license()
@@ -150,7 +151,11 @@ class PosService:
                 self.health.message = "ConcertPOS: license is not active"
         if self._refresh_at is not None and now >= self._refresh_at:
             self._refresh_at = None  # broadcasts arriving from here on ask for another refresh
-            self._refresh()
+            try:
+                self._refresh()
+            except PosError:
+                self._refresh_at = time.monotonic()  # not lost: retried on the next tick
+                raise
         if now >= self._heartbeat_at:
             self.client.register_device(self.uuid, workplace=self.cfg.pos.pos_id)
             self.heartbeats += 1
@@ -158,8 +163,8 @@ class PosService:
         if now >= self._ping_at:
             self._check_alive()
             self._ping_at = time.monotonic() + self.ping_interval
-        due = [self._heartbeat_at, self._ping_at] + ([self._refresh_at] if self._refresh_at is not None else [])
-        self._wake.clear()
+        refresh_at = self._refresh_at
+        due = [self._heartbeat_at, self._ping_at] + ([refresh_at] if refresh_at is not None else [])
         self._wake.wait(max(0.0, min(due) - time.monotonic()))
 
     def _refresh(self) -> None:
