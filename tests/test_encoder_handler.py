@@ -200,7 +200,8 @@ def test_two_keys_end_to_end_over_a_pty(handler, sim, tmp_path):
     note = handler.execute(command(visi()), progress)
     assert note == "2 keys encoded for room 101"
     assert progress.activities == ["present card 1 of 2", "present card 2 of 2"]
-    assert [s[:2] for s in progress.steps] == [(1, 2), (2, 2)]
+    # before each key "k-1 of N" (the display counts down for card k), after each key "k of N"
+    assert [s[:2] for s in progress.steps] == [(0, 2), (1, 2), (1, 2), (2, 2)]
     expected = {"rooms": ["101"], "valid_from": "2024-05-01T14:00", "valid_until": "2024-05-03T11:00",
                 "text": ["José Müller", "Res 4711"], "encoder_id": "Desk 2", "operator": "Night Auditor"}
     assert [(k["command"], k["copy"]) for k in sim.keys] == [("CN", 0), ("CC", 1)]
@@ -271,7 +272,8 @@ def test_dead_encoder_is_retryable_disconnect(handler, sim):
 def test_cancel_between_keys_propagates(handler, sim):
     class Cancel(NullProgress):
         def step(self, done, total, activity=""):
-            raise CommandCancelled()
+            if done >= 1:  # the platform cancels once the first key is made
+                raise CommandCancelled()
 
     with pytest.raises(CommandCancelled):
         handler.execute(command(visi(KeyCount=3)), Cancel())

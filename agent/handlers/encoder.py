@@ -8,6 +8,7 @@ how many: re-running would cut a new series and void the keys the guest holds.
 from __future__ import annotations
 
 import logging
+import time
 from zoneinfo import ZoneInfo
 
 from agent.config import Config, EncoderConfig
@@ -50,7 +51,9 @@ class EncoderHandler:
                  order.valid_from.isoformat(timespec="minutes"), order.valid_until.isoformat(timespec="minutes"))
         made = 0
         for k in range(1, total + 1):
-            progress.activity(f"present card {k} of {total}")
+            progress.step(k - 1, total, f"present card {k} of {total}")
+            # the countdown on the display: how long the encoder waits for the guest's card
+            progress.activity(f"present card {k} of {total}", deadline=time.time() + self.cfg.reply_timeout)
             try:
                 if k == 1:
                     self.encoder.encode_new(card)
