@@ -23,11 +23,12 @@ def default_seed():
 
 def get_spaces(port, token=DEMO_CONNECTOR_TOKEN):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("POST", "/api/connector/v1/spaces/getAll", body=json.dumps({"AccessToken": token}))
-    resp = conn.getresponse()
-    body = json.loads(resp.read())
-    conn.close()
-    return resp.status, body
+    try:
+        conn.request("POST", "/api/connector/v1/spaces/getAll", body=json.dumps({"AccessToken": token}))
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read())
+    finally:
+        conn.close()
 
 
 def test_many_simulators_start_and_stop_in_one_process():
@@ -79,7 +80,7 @@ def test_stop_closes_connected_websockets():
     sim.stop()
     opcode, frame = ws.recv_data_frame(control_frame=True)
     assert opcode == websocket.ABNF.OPCODE_CLOSE
-    ws.close()
+    ws.shutdown()
 
 
 def test_port_in_use_raises_in_the_caller():

@@ -140,6 +140,7 @@ def test_price_update_event(space_events, key):
                      body=json.dumps({"StartUtc": "2030-01-01T00:00:00Z", "EndUtc": "2030-01-02T00:00:00Z",
                                       "RateId": "rate-1", key: "cat-1"}))
         assert conn.getresponse().status == 200
+        conn.close()
         (event,) = events(ws)
         assert event["Type"] == "PriceUpdate" and event["Id"] and event["RateId"] == "rate-1"
         assert event[key] == "cat-1" and event["StartUtc"] == "2030-01-01T00:00:00Z"
@@ -152,6 +153,7 @@ def test_drop_websockets_closes_all_and_refuses_new_until_lifted(sim):
     for ws in (first, second):
         with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError)):
             ws.recv()
+        ws.shutdown()
     with pytest.raises(websocket.WebSocketBadStatusException) as e:
         connect(sim)
     assert e.value.status_code == 503
@@ -194,6 +196,7 @@ def test_displaced_client_socket_is_closed(sim, how):
     opcode, frame = ws.recv_data_frame(control_frame=True)
     assert opcode == websocket.ABNF.OPCODE_CLOSE
     assert int.from_bytes(frame.data[:2], "big") == 4001
+    ws.shutdown()
     assert api(sim, "spaces/getAll", token=token)[0] == 401
     with pytest.raises(websocket.WebSocketBadStatusException):
         connect(sim, token)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import inspect
 import logging
 import threading
 import uuid
@@ -146,11 +147,14 @@ class MewsSimulator:
         app.router.add_post(API_PREFIX + "{operation:.+}", ConnectorApi(self).handle)
         app.router.add_get("/ws/connector", hub.handle)
         app.add_routes(admin_routes(self))
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        # A short grace period on stop; aiohttp moved the setting from the site to the runner in 3.10.
+        grace = {"shutdown_timeout": 1.0}
+        on_runner = "shutdown_timeout" in inspect.signature(web.BaseRunner.__init__).parameters
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, **(grace if on_runner else {}))
         await runner.setup()
         self._loop, self._hub = loop, hub
         try:
-            site = web.TCPSite(runner, self.host, self.port)
+            site = web.TCPSite(runner, self.host, self.port, **({} if on_runner else grace))
             await site.start()
         except BaseException:
             await runner.cleanup()
