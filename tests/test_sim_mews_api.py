@@ -105,7 +105,7 @@ def test_unknown_paths_are_404_with_message_and_request_id(sim):
         assert status == 404 and body["RequestId"] == headers["request-id"] and body["Message"]
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"", b"\xff\xfe", b"null"])
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"", b"\xff\xfe", b"null", b"[" * 100000])
 def test_malformed_body_is_400_with_message(sim, raw):
     status, headers, body = call(sim, "/api/connector/v1/spaces/getAll", raw=raw)
     assert status == 400 and body["Message"] and body["RequestId"] == headers["request-id"]

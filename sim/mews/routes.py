@@ -49,7 +49,7 @@ async def read_body(request: web.Request) -> dict:
     raw = await request.read()
     try:
         body = json.loads(raw.decode("utf-8")) if raw.strip() else None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError(400, "Invalid request: the body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "Invalid request: the body must be a JSON object.")
