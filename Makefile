@@ -24,7 +24,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 soak: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m soak tests --run-soak
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m soak --run-soak tests
 
 image-test:
 	image/test/run.sh

@@ -50,18 +50,29 @@ def executions(tmp_path):
 
 @pytest.mark.timeout(300)
 def test_kill_9_at_random_points_loses_nothing_and_never_repeats_a_key(tmp_path):
-    rng = random.Random(1234)
+    crash_run(tmp_path, commands=50, max_kills=25, seed=1234)
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_soak_kill_9_over_300_commands(tmp_path, seed):
+    crash_run(tmp_path, commands=300, max_kills=150, seed=seed)
+
+
+def crash_run(tmp_path, *, commands, max_kills, seed):
+    rng = random.Random(seed)
     with sim_mews.MewsSimulator(rate_limit=False) as sim:
         config = write_config(tmp_path, sim, log_types=("Printer", "KeyCutter"), step_delay=0.15)
         printers, keys = [], []
-        for i in range(50):
+        for i in range(commands):
             if i % 3 == 0:
                 keys.append(sim.add_key_cutter_command(key_count=rng.randint(1, 3)))
             else:
                 printers.append(sim.add_printer_command(base64.b64decode(PDF), copy_count=rng.randint(1, 3)))
         ids = printers + keys
         kills = 0
-        while not all_final(sim, ids) and kills < 25:
+        while not all_final(sim, ids) and kills < max_kills:
             proc = start_agent(config)
             time.sleep(rng.uniform(0.3, 1.5))
             proc.kill()  # SIGKILL: no cleanup at all
