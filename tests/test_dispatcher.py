@@ -208,3 +208,12 @@ def test_recover_never_repeats_key_cutting_but_retries_printing_once(tmp_path):
         assert keys.executed == []
     finally:
         d.stop(2)
+
+
+def test_device_retries_do_not_count_as_restarts(make):
+    h = FakeHandler(script=[DeviceError("paper out")] * 3 + [None])
+    d, store = make(h)
+    d.offer([cmd("a")])
+    wait_until(lambda: final_of(store, "a"))
+    assert len(h.executed) == 4
+    assert store.journal_state("a") == ("done", 1)

@@ -235,12 +235,14 @@ class Dispatcher:
             return
         first_try = self.clock()
         backoff = self._retry_backoff or Backoff(1.0, 30.0)
+        # One journal entry per execution (not per retry): its run count counts restarts.
+        # Only handlers retried after a crash keep the payload (key-cutter data holds passwords).
+        payload = json.dumps({"Id": command.id, "State": command.state, "CreatedUtc": command.created_utc,
+                              "Device": command.device.__dict__, "Data": command.data}) \
+            if handler.retry_after_crash else None
+        self.store.journal_begin(command.id, command.device.type, payload)
         while True:
             progress = CommandProgress(self, handler, command)
-            payload = json.dumps({"Id": command.id, "State": command.state, "CreatedUtc": command.created_utc,
-                                  "Device": command.device.__dict__, "Data": command.data}) \
-                if handler.retry_after_crash else None
-            self.store.journal_begin(command.id, command.device.type, payload)
             self.device_state(handler, BUSY, "working")
             try:
                 notes = handler.execute(command, progress) or "done"
