@@ -114,6 +114,7 @@ def test_agent_unit_contract():
         "/opt/kiosk-agent/bin/kiosk-agent run --config /etc/kiosk-agent/config.toml"
     assert one(u, svc, "ProtectSystem") == "strict"
     assert one(u, svc, "ReadWritePaths") == "/var/lib/kiosk-agent"
+    assert one(u, svc, "WorkingDirectory") == "/var/lib/kiosk-agent"  # lgpio writes its FIFOs there
     for key in ("NoNewPrivileges", "PrivateTmp", "ProtectHome", "ProtectKernelTunables",
                 "ProtectControlGroups", "LockPersonality"):
         assert one(u, svc, key) == "yes", key
