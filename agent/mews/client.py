@@ -21,7 +21,7 @@ from typing import Any
 import agent
 from agent.logs import add_secret, redact
 from agent.mews import errors
-from agent.mews.errors import BadRequest, Displaced, InvalidResponse, Retryable, Unauthorized
+from agent.mews.errors import Displaced, InvalidResponse, Retryable, Unauthorized
 from agent.mews.models import (
     COMMAND_STATES, AccountingCategory, Command, CreditCard, CurrencyValue, Customer, CustomerOpenItems,
     Document, ModelError, OpenItemsResult, ReservationsResult, SignInResult, SpacesResult, check_card_number,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 
 from sim.encoder.device import VirtualEncoder
+from sim.serving import serve_until_signalled
 
 
 def _describe(key: dict) -> str:
@@ -18,18 +17,11 @@ def _describe(key: dict) -> str:
 def run(args) -> int:
     encoder = VirtualEncoder(card_delay=args.card_delay, log_path=args.log, port=args.port, host=args.host,
                              on_key=lambda key: print(_describe(key), file=sys.stderr, flush=True))
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
     try:
         encoder.start()
     except OSError as e:
         print(f"kiosk-agent sim encoder: cannot listen: {e}", file=sys.stderr)
         return 1
     print(encoder.path if args.port is None else f"port={encoder.port}", flush=True)
-    try:
-        while not done.wait(0.5):
-            pass
-    finally:
-        encoder.stop()
+    serve_until_signalled(encoder.stop)
     return 0

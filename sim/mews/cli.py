@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
+
+from sim.serving import serve_until_signalled
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,19 +27,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"kiosk-agent sim mews: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
         return 1
-    stop = threading.Event()
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        print(f"address={sim.url} token={token}", flush=True)
-        while not stop.wait(0.5):
-            pass
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        sim.stop()
+    print(f"address={sim.url} token={token}", flush=True)
+    serve_until_signalled(sim.stop)
     logging.getLogger("sim.mews").info("stopped")
     return 0

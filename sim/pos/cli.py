@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
-import threading
+
+from sim.serving import serve_until_signalled
 
 
 def _ports(text: str) -> list[int]:
@@ -45,20 +45,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"kiosk-agent sim pos: cannot listen on {args.host} ports {args.ports}: {e.strerror or e}",
               file=sys.stderr)
         return 1
-    stop = threading.Event()
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        print(f"urls={','.join(sim.urls)} url_template={sim.url_template} shards={','.join(sim.shards)} "
-              f"instance={sim.instance} api_key={sim.api_key}", flush=True)
-        while not stop.wait(0.5):
-            pass
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        sim.stop()
+    print(f"urls={','.join(sim.urls)} url_template={sim.url_template} shards={','.join(sim.shards)} "
+          f"instance={sim.instance} api_key={sim.api_key}", flush=True)
+    serve_until_signalled(sim.stop)
     logging.getLogger("sim.pos").info("stopped")
     return 0

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
+
+from sim.serving import serve_until_signalled
 
 
 def run(args) -> int:
@@ -31,8 +32,6 @@ def run(args) -> int:
     print(f"sim printer: {vp.url}, {args.width_dots} dots, receipts in {args.out}; "
           "SIGUSR1 toggles paper out, SIGUSR2 cover open", file=sys.stderr, flush=True)
 
-    done = threading.Event()
-
     def toggle(key):
         def handler(signum, frame):
             value = not vp.state[key]
@@ -42,11 +41,5 @@ def run(args) -> int:
 
     signal.signal(signal.SIGUSR1, toggle("paper_out"))
     signal.signal(signal.SIGUSR2, toggle("cover_open"))
-    signal.signal(signal.SIGTERM, lambda s, f: done.set())
-    signal.signal(signal.SIGINT, lambda s, f: done.set())
-    try:
-        while not done.wait(0.5):
-            pass
-    finally:
-        vp.stop()
+    serve_until_signalled(vp.stop)
     return 0
