@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from agent import config as config_mod
+from hal.atomic import write_atomically
 
 # The hardened service may write only here (ReadWritePaths in kiosk-agent.service).
 SERVICE_STATE_DIR = "/var/lib/kiosk-agent"
@@ -72,19 +73,7 @@ def _fsync_dir(path: Path) -> None:
 
 def _write_atomic(path: Path, data: bytes, mode: int, owner: tuple[int, int] | None) -> None:
     """Write via a temp file in the same folder, fsync, rename: a power cut leaves old or new."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, mode)
-        if owner is not None:
-            os.fchown(fd, *owner)
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    write_atomically(path, data, mode=mode, owner=owner, durable=True)
 
 
 def _wipe(path: Path) -> None:

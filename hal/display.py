@@ -9,10 +9,11 @@ display. luma and Pillow load only when a display is opened.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-import tempfile
 from pathlib import Path
 
+from hal.atomic import write_atomically
 from hal.errors import DeviceDisconnected, DeviceError
 
 WIDTH, HEIGHT = 128, 64
@@ -82,18 +83,9 @@ class PngDisplay(Display):
 
 def _save_png(image, path: Path) -> None:
     """Write atomically so a viewer never opens half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".frame-", suffix=".png")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            image.save(f, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    write_atomically(path, buffer.getvalue(), mode=0o644)
 
 
 def open_display(driver: str, *, i2c_port: int = 1, address: int = 0x3C, rotate: int = 0,

@@ -22,12 +22,13 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+
+from hal.atomic import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -190,9 +191,7 @@ class Budget:
 
     def _write(self, buckets: dict) -> None:
         try:
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".pos-budget-")
-            with os.fdopen(fd, "w") as f:
-                json.dump({"window": self.window, "capacity": self.capacity, "buckets": buckets}, f)
-            os.replace(tmp, self.path)
+            write_atomically(self.path, json.dumps(
+                {"window": self.window, "capacity": self.capacity, "buckets": buckets}).encode())
         except OSError as e:
             log.warning("budget: cannot write %s (%s)", self.path, e)

@@ -7,10 +7,10 @@ Observers read it; they never drive the agent. It is written atomically to
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from hal.atomic import write_atomically
 
 # connection states
 BOOTING, CONNECTING, ONLINE, OFFLINE, DISPLACED, CONFIG_ERROR = (
@@ -61,18 +61,7 @@ class Health:
 
     def write(self, path: Path) -> None:
         """Write atomically: a reader never sees half a file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".health-")
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(self.to_json(), f, indent=1, sort_keys=True)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomically(path, json.dumps(self.to_json(), indent=1, sort_keys=True).encode(), mode=0o644)
 
     @classmethod
     def read(cls, path: Path) -> "Health":
