@@ -27,9 +27,13 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     cfg = load_config_or_exit(args.config)
-    from agent.runtime.store import Store
+    from agent.runtime.store import StateError, Store
 
-    store = Store(cfg.state_dir)
+    try:
+        store = Store(cfg.state_dir)
+    except StateError as e:
+        print(f"kiosk-agent queue: {e}", file=sys.stderr)
+        return 2
     try:
         if args.action == "list":
             reports = store.reports(dead=True if args.dead else None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from agent.cli import add_config_argument, load_config_or_exit
 
@@ -16,5 +17,12 @@ def main(args: argparse.Namespace) -> int:
     from agent import logs
     from agent.runtime.supervisor import Supervisor
 
+    from agent.runtime.store import StateError
+
     logs.setup(cfg.agent.log_level, cfg.secrets())
-    return Supervisor(cfg).run()
+    try:
+        supervisor = Supervisor(cfg)
+    except StateError as e:
+        print(f"kiosk-agent: {cfg.path}: {e}", file=sys.stderr)
+        return 2
+    return supervisor.run()

@@ -53,6 +53,10 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 """
 
 
+class StateError(Exception):
+    """The state folder or its database cannot be used (missing mount, permissions, corrupt file)."""
+
+
 @dataclass(frozen=True)
 class Report:
     """One queued report, as the outbox holds it."""
@@ -83,14 +87,17 @@ class Store:
 
     def __init__(self, state_dir: Path | str, *, max_pending: int = MAX_PENDING, clock=time.time):
         self.path = Path(state_dir) / "agent.db"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.max_pending = max_pending
         self.clock = clock
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as e:
+            raise StateError(f"cannot use the state folder {self.path.parent} (agent.state_dir): {e}") from None
 
     def close(self) -> None:
         with self._lock:
