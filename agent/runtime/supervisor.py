@@ -79,6 +79,7 @@ class Supervisor:
         self._paused_until = 0.0
         self._rest_ok = False
         self._rest_tried = False
+        self._drain_failing = False
         self._last_status = ""
         self._next_prune = 0.0
 
@@ -239,8 +240,13 @@ class Supervisor:
         except (mews_errors.MewsError, OSError) as e:
             self._rest_ok = False
             text = e.describe() if isinstance(e, mews_errors.MewsError) else f"{type(e).__name__}: {e}"
-            log.warning("drain failed: %s", redact(text))
+            # Offline for hours must not flood the journal: say it once, then only at debug level.
+            (log.debug if self._drain_failing else log.warning)("drain failed: %s", redact(text))
+            self._drain_failing = True
             return
+        if self._drain_failing:
+            log.info("platform reachable again")
+            self._drain_failing = False
         self.drains += 1
         self._rest_ok = True
         if self.health.connection == hs.DISPLACED:
