@@ -130,3 +130,28 @@ def test_cancel_on_platform_while_queued(sim, tmp_path):
         log = (tmp_path / "state" / "log-handler.jsonl").read_text()
         assert second not in log
         assert final_state(sim, second) == "Cancelled"
+
+
+def test_displaced_by_another_client_is_shown_and_paused(sim, tmp_path):
+    from agent.mews.client import MewsClient
+    from agent.mews.errors import Displaced
+
+    class Outsigned(MewsClient):
+        calls = 0
+
+        def get_all_active_commands(self):
+            Outsigned.calls += 1
+            raise Displaced(Displaced.DEFAULT, 401)
+
+    cfg_path = write_config(tmp_path, sim, mode="poll", poll_interval=0.1)
+    from agent import config as config_mod
+
+    cfg = config_mod.load(str(cfg_path))
+    with AgentThread(cfg_path, client=Outsigned(cfg.mews)) as agent:
+        wait_until(lambda: agent.health.connection == "displaced", what="displaced shown")
+        assert "another client signed in" in agent.health.message
+        assert agent.status_line().startswith("displaced")
+        calls = Outsigned.calls
+        import time
+        time.sleep(1.0)  # ten poll intervals: the agent waits instead of fighting for the session
+        assert Outsigned.calls == calls

@@ -207,7 +207,7 @@ class Supervisor:
         """One pass of the loop: drain when asked or due, refresh health and observers."""
         now = time.monotonic()
         ws_up = self.listener is not None and self.listener.connected
-        if self.listener is not None and self.listener.connected:
+        if ws_up:
             self.listener.backoff.check_stable()
         due = now >= self._next_poll and not ws_up
         if (self._drain_requested or due) and now >= self._paused_until:
@@ -258,11 +258,10 @@ class Supervisor:
     def _update_health(self) -> None:
         h = self.health
         online = self._rest_ok and (self.listener is None or self.listener.connected)
-        if h.connection == hs.DISPLACED and time.monotonic() < self._paused_until:
-            pass
-        elif online:
+        displaced = h.connection == hs.DISPLACED and time.monotonic() < self._paused_until
+        if not displaced and online:
             h.connection, h.offline_since = hs.ONLINE, None
-        elif self._rest_tried:
+        elif not displaced and self._rest_tried:
             if h.connection != hs.OFFLINE:
                 h.offline_since = time.time()
             h.connection = hs.OFFLINE
