@@ -94,24 +94,29 @@ class OutboxSender:
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
-            waits = []
-            for kind in ("command", "forward"):
-                if kind == "forward" and not self.forward_url:
-                    continue
-                now = time.monotonic()
-                if now < self._not_before[kind]:
-                    waits.append(self._not_before[kind] - now)
-                    continue
-                try:
-                    status = self._send_some(kind)
-                except Exception:  # a bug here must not end delivery for good
-                    log.exception("outbox: unexpected failure")
-                    status = "failed"
-                    self._not_before[kind] = time.monotonic() + 5.0
-                if status == "failed":
-                    waits.append(max(0.05, self._not_before[kind] - time.monotonic()))
-            timeout = min(waits) if waits else 5.0
-            self._wake.wait(timeout)
+            self._wake.wait(self.send_round())
+
+    def send_round(self) -> float:
+        """Send what is due now; returns how long the thread may sleep before the next round."""
+        waits = []
+        for kind in ("command", "forward"):
+            if kind == "forward" and not self.forward_url:
+                continue
+            now = time.monotonic()
+            if now < self._not_before[kind]:
+                waits.append(self._not_before[kind] - now)
+                continue
+            try:
+                status = self._send_some(kind)
+            except Exception:  # a bug here must not end delivery for good
+                log.exception("outbox: unexpected failure")
+                status = "failed"
+                self._not_before[kind] = time.monotonic() + 5.0
+            if status == "failed":
+                waits.append(max(0.05, self._not_before[kind] - time.monotonic()))
+            elif status == "sent":
+                waits.append(0.0)  # a full batch went out: more may be waiting
+        return min(waits) if waits else 5.0
 
     def _send_some(self, kind: str, deadline: float | None = None) -> str:
         """Send pending reports of one kind in order: 'sent', 'empty' or 'failed' (stopped at a failure)."""
