@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from agent import config as config_mod
-from hal.atomic import write_atomically
+from hal.atomic import fsync_dir, write_atomically
 
 # The hardened service may write only here (ReadWritePaths in kiosk-agent.service).
 SERVICE_STATE_DIR = "/var/lib/kiosk-agent"
@@ -58,24 +58,6 @@ def _read_text(path: Path) -> str:
     return raw.decode("utf-8")
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # vfat directories may refuse fsync; the file itself was synced
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, data: bytes, mode: int, owner: tuple[int, int] | None) -> None:
-    """Write via a temp file in the same folder, fsync, rename: a power cut leaves old or new."""
-    write_atomically(path, data, mode=mode, owner=owner, durable=True)
-
-
 def _wipe(path: Path) -> None:
     """Overwrite then delete: on FAT a plain unlink leaves the token readable in free clusters."""
     try:
@@ -87,7 +69,7 @@ def _wipe(path: Path) -> None:
     except OSError:
         pass
     path.unlink()
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def resolve_owner(user: str | None) -> tuple[int, int] | None:
@@ -126,15 +108,15 @@ def import_config(boot_file: Path, dest: Path, error_file: Path, owner: tuple[in
     else:
         problems = validate(text, boot_file.name, dest, state_root)
     if problems:
-        _write_atomic(error_file, error_report(boot_file, problems).encode(), 0o644, None)
+        write_atomically(error_file, error_report(boot_file, problems).encode(), mode=0o644, durable=True)
         if show is not None:
             show(text if "text" in locals() else "", problems)
         return ImportResult("rejected", tuple(problems))
-    _write_atomic(dest, text.encode(), 0o600, owner)
+    write_atomically(dest, text.encode(), mode=0o600, owner=owner, durable=True)
     _wipe(boot_file)
     if error_file.exists():
         error_file.unlink()
-        _fsync_dir(error_file.parent)
+        fsync_dir(error_file.parent)
     return ImportResult("installed")
 
 

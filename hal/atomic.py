@@ -36,11 +36,21 @@ def write_atomically(path: Path | str, data: bytes, *, mode: int | None = None,
             pass
         raise
     if durable:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path | str) -> None:
+    """Make a rename or unlink in ``folder`` durable; best effort (vfat folders may refuse fsync)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # the file itself was synced; the boot partition's FAT folder may not support this
+    finally:
+        os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
