@@ -163,8 +163,10 @@ def test_status_and_queue_commands(tmp_path):
                                    capture_output=True, text=True, timeout=30)
                 return json.loads(r.stdout) if r.returncode == 0 else None
 
-            snap = wait_until(lambda: (s := status()) and s["connection"] == "online" and s, timeout=15)
-            assert snap["outbox_depth"] == 0
+            # the final report reached the platform; its outbox row goes a moment later
+            snap = wait_until(lambda: (s := status()) and s["connection"] == "online" and s["outbox_depth"] == 0
+                              and s, timeout=15)
+            assert snap["dead_letters"] == 0 and snap["stale"] is False
         finally:
             stop_agent(proc, tmp_path, 0)
     # a dead letter, shown, retried and dropped through the CLI

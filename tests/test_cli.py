@@ -43,3 +43,28 @@ def test_unusable_state_dir_is_a_clear_error_not_a_traceback(tmp_path):
         assert r.returncode == 2, r.stderr
         assert "cannot use the state folder" in r.stderr and "agent.state_dir" in r.stderr
         assert "Traceback" not in r.stderr and "SECRET-TOKEN-9" not in r.stderr
+
+
+def test_status_reads_the_outbox_depth_live_from_the_store(tmp_path):
+    """health.json is written every 2 s; the outbox counts come from the store itself."""
+    import json
+    import time
+
+    from agent.runtime.health import Health
+    from agent.runtime.store import Store
+
+    state = tmp_path / "state"
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\nconnector_token = "t"\n'
+                   f'[agent]\nstate_dir = "{state}"\n')
+    store = Store(state)
+    rid = store.enqueue_report("c-1", "Processed", notes="ok")
+    store.enqueue_report("c-2", "Processed", notes="ok")
+    store.dead_letter(rid, "BadRequest")
+    store.close()
+    Health(connection="online", outbox_depth=5, dead_letters=0, updated_at=time.time()).write(state / "health.json")
+    r = run("status", "--config", str(cfg), "--json")
+    assert r.returncode == 0, r.stderr
+    snap = json.loads(r.stdout)
+    assert (snap["outbox_depth"], snap["dead_letters"]) == (1, 1)
+    assert "outbox:       1 pending, 1 dead" in run("status", "--config", str(cfg)).stdout
