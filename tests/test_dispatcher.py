@@ -176,6 +176,43 @@ def test_cancelled_midway_stops_between_steps(make):
     assert d.health.devices["printer"].done == 0 and final_of(store, "a") == []
 
 
+def _deliver_all(store):
+    for r in store.next_reports("command", 1000):
+        store.sent(r.id)
+
+
+def test_running_command_that_leaves_the_active_list_stops_between_steps(make):
+    """Poll mode: no Cancelled event arrives; the command just leaves getAllActive."""
+    h = FakeHandler(steps=5)
+    h.gate = threading.Semaphore(0)
+    d, store = make(h)
+    d.offer([cmd("a")])
+    h.gate.release()  # step 1
+    wait_until(lambda: d.health.devices["printer"].done == 1)
+    d.offer([])  # Received/Processing still unsent: not a cancel yet
+    assert "a" not in d.cancelled
+    _deliver_all(store)
+    d.offer([cmd("b", created="2026-01-01T00:00:05Z")])  # a is gone from the platform's active list
+    for _ in range(10):
+        h.gate.release()
+    wait_until(lambda: h.executed == ["a", "b"] and final_of(store, "b"))
+    assert final_of(store, "a") == [] and store.journal_state("a")[0] == "done"
+
+
+def test_running_command_still_active_is_not_cancelled(make):
+    h = FakeHandler(steps=2)
+    h.gate = threading.Semaphore(0)
+    d, store = make(h)
+    d.offer([cmd("a")])
+    h.gate.release()
+    wait_until(lambda: d.health.devices["printer"].done == 1)
+    _deliver_all(store)
+    d.offer([cmd("a", state="Processing")])
+    h.gate.release()
+    wait_until(lambda: final_of(store, "a"))
+    assert final_of(store, "a") == ["Processed"]
+
+
 def test_progress_reported_for_multi_step_work(make):
     h = FakeHandler(steps=3)
     d, store = make(h)

@@ -188,11 +188,17 @@ class Dispatcher:
         self.workers[id(handler)].put(command)
 
     def _detect_cancelled(self, active: set[str]) -> None:
-        # A queued command that left the active list after our Received report reached
-        # the platform was cancelled there (the only signal in poll mode).
+        # A queued or running command that left the active list after our reports reached
+        # the platform was cancelled there (the only signal in poll mode). A running one
+        # whose final report is already queued has simply finished.
         for w in self.workers.values():
-            for cid in w.queued_ids():
-                if cid not in active and not self.store.has_unsent(cid):
+            running = w.current
+            ids = w.queued_ids() + ([running.id] if running is not None else [])
+            for cid in ids:
+                if cid in active or self.store.has_unsent(cid):
+                    continue
+                journal = self.store.journal_state(cid)
+                if journal is None or journal[0] != st.DONE:
                     self.cancel(cid)
 
     def cancel(self, command_id: str) -> None:
