@@ -49,12 +49,15 @@ def black_share(img) -> float:
     return hist[0] / (img.width * img.height)
 
 
-def _pdf_pages(sizes, ink=True) -> bytes:
-    """A PDF with one page per (w, h) in points, each with a black bar when ``ink``."""
+def _pdf_pages(sizes, ink=True, draw=None) -> bytes:
+    """A PDF with one page per (w, h) in points, each with a black bar when ``ink``
+    (or what ``draw(w, h)`` returns: PDF path operators)."""
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>", None]
     kids = []
     for w, h in sizes:
         content = f"0 g {w * 0.1:.1f} {h * 0.4:.1f} {w * 0.8:.1f} {h * 0.2:.1f} re f".encode() if ink else b""
+        if draw is not None:
+            content = draw(w, h).encode()
         objs.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
         objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] /Contents {len(objs)} 0 R >>".encode())
         kids.append(f"{len(objs)} 0 R")
@@ -90,6 +93,41 @@ def test_pdf_every_page_is_printed_with_a_gap():
     three = raster.rasterize("application/pdf", _pdf_pages([(200, 200)] * 3), 384)
     assert three.height == 3 * one.height + 2 * raster.PAGE_GAP_ROWS
     assert black_share(three) == pytest.approx(black_share(one) * 3 * one.height / three.height, rel=0.02)
+
+
+def _table(w, h):
+    """A page-filling frame (a wide table) with a solid block in its top-left corner."""
+    return (f"0 g 4 w 20 20 {w - 40} {h - 40} re S "
+            f"20 {h - 120} 100 100 re f")
+
+
+def _dark_quadrant(img) -> tuple[int, int]:
+    gray = img.convert("L")
+    w, h = gray.size
+    quads = {(qx, qy): gray.crop((qx * w // 2, qy * h // 2, (qx + 1) * w // 2, (qy + 1) * h // 2)).histogram()[0]
+             for qx in (0, 1) for qy in (0, 1)}
+    return max(quads, key=quads.get)
+
+
+@pytest.mark.parametrize("width", [384, 576])
+def test_landscape_pdf_page_prints_turned_at_portrait_scale(width):
+    portrait = raster.rasterize("application/pdf", _pdf_pages([(595, 842)], draw=_table), width)
+    landscape = raster.rasterize("application/pdf", _pdf_pages([(842, 595)], draw=_table), width)
+    assert landscape.width == portrait.width == width
+    # turned a quarter: as long as the A4 portrait page, not a third of it
+    assert landscape.height == pytest.approx(portrait.height, rel=0.02)
+    assert landscape.height > 1.3 * width
+    # clockwise: the page's top-left corner comes out first, on the right
+    assert _dark_quadrant(portrait) == (0, 0)
+    assert _dark_quadrant(landscape) == (1, 0)
+
+
+def test_landscape_page_with_a_narrow_column_is_not_turned():
+    column = raster.rasterize("application/pdf", _pdf_pages([(842, 595)], draw=lambda w, h: "0 g 400 50 60 500 re f"), 384)
+    assert column.height > column.width  # tall content stays upright at full width
+    assert _dark_quadrant(column) in ((0, 0), (1, 0))
+    line = raster.rasterize("application/pdf", _pdf_pages([(595, 842)], draw=lambda w, h: "0 g 50 700 500 40 re f"), 384)
+    assert line.height < line.width  # a portrait page is never turned, however wide its content
 
 
 def test_pdf_blank_pages_are_skipped_and_an_all_blank_pdf_is_refused():

@@ -85,16 +85,22 @@ class Pages:
             top = max(0.0, y0 / probe_scale - pad)
             right = min(width_pt, x1 / probe_scale + pad)
             bottom = min(height_pt, y1 / probe_scale + pad)
-            img, scale = self._render_box(page, index, (left, top, right, bottom), width_dots, max_rows)
+            # A landscape page with landscape content (a wide table) prints turned a quarter,
+            # so it comes out at the scale of a portrait page instead of half of it.
+            turn = width_pt > height_pt and right - left > bottom - top
+            img, scale = self._render_box(page, index, (left, top, right, bottom), width_dots, max_rows, turn)
             # The probe is coarse: crop once more at the final resolution so the
             # margins are gone to the dot, then render that box.
             box = _ink_box(img)
             if box is not None and (box[0] > 1 or box[1] > 1 or img.width - box[2] > 1 or img.height - box[3] > 1):
                 left, top, right, bottom = (left + box[0] / scale, top + box[1] / scale,
                                             left + box[2] / scale, top + box[3] / scale)
-                img, scale = self._render_box(page, index, (left, top, right, bottom), width_dots, max_rows)
+                img, scale = self._render_box(page, index, (left, top, right, bottom), width_dots, max_rows, turn)
         finally:
             page.close()
+        if turn:
+            # clockwise: the start of each line comes out of the printer first
+            img = img.transpose(Image.Transpose.ROTATE_270)
         if img.width != width_dots:
             # Rounding leaves the render a dot or two off; zoom capping leaves it narrower: centre it.
             if img.width > width_dots:
@@ -106,12 +112,15 @@ class Pages:
         return img
 
     @staticmethod
-    def _render_box(page, index: int, box, width_dots: int, max_rows: int):
-        """Render the (left, top, right, bottom) box in points at the paper width; checks length first."""
+    def _render_box(page, index: int, box, width_dots: int, max_rows: int, turn: bool = False):
+        """Render the (left, top, right, bottom) box in points so that its width (its height when it
+        will be ``turn``ed) fills the paper; checks the paper length first. Not turned here."""
         left, top, right, bottom = box
         width_pt, height_pt = page.get_size()
-        scale = min(width_dots / (right - left), MAX_ZOOM * width_dots / width_pt)
-        rows = round((bottom - top) * scale)
+        across, along, page_across = (bottom - top, right - left, height_pt) if turn else \
+            (right - left, bottom - top, width_pt)
+        scale = min(width_dots / across, MAX_ZOOM * width_dots / page_across)
+        rows = round(along * scale)
         if rows > max_rows:
             raise InvalidInput(f"PDF page {index + 1} would be {rows / (203 / 25.4):.0f} mm long, "
                                f"over the {max_rows / (203 / 25.4):.0f} mm paper limit")
