@@ -78,6 +78,7 @@ def test_pay_prints_the_receipt(sim, tmp_path):
         assert json.loads(r.stdout)["receipt"] == "printed"
         assert vp.wait_receipts(1)
     assert vp.mechanism.cuts == 1
+    assert sim.requests("listpos") == 1  # the heading names the point of sale
 
 
 def test_pay_survives_a_cut_connection_without_double_charging(sim, cfg):

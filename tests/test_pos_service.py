@@ -141,6 +141,7 @@ def test_sale_through_the_service(sim, tmp_path):
         result = svc.sell(2, [SaleLine(3, 1), SaleLine(7, 2)])
         assert result.booked and len(result.transactions) == 2
         assert "Paid by Card" in svc.last_receipt and "Parking day ticket" in svc.last_receipt
+        assert "Kiosk" in svc.last_receipt.splitlines()[1] and "POS 1" not in svc.last_receipt  # listpos name
     finally:
         svc.stop()
     assert len(sim.transactions) == 2

@@ -156,8 +156,13 @@ def _pay(args, cfg, client) -> int:
         sale = Seller(client, retries=args.retries).pay(pos_id, args.method, lines)
     out = sale.to_json()
     if sale.booked and not args.no_receipt and cfg.printer is not None:
+        try:
+            pos_name = client.pos_name(pos_id)
+        except PosError:
+            pos_name = ""  # the heading falls back to "POS n"; the sale stands
         text = render_receipt(sale, products=products, method=methods.get(args.method), deposit=deposit,
-                              tz=cfg.agent.timezone, title=cfg.pos.instance, width=width_for(cfg.printer))
+                              tz=cfg.agent.timezone, title=cfg.pos.instance, width=width_for(cfg.printer),
+                              pos_name=pos_name)
         try:
             print_receipt(cfg, text)
             out["receipt"] = "printed"

@@ -243,6 +243,11 @@ class PosClient:
     def list_pos(self) -> list[PointOfSale]:
         return records(self.call("listpos"), "POS", PointOfSale)
 
+    def pos_name(self, pos_id: int | None = None) -> str:
+        """The point of sale's name as staff set it up ("" when the gateway does not list it)."""
+        wanted = self._pos(pos_id)
+        return next((p.name for p in self.list_pos() if p.id == wanted), "")
+
     def list_payment_methods(self, pos_id: int | None = None) -> list[PaymentMethod]:
         return records(self.call("listpm", {"POSID": self._pos(pos_id)}), "PaymentMethods", PaymentMethod)
 

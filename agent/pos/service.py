@@ -5,7 +5,7 @@
 - fetches the license once at start and caches it (the spec asks for that);
 - registers this device with a UUID generated once and kept in ``state_dir``,
   repeated as a heartbeat every ``pos.heartbeat_interval`` (inside its budget);
-- keeps product, payment-method and deposit caches, refreshed after every
+- keeps product, payment-method, deposit and POS-name caches, refreshed after every
   (re)connect and on the ``updatepos`` broadcast (coalesced, within budget);
 - logs other broadcasts and shows them in ``health.message``.
 """
@@ -71,6 +71,7 @@ class PosService:
         self.products: dict = {}
         self.methods: dict = {}
         self.deposit = None
+        self.pos_name = ""
         self.refreshes = 0  # completed cache refreshes
         self.heartbeats = 0
         self.broadcasts: list = []
@@ -173,8 +174,9 @@ class PosService:
         products = {p.id: p for p in self.client.list_products(pos_id)}
         methods = {m.id: m for m in self.client.list_payment_methods(pos_id)}
         deposit = self.client.get_deposit()
+        pos_name = self.client.pos_name(pos_id)  # for the receipt heading
         # swapped together: a sale never sees new products with old payment methods
-        self.products, self.methods, self.deposit = products, methods, deposit
+        self.products, self.methods, self.deposit, self.pos_name = products, methods, deposit, pos_name
         self.refreshes += 1
         log.info("pos: caches refreshed: %d products, %d payment methods", len(self.products), len(self.methods))
 
@@ -210,7 +212,8 @@ class PosService:
         if sale.booked:
             self.last_receipt = receipt.render_receipt(
                 sale, products=self.products, method=self.methods.get(method_id), deposit=self.deposit,
-                tz=self.cfg.agent.timezone, title=self.cfg.pos.instance, width=receipt.width_for(self.cfg.printer))
+                tz=self.cfg.agent.timezone, title=self.cfg.pos.instance, width=receipt.width_for(self.cfg.printer),
+                pos_name=self.pos_name if pos_id == self.cfg.pos.pos_id else "")
             if print_receipt and self.cfg.printer is not None:
                 try:
                     receipt.print_receipt(self.cfg, self.last_receipt)
