@@ -21,8 +21,19 @@ PDF = base64.b64encode(b"%PDF-1.4 demo").decode()
 
 
 def start_agent(config, env=None):
-    return subprocess.Popen([sys.executable, "-m", "agent", "run", "--config", str(config)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+    # The log goes to a file, never a pipe: an unread pipe fills (64 KiB) and blocks the agent.
+    log_path = config.parent / "agent-stderr.log"
+    with open(log_path, "ab") as log_file:
+        proc = subprocess.Popen([sys.executable, "-m", "agent", "run", "--config", str(config)],
+                                stdout=subprocess.DEVNULL, stderr=log_file, env={**os.environ, **(env or {})})
+    proc.log_path, proc.log_start = log_path, log_path.stat().st_size
+    return proc
+
+
+def agent_log(proc) -> str:
+    with open(proc.log_path, "rb") as f:
+        f.seek(proc.log_start)
+        return f.read().decode(errors="replace")
 
 
 def wait_running(tmp_path, since):
@@ -36,9 +47,7 @@ def stop_agent(proc, tmp_path, since):
     wait_running(tmp_path, since)
     proc.send_signal(signal.SIGTERM)
     code = proc.wait(40)
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    return code, err
+    return code, agent_log(proc)
 
 
 def executions(tmp_path):
@@ -77,12 +86,13 @@ def crash_run(tmp_path, *, commands, max_kills, seed):
             time.sleep(rng.uniform(0.3, 1.5))
             proc.kill()  # SIGKILL: no cleanup at all
             proc.wait(10)
-            proc.stderr.close()
             kills += 1
         since = time.time()
         proc = start_agent(config)  # a last, undisturbed run finishes the rest
         try:
-            wait_until(lambda: all_final(sim, ids), timeout=120, what="every command final")
+            if not wait_until(lambda: all_final(sim, ids), timeout=120, what="every command final", fail=False):
+                stuck = {cid: sim.command(cid)["State"] for cid in ids if not final_state(sim, cid)}
+                pytest.fail(f"not final after 120 s: {stuck}\nlast agent log:\n{agent_log(proc)[-4000:]}")
         finally:
             code, err = stop_agent(proc, tmp_path, since)
         assert code == 0, err

@@ -1,3 +1,4 @@
+import json
 import threading
 import time
 
@@ -181,25 +182,8 @@ def _deliver_all(store):
         store.sent(r.id)
 
 
-def test_running_command_that_leaves_the_active_list_stops_between_steps(make):
-    """Poll mode: no Cancelled event arrives; the command just leaves getAllActive."""
-    h = FakeHandler(steps=5)
-    h.gate = threading.Semaphore(0)
-    d, store = make(h)
-    d.offer([cmd("a")])
-    h.gate.release()  # step 1
-    wait_until(lambda: d.health.devices["printer"].done == 1)
-    d.offer([])  # Received/Processing still unsent: not a cancel yet
-    assert "a" not in d.cancelled
-    _deliver_all(store)
-    d.offer([cmd("b", created="2026-01-01T00:00:05Z")])  # a is gone from the platform's active list
-    for _ in range(10):
-        h.gate.release()
-    wait_until(lambda: h.executed == ["a", "b"] and final_of(store, "b"))
-    assert final_of(store, "a") == [] and store.journal_state("a")[0] == "done"
-
-
-def test_running_command_still_active_is_not_cancelled(make):
+def test_running_command_missing_from_the_active_list_is_not_cancelled(make):
+    """getAllActive lists Pending and Received only: a command we report Processing leaves it."""
     h = FakeHandler(steps=2)
     h.gate = threading.Semaphore(0)
     d, store = make(h)
@@ -207,10 +191,63 @@ def test_running_command_still_active_is_not_cancelled(make):
     h.gate.release()
     wait_until(lambda: d.health.devices["printer"].done == 1)
     _deliver_all(store)
-    d.offer([cmd("a", state="Processing")])
+    d.offer([])  # the platform now holds it as Processing: not listed
     h.gate.release()
     wait_until(lambda: final_of(store, "a"))
-    assert final_of(store, "a") == ["Processed"]
+    assert final_of(store, "a") == ["Processed"] and "a" not in d.cancelled
+
+
+def test_queued_command_missing_from_the_active_list_after_received_was_cancelled(make):
+    h = FakeHandler()
+    h.gate = threading.Event()
+    d, store = make(h)
+    d.offer([cmd("first"), cmd("second", created="2026-01-01T00:00:05Z")])
+    wait_until(lambda: h.executed == ["first"])
+    d.offer([cmd("first", state="Received"), cmd("second", state="Received")])
+    assert "second" not in d.cancelled  # Received not delivered yet: still listed
+    _deliver_all(store)
+    d.offer([])
+    h.gate.set()
+    wait_until(lambda: final_of(store, "first"))
+    time.sleep(0.2)
+    assert h.executed == ["first"] and final_of(store, "second") == []
+
+
+def test_retry_after_a_restart_is_not_taken_for_a_cancel(tmp_path):
+    """A print interrupted by a crash is retried; the platform holds it as Processing, so it
+    is missing from getAllActive, which must not be read as a cancel."""
+    store = Store(tmp_path)
+    for cid, created in (("a", "2026-01-01T00:00:00Z"), ("b", "2026-01-01T00:00:05Z")):
+        command = cmd(cid, state="Received", created=created)
+        store.journal_begin(cid, "Printer", json.dumps(command.to_json()))
+    store.close()
+    h = FakeHandler()
+    h.gate = threading.Event()
+    store = Store(tmp_path)
+    d = Dispatcher(store, [h], Health(), retry_backoff=Backoff(0.01, 0.02))
+    d.start()
+    try:
+        wait_until(lambda: h.executed == ["a"])  # b waits in the queue
+        d.offer([])  # the drain after start: neither is listed (the platform says Processing)
+        h.gate.set()
+        wait_until(lambda: final_of(store, "a") and final_of(store, "b"))
+        assert h.executed == ["a", "b"] and final_of(store, "b") == ["Processed"]
+        assert store.journal_state("b") == ("done", 2)
+    finally:
+        d.stop(2)
+
+
+def test_the_journal_keeps_a_print_command_whole_for_its_retry(make):
+    h = FakeHandler()
+    h.gate = threading.Event()
+    d, store = make(h)
+    command = cmd("a", data={"CopyCount": 2, "FileType": "application/pdf"})
+    d.offer([command])
+    wait_until(lambda: h.executed == ["a"])
+    [(cid, device_type, runs, payload)] = store.interrupted()
+    h.gate.set()
+    assert (cid, device_type, runs) == ("a", "Printer", 1)
+    assert Command.from_json(json.loads(payload)) == command  # device id, name and type included
 
 
 def test_progress_reported_for_multi_step_work(make):

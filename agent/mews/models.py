@@ -51,6 +51,9 @@ class Device:
         return cls(id=_str(d, "Id", "Device"), name=_str(d, "Name", "Device", required=False) or "",
                    type=_str(d, "Type", "Device", required=False))
 
+    def to_json(self) -> dict:
+        return {"Id": self.id, "Name": self.name, "Type": self.type}
+
 
 @dataclass(frozen=True)
 class Command:
@@ -87,6 +90,14 @@ class Command:
             data=data,
             creator=creator if isinstance(creator, dict) else None,
         )
+
+    def to_json(self) -> dict:
+        """The wire form ``from_json`` reads back (the journal keeps printer commands this way)."""
+        out = {"Id": self.id, "State": self.state, "CreatedUtc": self.created_utc,
+               "Device": self.device.to_json(), "Data": self.data}
+        if self.creator is not None:
+            out["Creator"] = self.creator
+        return out
 
 
 # ---------------------------------------------------------------------------

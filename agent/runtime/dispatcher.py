@@ -188,17 +188,14 @@ class Dispatcher:
         self.workers[id(handler)].put(command)
 
     def _detect_cancelled(self, active: set[str]) -> None:
-        # A queued or running command that left the active list after our reports reached
-        # the platform was cancelled there (the only signal in poll mode). A running one
-        # whose final report is already queued has simply finished.
+        # getAllActive lists Pending and Received commands only. A queued command that
+        # left it after our Received report reached the platform was cancelled there (the
+        # only signal in poll mode). Not so a command that has run before (a restart's
+        # retry): the platform may hold it as Processing, which is not listed either.
+        # A running command cannot be judged this way at all, for the same reason.
         for w in self.workers.values():
-            running = w.current
-            ids = w.queued_ids() + ([running.id] if running is not None else [])
-            for cid in ids:
-                if cid in active or self.store.has_unsent(cid):
-                    continue
-                journal = self.store.journal_state(cid)
-                if journal is None or journal[0] != st.DONE:
+            for cid in w.queued_ids():
+                if cid not in active and not self.store.has_unsent(cid) and self.store.journal_state(cid) is None:
                     self.cancel(cid)
 
     def cancel(self, command_id: str) -> None:
@@ -243,9 +240,7 @@ class Dispatcher:
         backoff = self._retry_backoff or Backoff(1.0, 30.0)
         # One journal entry per execution (not per retry): its run count counts restarts.
         # Only handlers retried after a crash keep the payload (key-cutter data holds passwords).
-        payload = json.dumps({"Id": command.id, "State": command.state, "CreatedUtc": command.created_utc,
-                              "Device": command.device.__dict__, "Data": command.data}) \
-            if handler.retry_after_crash else None
+        payload = json.dumps(command.to_json()) if handler.retry_after_crash else None
         self.store.journal_begin(command.id, command.device.type, payload)
         while True:
             progress = CommandProgress(self, handler, command)
