@@ -151,12 +151,18 @@ def test_unexpected_exception_is_an_error_not_a_crash(make):
     assert final_of(store, "a") == ["Error"] and final_of(store, "b") == ["Processed"]
 
 
-def test_cancelled_while_queued_is_not_executed(make):
+def second_queued(make):
+    """A printer busy with "first" (held at its gate) and "second" waiting in its queue."""
     h = FakeHandler()
     h.gate = threading.Event()
     d, store = make(h)
     d.offer([cmd("first"), cmd("second", created="2026-01-01T00:00:05Z")])
     wait_until(lambda: h.executed == ["first"])
+    return h, d, store
+
+
+def test_cancelled_while_queued_is_not_executed(make):
+    h, d, store = second_queued(make)
     d.cancel("second")
     h.gate.set()
     time.sleep(0.3)
@@ -198,11 +204,7 @@ def test_running_command_missing_from_the_active_list_is_not_cancelled(make):
 
 
 def test_queued_command_missing_from_the_active_list_after_received_was_cancelled(make):
-    h = FakeHandler()
-    h.gate = threading.Event()
-    d, store = make(h)
-    d.offer([cmd("first"), cmd("second", created="2026-01-01T00:00:05Z")])
-    wait_until(lambda: h.executed == ["first"])
+    h, d, store = second_queued(make)
     d.offer([cmd("first", state="Received"), cmd("second", state="Received")])
     assert "second" not in d.cancelled  # Received not delivered yet: still listed
     _deliver_all(store)
