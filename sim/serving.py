@@ -7,11 +7,16 @@ import threading
 from typing import Callable
 
 
-def serve_until_signalled(stop: Callable[[], None]) -> None:
-    """Block until SIGINT/SIGTERM arrives, then call ``stop``; the previous handlers are restored."""
+def serve_until_signalled(stop: Callable[[], None], ready: str) -> None:
+    """Print the ``ready`` line, block until SIGINT/SIGTERM arrives, then call ``stop``.
+
+    The line goes out only once the handlers are in place: a script that reads it
+    and signals at once gets a clean stop (exit 0), not a KeyboardInterrupt.
+    The previous handlers are restored."""
     done = threading.Event()
     previous = {s: signal.signal(s, lambda signum, frame: done.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
+        print(ready, flush=True)
         while not done.wait(0.5):
             pass
     finally:

@@ -22,6 +22,5 @@ def run(args) -> int:
     except OSError as e:
         print(f"kiosk-agent sim encoder: cannot listen: {e}", file=sys.stderr)
         return 1
-    print(encoder.path if args.port is None else f"port={encoder.port}", flush=True)
-    serve_until_signalled(encoder.stop)
+    serve_until_signalled(encoder.stop, encoder.path if args.port is None else f"port={encoder.port}")
     return 0

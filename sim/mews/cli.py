@@ -27,7 +27,6 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"kiosk-agent sim mews: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
         return 1
-    print(f"address={sim.url} token={token}", flush=True)
-    serve_until_signalled(sim.stop)
+    serve_until_signalled(sim.stop, f"address={sim.url} token={token}")
     logging.getLogger("sim.mews").info("stopped")
     return 0

@@ -45,8 +45,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"kiosk-agent sim pos: cannot listen on {args.host} ports {args.ports}: {e.strerror or e}",
               file=sys.stderr)
         return 1
-    print(f"urls={','.join(sim.urls)} url_template={sim.url_template} shards={','.join(sim.shards)} "
-          f"instance={sim.instance} api_key={sim.api_key}", flush=True)
-    serve_until_signalled(sim.stop)
+    serve_until_signalled(sim.stop, f"urls={','.join(sim.urls)} url_template={sim.url_template} "
+                                    f"shards={','.join(sim.shards)} instance={sim.instance} api_key={sim.api_key}")
     logging.getLogger("sim.pos").info("stopped")
     return 0

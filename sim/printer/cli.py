@@ -28,7 +28,6 @@ def run(args) -> int:
     except OSError as e:
         print(f"sim printer: cannot listen: {e}", file=sys.stderr)
         return 1
-    print(f"port={vp.port}" if tcp else vp.path, flush=True)
     print(f"sim printer: {vp.url}, {args.width_dots} dots, receipts in {args.out}; "
           "SIGUSR1 toggles paper out, SIGUSR2 cover open", file=sys.stderr, flush=True)
 
@@ -41,5 +40,5 @@ def run(args) -> int:
 
     signal.signal(signal.SIGUSR1, toggle("paper_out"))
     signal.signal(signal.SIGUSR2, toggle("cover_open"))
-    serve_until_signalled(vp.stop)
+    serve_until_signalled(vp.stop, f"port={vp.port}" if tcp else vp.path)
     return 0
