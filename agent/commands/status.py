@@ -24,22 +24,6 @@ def _ago(ts: float | None) -> str:
     return f"{s} s ago" if s < 120 else f"{s // 60} min ago" if s < 7200 else f"{s // 3600} h ago"
 
 
-def _live_outbox(state_dir, health) -> None:
-    """Replace the snapshot's outbox counts (up to 2 s old) with the store's own, when it can be read."""
-    import sqlite3
-
-    try:
-        db = sqlite3.connect(f"file:{state_dir / 'agent.db'}?mode=ro", uri=True, timeout=5)
-        try:
-            pending, dead = db.execute(
-                "SELECT COALESCE(SUM(dead=0),0), COALESCE(SUM(dead=1),0) FROM outbox").fetchone()
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return  # not readable by this user, or not created yet: the snapshot's numbers stand
-    health.outbox_depth, health.dead_letters = int(pending), int(dead)
-
-
 def main(args: argparse.Namespace) -> int:
     cfg = load_config_or_exit(args.config)
     from agent.runtime.health import Health
@@ -53,7 +37,11 @@ def main(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as e:
         print(f"kiosk-agent status: cannot read {path}: {e}", file=sys.stderr)
         return 1
-    _live_outbox(cfg.state_dir, health)
+    from agent.runtime.store import peek_depth
+
+    live = peek_depth(cfg.state_dir)  # the snapshot is up to 2 s old
+    if live is not None:
+        health.outbox_depth, health.dead_letters = live
     stale = time.time() - health.updated_at > STALE_AFTER
     if args.json:
         out = health.to_json()

@@ -82,6 +82,24 @@ class Report:
 _REPORT_COLUMNS = "id, kind, command_id, state, payload, created, attempts, last_error, dead, dead_reason"
 
 
+def _depth(db: sqlite3.Connection) -> tuple[int, int]:
+    pending, dead = db.execute("SELECT COALESCE(SUM(dead=0),0), COALESCE(SUM(dead=1),0) FROM outbox").fetchone()
+    return int(pending), int(dead)
+
+
+def peek_depth(state_dir: Path | str) -> tuple[int, int] | None:
+    """(pending, dead) read without opening the store for writing (for `status`, beside a
+    running agent, maybe as another user); None when the database cannot be read."""
+    try:
+        db = sqlite3.connect(f"file:{Path(state_dir) / 'agent.db'}?mode=ro", uri=True, timeout=5)
+        try:
+            return _depth(db)
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+
+
 class Store:
     """The agent's durable state."""
 
@@ -189,9 +207,7 @@ class Store:
     def depth(self) -> tuple[int, int]:
         """(pending, dead) report counts."""
         with self._lock:
-            pending, dead = self._db.execute(
-                "SELECT COALESCE(SUM(dead=0),0), COALESCE(SUM(dead=1),0) FROM outbox").fetchone()
-        return int(pending), int(dead)
+            return _depth(self._db)
 
     def retry(self, ids: list[int] | None = None) -> int:
         """Move dead letters (all, or the given ids) back to the queue."""

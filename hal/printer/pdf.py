@@ -86,7 +86,7 @@ class Pages:
             right = min(width_pt, x1 / probe_scale + pad)
             bottom = min(height_pt, y1 / probe_scale + pad)
             # A landscape page with landscape content (a wide table) prints turned a quarter,
-            # so it comes out at the scale of a portrait page instead of half of it.
+            # so it comes out at the scale of a portrait page (A4: 1.41x larger than upright).
             turn = width_pt > height_pt and right - left > bottom - top
             img, scale = self._render_box(page, index, (left, top, right, bottom), width_dots, max_rows, turn)
             # The probe is coarse: crop once more at the final resolution so the
