@@ -1,7 +1,7 @@
 import multiprocessing
 import os
 
-from agent.runtime.store import DONE, EXECUTING, Store
+from agent.runtime.store import DONE, EXECUTING, Store, peek_depth
 
 
 def test_reports_collapse_to_newest_and_keep_order(tmp_path):
@@ -76,3 +76,14 @@ def test_journal_pruned_after_30_days_but_executing_entries_kept(tmp_path):
     assert s.prune_journal() == 1
     assert s.journal_state("old") is None
     assert s.journal_state("new") is not None and s.journal_state("stuck") is not None
+
+
+def test_peek_depth_reads_beside_a_writer_and_never_creates_the_database(tmp_path):
+    assert peek_depth(tmp_path / "nowhere") is None
+    assert not (tmp_path / "nowhere").exists()
+    store = Store(tmp_path)
+    rid = store.enqueue_report("a", "Received")
+    store.enqueue_report("b", "Processed", notes="ok")
+    store.dead_letter(rid, "BadRequest")
+    assert peek_depth(tmp_path) == store.depth() == (1, 1)
+    store.close()
