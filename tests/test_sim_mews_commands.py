@@ -223,3 +223,14 @@ def test_list_all_commands_with_histories(sim):
     assert status == 200
     assert [c["Id"] for c in body["Commands"]] == [a, b]
     assert [len(c["History"]) for c in body["Commands"]] == [2, 1]
+
+
+def test_admin_get_and_cancel_a_command_and_404_for_an_unknown_one(sim):
+    cid = sim.add_printer_command(b"%PDF")
+    status, body = call(sim, f"/_sim/commands/{cid}", method="GET")
+    assert status == 200 and body["Id"] == cid and body["State"] == "Pending"
+    status, body = call(sim, f"/_sim/commands/{cid}/cancel")
+    assert status == 200 and sim.command(cid)["State"] == "Cancelled"
+    for method, path in (("GET", "/_sim/commands/nope"), ("POST", "/_sim/commands/nope/cancel")):
+        status, body = call(sim, path, method=method)
+        assert status == 404 and "nope" in json.dumps(body)

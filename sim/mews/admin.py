@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def admin_routes(sim: "MewsSimulator") -> list:
     async def call(request: web.Request, action) -> web.Response:
         try:
-            body = await read_body(request) if request.method == "POST" else {}
+            body = await read_body(request, allow_empty=True) if request.method == "POST" else {}
             return web.json_response(action(body))
         except ApiError as e:
             return error_response(e.status, e.message, request[REQUEST_ID], e.headers)
@@ -51,23 +51,17 @@ def admin_routes(sim: "MewsSimulator") -> list:
     async def list_commands(request):
         return await call(request, lambda body: {"Commands": sim.commands.all()})
 
-    async def get_command(request):
+    def known(request) -> str:
         command_id = request.match_info["id"]
+        if command_id not in sim.commands.commands:
+            raise not_found(command_id)
+        return command_id
 
-        def action(body):
-            if command_id not in sim.commands.commands:
-                raise not_found(command_id)
-            return sim.commands.get(command_id)
-        return await call(request, action)
+    async def get_command(request):
+        return await call(request, lambda body: sim.commands.get(known(request)))
 
     async def cancel_command(request):
-        command_id = request.match_info["id"]
-
-        def action(body):
-            if command_id not in sim.commands.commands:
-                raise not_found(command_id)
-            return sim.commands.cancel(command_id)
-        return await call(request, action)
+        return await call(request, lambda body: sim.commands.cancel(known(request)))
 
     async def faults(request):
         def action(body):

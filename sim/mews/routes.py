@@ -45,8 +45,11 @@ def error_response(status: int, message: str, request_id: str, headers: dict | N
     return web.json_response({"Message": message, "RequestId": request_id}, status=status, headers=headers)
 
 
-async def read_body(request: web.Request) -> dict:
+async def read_body(request: web.Request, *, allow_empty: bool = False) -> dict:
+    """The request's JSON object; an empty body is ``{}`` when ``allow_empty`` (admin routes), else a 400."""
     raw = await request.read()
+    if allow_empty and not raw.strip():
+        return {}
     try:
         body = json.loads(raw.decode("utf-8")) if raw.strip() else None
     except (UnicodeDecodeError, ValueError, RecursionError):
