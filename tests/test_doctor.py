@@ -87,7 +87,19 @@ def test_read_card_reads_without_encoding(tmp_path, capsys, platform, encoder):
     path = write_config(tmp_path, platform.url, encoder=encoder)
     code, out, status = doctor(capsys, path, "--read-card")
     assert code == 0 and status["read-card"] == "OK", out
+    assert "blank (no key on it)" in out
     assert encoder.keys == [] and encoder.stats  # it talked to the encoder, issued nothing
+
+
+def test_read_card_shows_the_rooms_and_validity_of_a_programmed_card(tmp_path, capsys, platform, encoder):
+    from hal.encoder.protocol import F_UNTIL, KEY_FIELDS
+
+    fields = [""] * KEY_FIELDS
+    fields[3], fields[4], fields[F_UNTIL] = "201", "202", "1100241126"  # hhmmDDMMYY
+    encoder.keys.append({"fields": fields})  # as if a key had been cut on this card
+    path = write_config(tmp_path, platform.url, encoder=encoder)
+    code, out, status = doctor(capsys, path, "--read-card")
+    assert code == 0 and "card for room(s) 201, 202, valid until 2026-11-24 11:00" in out, out
 
 
 def test_printer_paper_out_fails_with_a_fix(tmp_path, capsys, platform, printer):

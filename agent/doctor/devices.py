@@ -128,6 +128,8 @@ def read_card(cfg, prompt=print) -> Result:
         return Result("read-card", FAIL, reason(e), "present a programmed key card and try again")
     finally:
         encoder.close()
+    if not info.rooms and info.valid_until is None:
+        return Result("read-card", OK, "card read: blank (no key on it)")
     rooms = ", ".join(info.rooms) or "none"
     until = info.valid_until.strftime("%Y-%m-%d %H:%M") if info.valid_until else "?"
     return Result("read-card", OK, f"card for room(s) {rooms}, valid until {until}")
