@@ -108,6 +108,17 @@ def latency_run(sim_cls, mode):
             agent.stop()
 
 
+def measure_burst(sim, settle: float) -> dict:
+    """Once the agent has settled: BURST commands at once, until all are final (or 900 s)."""
+    time.sleep(settle)
+    before = sim.request_count()
+    start = time.time()
+    ids = [sim.add_printer_command(b"%PDF-1.4") for _ in range(BURST)]
+    ok = wait_final(sim, ids, 900)
+    return {"ok": ok, "elapsed": time.time() - start, "requests": sim.request_count() - before,
+            "throttled": sim.rate_limited}
+
+
 def burst_unlimited(sim_cls):
     """Platform limit lifted and our own limiter opened too: the agent's raw throughput (in-process)."""
     from agent import config as config_mod
@@ -131,14 +142,7 @@ log_device_types = ["Printer"]
         thread = threading.Thread(target=agent.serve, daemon=True)
         thread.start()
         try:
-            time.sleep(1.0)
-            before = sim.request_count()
-            start = time.time()
-            ids = [sim.add_printer_command(b"%PDF-1.4") for _ in range(BURST)]
-            ok = wait_final(sim, ids, 900)
-            elapsed = time.time() - start
-            return {"ok": ok, "elapsed": elapsed, "requests": sim.request_count() - before, "peak": 0,
-                    "throttled": sim.rate_limited}
+            return {**measure_burst(sim, settle=1.0), "peak": 0}
         finally:
             agent.stop()
             thread.join(60)
@@ -148,16 +152,7 @@ def burst_run(sim_cls, rate_limited):
     with tempfile.TemporaryDirectory() as d, sim_cls(rate_limit=rate_limited) as sim:
         agent = AgentProcess(sim, Path(d), "websocket")
         try:
-            time.sleep(2.0)
-            before = sim.request_count()
-            start = time.time()
-            ids = [sim.add_printer_command(b"%PDF-1.4") for _ in range(BURST)]
-            ok = wait_final(sim, ids, 900)
-            elapsed = time.time() - start
-            requests = sim.request_count() - before
-            throttled = sim.rate_limited
-            return {"ok": ok, "elapsed": elapsed, "requests": requests, "peak": agent.peak,
-                    "throttled": throttled}
+            return {**measure_burst(sim, settle=2.0), "peak": agent.peak}
         finally:
             agent.stop()
 

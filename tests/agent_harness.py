@@ -55,17 +55,14 @@ class AgentThread:
         assert not self.thread.is_alive(), "agent did not stop"
 
 
-def wait_until(pred, timeout=20.0, interval=0.02, what="condition", fail=True):
-    """The first truthy value of ``pred()``; at the timeout an AssertionError (or None when not ``fail``)."""
+def wait_until(pred, timeout=20.0, interval=0.02, what="condition"):
     end = time.time() + timeout
     while time.time() < end:
         value = pred()
         if value:
             return value
         time.sleep(interval)
-    if fail:
-        raise AssertionError(f"{what} not reached within {timeout} s")
-    return None
+    raise AssertionError(f"{what} not reached within {timeout} s")
 
 
 def states(sim, command_id) -> list[str]:

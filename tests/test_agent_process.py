@@ -90,7 +90,9 @@ def crash_run(tmp_path, *, commands, max_kills, seed):
         since = time.time()
         proc = start_agent(config)  # a last, undisturbed run finishes the rest
         try:
-            if not wait_until(lambda: all_final(sim, ids), timeout=120, what="every command final", fail=False):
+            try:
+                wait_until(lambda: all_final(sim, ids), timeout=120, what="every command final")
+            except AssertionError:
                 stuck = {cid: sim.command(cid)["State"] for cid in ids if not final_state(sim, cid)}
                 pytest.fail(f"not final after 120 s: {stuck}\nlast agent log:\n{agent_log(proc)[-4000:]}")
         finally:
