@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from hal.errors import InvalidInput
 from hal.printer import raster
 from hal.printer.text import printable
-from sim.printer.sample import registration_card_pdf
+from sim.printer.sample import pdf_file, registration_card_pdf
 
 
 def _png(img) -> bytes:
@@ -62,16 +62,7 @@ def _pdf_pages(sizes, ink=True, draw=None) -> bytes:
         objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] /Contents {len(objs)} 0 R >>".encode())
         kids.append(f"{len(objs)} 0 R")
     objs[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>".encode()
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    return bytes(out)
+    return pdf_file(objs)
 
 
 # -- supported types ------------------------------------------------------------

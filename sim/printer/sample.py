@@ -97,6 +97,11 @@ def _document(content: bytes) -> bytes:
         font.format("Helvetica").encode(),
         font.format("Helvetica-Bold").encode(),
     ]
+    return pdf_file(objects)
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF file of the given object bodies (object 1 is the catalog), with its xref table."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for n, body in enumerate(objects, 1):
