@@ -65,6 +65,8 @@ class MewsConfig(_Section):
     websocket_auth: str = _opt("both", choices=("query", "cookie", "both"))
     tls_verify: bool = _opt(True, doc="false disables TLS certificate checks (never in production)")
     ca_file: str = _opt("", path=True, doc="extra CA bundle (PEM) for a private platform")
+    reservations_version: str = _opt("2023-06-06", choices=("2023-06-06", "2017-04-12"),
+                                     doc="reservations/getAll form: 2023-06-06 (current) or 2017-04-12 (older)")
 
     @property
     def ws_base(self) -> str:
@@ -160,6 +162,37 @@ class EventsConfig(_Section):
     log_max_bytes: int = _opt(5_000_000, minimum=1024)
 
 
+@dataclass(frozen=True, repr=False)
+class KioskConfig(_Section):
+    """The guest self-service kiosk (check-in/check-out flows, their JSON API and UI)."""
+
+    enabled: bool = _opt(False)
+    listen: str = _opt("127.0.0.1:8765", doc="host:port of the kiosk API and UI; loopback unless set explicitly")
+    checkin_from: str = _opt("14:00", doc="hotel-local time from which today's arrivals may check in")
+    max_keys: int = _opt(2, minimum=1, doc="keys a guest may take (at most the adult count)")
+    common_areas: list = _opt([], doc="lock ids granted besides the room (gym, parking)")
+    logo: str = _opt("", path=True, doc="PNG printed at the top of the welcome slip")
+    hotel_name: str = _opt("", doc="name on slips and the screen; empty = the enterprise's name")
+    floors: list = _opt([], doc='room prefix = floor text, e.g. ["2=2nd floor"]; empty = the room\'s name')
+    slip_lines: list = _opt([], doc="lines printed on the welcome slip (Wi-Fi, breakfast)")
+    slip_qr_url: str = _opt("", doc="optional URL printed as a QR code on the welcome slip")
+    void_key_on_checkout: bool = _opt(False, doc="check-out voids the key card (CO) when the guest inserts it")
+    idle_timeout: float = _opt(60.0, minimum=5.0, doc="seconds without input before the countdown to reset")
+    task_deadline: float = _opt(15.0, minimum=1.0, doc="minutes: DeadlineUtc of staff tasks the kiosk raises")
+    ask_passport: bool = _opt(False, doc="ask for passport number and expiry on check-in")
+    languages: list = _opt(["en", "de", "fr", "es", "it", "cs", "nl"])
+    default_language: str = _opt("en")
+
+
+@dataclass(frozen=True, repr=False)
+class PaymentConfig(_Section):
+    """A payment terminal for balances due at the kiosk; absent = settled at reception."""
+
+    driver: str = _opt("sim", choices=("sim",), doc="only the simulated terminal exists today")
+    address: str = _opt("127.0.0.1:8790", doc="host:port of the terminal")
+    timeout: float = _opt(90.0, minimum=1.0, doc="seconds a charge may take (the guest follows the terminal)")
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole agent configuration; optional device tables are None when absent."""
@@ -173,6 +206,8 @@ class Config:
     gpio: GpioConfig | None = None
     pos: PosConfig | None = None
     events: EventsConfig = field(default_factory=EventsConfig)
+    kiosk: KioskConfig = field(default_factory=KioskConfig)
+    payment: PaymentConfig | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -182,7 +217,7 @@ class Config:
         """Every secret value in this config, for log redaction."""
         out = []
         for section in (self.mews, self.agent, self.printer, self.encoder, self.display,
-                        self.gpio, self.pos, self.events):
+                        self.gpio, self.pos, self.events, self.kiosk, self.payment):
             if section is None:
                 continue
             for f in fields(section):
@@ -201,6 +236,8 @@ SECTIONS: dict[str, type] = {
     "gpio": GpioConfig,
     "pos": PosConfig,
     "events": EventsConfig,
+    "kiosk": KioskConfig,
+    "payment": PaymentConfig,
 }
 REQUIRED_SECTIONS = ("mews",)
 
