@@ -3,8 +3,14 @@
 Every body carries ``AccessToken``, ``ClientToken`` (when configured) and
 ``Client``; answers map to the classes in ``agent.mews.errors``. With
 ``mews.sign_in`` the client signs in lazily, signs in again once on a 401 and
-reports a second 401 as ``Displaced``. A client-side limiter keeps each token
-under the platform's 200 requests / 30 s.
+reports a second 401 as ``Displaced``; a 401 to the sign-in itself (or any 401
+when the token cannot be renewed) is ``TokenRejected``. A client-side limiter
+keeps each token under the platform's 200 requests / 30 s.
+
+``mews.timeout`` is passed to every request as its overall deadline (connect,
+send and the whole answer). ``connection()`` gives a sibling client with its own
+HTTP connection, sharing sign-in and limiter, so the outbox and the drain never
+queue behind each other's slow answer.
 """
 
 from __future__ import annotations
@@ -21,9 +27,10 @@ from typing import Any
 import agent
 from agent.logs import add_secret, redact
 from agent.mews import errors
-from agent.mews.errors import Displaced, InvalidResponse, Retryable, Unauthorized
+from agent.mews.errors import Displaced, InvalidResponse, Retryable, TokenRejected, Unauthorized
+from agent.mews.malformed import MalformedCounter
 from agent.mews.models import (
-    COMMAND_STATES, AccountingCategory, Command, CreditCard, CurrencyValue, Customer, CustomerOpenItems,
+    COMMAND_STATES, FINAL_STATES, AccountingCategory, Command, CreditCard, CurrencyValue, Customer, CustomerOpenItems,
     Document, ModelError, OpenItemsResult, ReservationsResult, SignInResult, SpacesResult, check_card_number,
 )
 from agent.mews.ratelimit import RateLimiter
@@ -70,7 +77,7 @@ class MewsClient:
     """The Connector API over one keep-alive HTTP session; safe to share between threads."""
 
     def __init__(self, cfg, *, session=None, version: str = agent.__version__,
-                 limiter: RateLimiter | None = None):
+                 limiter: RateLimiter | None = None, _shared: "MewsClient | None" = None):
         cfg = getattr(cfg, "mews", cfg)  # the whole Config works too
         self._cfg = cfg
         if session is None:
@@ -84,17 +91,25 @@ class MewsClient:
         self._http_lock = threading.Lock()  # the shim's Session is not thread-safe
         self._base = cfg.platform_address.rstrip("/") + "/api/connector/v1/"
         self.client_id = f"{cfg.client_name} {version}"
-        self._limiter = limiter or RateLimiter()
         add_secret(cfg.connector_token)
         add_secret(cfg.client_token)
-        self._auth = SignInSession(cfg.connector_token, cfg.sign_in, self._request_sign_in)
+        if _shared is not None:
+            self._limiter, self._auth, self.malformed = _shared._limiter, _shared._auth, _shared.malformed
+        else:
+            self._limiter = limiter or RateLimiter()
+            self._auth = SignInSession(cfg.connector_token, cfg.sign_in, self._request_sign_in)
+            self.malformed = MalformedCounter("command entry", log)
+
+    def connection(self) -> "MewsClient":
+        """A sibling client with its own HTTP connection, sharing sign-in state and the rate limiter."""
+        return MewsClient(self._cfg, version=self.client_id.rsplit(" ", 1)[-1], _shared=self)
 
     # -- session -----------------------------------------------------------
 
     @property
     def access_token(self) -> str:
         """The AccessToken in use (signs in first when ``sign_in`` is on and there is none)."""
-        return self._auth.token()
+        return self._auth.token(self._request_sign_in)
 
     @property
     def enterprise(self):
@@ -108,7 +123,7 @@ class MewsClient:
 
     def sign_in(self) -> SignInResult:
         """``app/signIn`` now: the returned AccessToken replaces ours (only the last client is served)."""
-        return self._auth.sign_in()[0]
+        return self._auth.sign_in(self._request_sign_in)[0]
 
     def close(self) -> None:
         if self._own_session:
@@ -129,19 +144,21 @@ class MewsClient:
         if body is not None and not isinstance(body, dict):
             raise ValueError(f"{operation}: the body must be a JSON object")
         if operation == SIGN_IN:
-            return self._auth.sign_in()[1]
+            return self._auth.sign_in(self._request_sign_in)[1]
         fields = dict(body or {})
         if operation == "payments/addCreditCard":
             card = fields.get("CreditCard")
             check_card_number(card.get("Number") if isinstance(card, dict) else None)
-        token = self._auth.token()
+        token = self._auth.token(self._request_sign_in)
         try:
             return self._post(operation, self._with_tokens(fields, token, operation), token)
-        except Unauthorized:
+        except Unauthorized as e:
             if not self._auth.renewable:
-                raise
+                rejected = TokenRejected(f"{TokenRejected.DEFAULT} ({e.message})", e.status, e.request_id)
+                rejected.operation = operation
+                raise rejected from None
             log.info("%s: access token refused; signing in again", operation)
-        fresh = self._auth.refresh(token)
+        fresh = self._auth.refresh(token, self._request_sign_in)
         try:
             return self._post(operation, self._with_tokens(fields, fresh, operation), fresh)
         except Unauthorized as e:
@@ -167,7 +184,8 @@ class MewsClient:
         try:
             raw = self._post(SIGN_IN, body, self._cfg.connector_token)
         except Unauthorized as e:
-            raise Unauthorized(f"sign-in refused: {e.message}", e.status, e.request_id) from None
+            raise TokenRejected(f"sign-in refused: {e.message}; {TokenRejected.DEFAULT}", e.status,
+                                e.request_id) from None
         return self._parse(SignInResult, raw, SIGN_IN), raw
 
     def _post(self, operation: str, body: dict, limiter_key: str) -> dict:
@@ -290,19 +308,24 @@ class MewsClient:
         self.call("tasks/add", body)
 
     def get_all_active_commands(self) -> list[Command]:
-        """Pending and Received commands; an entry without a usable Id is skipped and logged."""
+        """Pending and Received commands.
+
+        An answer without a ``Commands`` array is ``InvalidResponse`` (it is not
+        "nothing active": the caller must cancel nothing and retry). An entry
+        without a usable Id is counted in ``malformed`` and logged, rate-limited;
+        one with an Id but wrong field types comes back with ``invalid`` set.
+        """
         raw = self.call("commands/getAllActive")
         entries = raw.get("Commands")
-        if entries is None:
-            entries = []
         if not isinstance(entries, list):
-            raise InvalidResponse("commands/getAllActive: Commands must be an array")
+            what = "has no Commands" if entries is None else "has Commands that is not an array"
+            raise InvalidResponse(f"commands/getAllActive: the answer {what}")
         commands = []
         for i, entry in enumerate(entries):
             try:
                 commands.append(Command.from_json(entry))
             except ModelError as e:
-                log.warning("commands/getAllActive: skipping entry %d: %s", i, e)
+                self.malformed.note(f"commands/getAllActive entry {i}: {e}")
         return commands
 
     def update_command(self, command_id: str, state: str, *, progress: float | None = None,
@@ -313,7 +336,7 @@ class MewsClient:
         body: dict[str, Any] = {"CommandId": command_id, "State": state}
         if progress is not None and state == "Processing":
             body["Progress"] = progress
-        if notes is not None and state in ("Processed", "Cancelled", "Error"):
+        if notes is not None and state in FINAL_STATES:
             body["Notes"] = notes
         if result is not None and state == "Processed":
             body["Result"] = result

@@ -9,9 +9,16 @@ the command line. Messages never carry tokens: they pass through
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 
 from agent.logs import redact
+
+log = logging.getLogger("agent.mews")
+
+# The longest Retry-After we honour; a larger one is logged and capped (a platform
+# bug or a hostile proxy must not park a finished key's report for an hour).
+MAX_RETRY_AFTER = 120.0
 
 
 class MewsError(Exception):
@@ -54,6 +61,17 @@ class Displaced(Unauthorized):
                "only the last one signed in is served")
 
 
+class TokenRejected(Unauthorized):
+    """A 401 that signing in again does not cure: the platform refuses the connector token.
+
+    Decided from the status code: the sign-in itself answered 401, or the token
+    cannot be renewed (``mews.sign_in`` off). A person must fix
+    ``mews.connector_token``; unlike ``Displaced`` no other client is involved.
+    """
+
+    DEFAULT = "Mews refused the connector token: check mews.connector_token"
+
+
 class Forbidden(MewsError):
     """403: a business rule failed; the message is meant for the end user."""
 
@@ -73,7 +91,11 @@ class Retryable(MewsError):
 
 
 class RateLimited(Retryable):
-    """429: too many requests; retry after ``retry_after`` seconds (None: back off)."""
+    """429: too many requests; retry after ``retry_after`` seconds.
+
+    ``retry_after`` is at most ``MAX_RETRY_AFTER`` (120 s); None when the header was
+    absent, 0, negative or unreadable: the caller then backs off as if none was given.
+    """
 
     def __init__(self, message: str = "rate limited", status: int | None = 429,
                  request_id: str | None = None, retry_after: float | None = None):
@@ -85,7 +107,7 @@ class InvalidResponse(MewsError):
     """A response that is not JSON or does not have the promised shape."""
 
 
-class CardNumberNotObfuscated(ValueError):
+class CardNumberNotObfuscated(MewsError, ValueError):
     """A card number that shows more than the first six and last four digits."""
 
 
@@ -102,7 +124,8 @@ _BY_STATUS: dict[int, type[MewsError]] = {
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date); None if absent or bad."""
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), capped at
+    ``MAX_RETRY_AFTER``; None if absent, unreadable, zero or negative (back off instead)."""
     if value is None:
         return None
     value = value.strip()
@@ -116,9 +139,14 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         if when is None or when.tzinfo is None:
             return None
         seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+    if seconds != seconds or seconds == float("-inf"):
         return None
-    return max(0.0, seconds)
+    if seconds <= 0:
+        return None
+    if seconds > MAX_RETRY_AFTER:
+        log.warning("Retry-After of %s s is beyond %g s: waiting %g s", value[:40], MAX_RETRY_AFTER, MAX_RETRY_AFTER)
+        return MAX_RETRY_AFTER
+    return seconds
 
 
 def from_status(status: int, message: str | None, request_id: str | None,

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from agent.mews.errors import MewsError
 
-class EventFormatError(ValueError):
+
+class EventFormatError(MewsError, ValueError):
     """A frame that is not ``{"Events": [...]}``."""
 
 
@@ -90,18 +92,30 @@ def parse_event(d: dict) -> Event | None:
 
 def parse_message(text: str | bytes) -> list[Event]:
     """A websocket frame -> its events (entries that are not objects with a Type are skipped)."""
+    return parse_frame(text)[0]
+
+
+def parse_frame(text: str | bytes) -> tuple[list[Event], int]:
+    """A websocket frame -> (its events, how many entries were malformed and skipped).
+
+    A nested entry is malformed when it is not an object with a string Type, or a
+    DeviceCommand without a string Id or State (we could not act on it).
+    """
     try:
         data = json.loads(text)
     except (ValueError, TypeError) as e:
         raise EventFormatError(f"not JSON: {e}") from None
     if not isinstance(data, dict) or not isinstance(data.get("Events"), list):
         raise EventFormatError('expected {"Events": [...]}')
-    events = []
+    events, malformed = [], 0
     for raw in data["Events"]:
         ev = parse_event(raw)
+        if ev is None or (isinstance(ev, UnknownEvent) and ev.type == "DeviceCommand") or (
+                isinstance(ev, DeviceCommandEvent) and not ev.state):
+            malformed += 1
         if ev is not None:
             events.append(ev)
-    return events
+    return events, malformed
 
 
 def to_json(ev: Event) -> dict:

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from agent.mews.errors import CardNumberNotObfuscated
+from agent.mews.errors import CardNumberNotObfuscated, MewsError
 
 
-class ModelError(ValueError):
+class ModelError(MewsError, ValueError):
     """A JSON object does not have the shape the spec promises."""
 
 
@@ -36,7 +36,8 @@ def _str(d: dict, key: str, what: str, required: bool = True) -> str | None:
 
 
 COMMAND_STATES = ("Pending", "Received", "Processing", "Processed", "Cancelled", "Error")
-FINAL_STATES = ("Processed", "Cancelled", "Error")
+FINAL_STATES = ("Processed", "Cancelled", "Error")  # the one definition; store and runtime import it
+_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,13 @@ class Device:
 
 @dataclass(frozen=True)
 class Command:
-    """A device command as returned by ``commands/getAllActive``."""
+    """A device command as returned by ``commands/getAllActive``.
+
+    ``invalid`` is "" for a command we understood; otherwise a note naming the
+    field of the wrong type ("the command's CreatedUtc is not a date"): the
+    command has an Id, so it must end in Error once instead of being skipped on
+    every drain.
+    """
 
     id: str
     state: str
@@ -65,31 +72,47 @@ class Command:
     device: Device
     data: dict = field(default_factory=dict, repr=False)  # may hold secrets (key cutter passwords)
     creator: dict | None = field(default=None, repr=False)
+    invalid: str = ""
 
     @classmethod
     def from_json(cls, value: Any) -> "Command":
+        """Raises ModelError only without a usable Id; other wrong types set ``invalid``."""
         d = _obj(value, "Command")
+        command_id = d.get("Id")
+        if not isinstance(command_id, str) or not command_id.strip():
+            raise ModelError("Command: missing Id" if command_id is None else "Command: Id must be a string")
+        problems = []
+        state = d.get("State")
+        if state is None:
+            state = "Pending"
+        elif not isinstance(state, str):
+            problems.append("State is not a string")
+            state = "Pending"
+        created = d.get("CreatedUtc")
+        if created is None:
+            created = ""
+        elif not isinstance(created, str) or not _UTC.fullmatch(created):
+            problems.append("CreatedUtc is not a date")
+            created = created if isinstance(created, str) else ""
+        raw_device = d.get("Device")
+        device = Device(id="", name="", type=None)
+        if raw_device is not None and not isinstance(raw_device, dict):
+            problems.append("Device is not an object")
+        elif raw_device is not None:
+            try:
+                device = Device.from_json(raw_device)
+            except ModelError:
+                pass  # an unusable device: no handler serves it, the dispatcher says so
         data = d.get("Data")
         if data is None:
             data = {}
-        if not isinstance(data, dict):
-            raise ModelError("Command: Data must be an object")
+        elif not isinstance(data, dict):
+            problems.append("Data is not an object")
+            data = {}
         creator = d.get("Creator")
-        # Only Id is indispensable: a command we can name but not understand must
-        # still end in Error on the platform instead of being skipped forever.
-        device = d.get("Device")
-        try:
-            device = Device.from_json(device)
-        except ModelError:
-            device = Device(id="", name="", type=None)
-        return cls(
-            id=_str(d, "Id", "Command"),
-            state=_str(d, "State", "Command", required=False) or "Pending",
-            created_utc=_str(d, "CreatedUtc", "Command", required=False) or "",
-            device=device,
-            data=data,
-            creator=creator if isinstance(creator, dict) else None,
-        )
+        invalid = ("the command's " + ", ".join(problems)) if problems else ""
+        return cls(id=command_id, state=state, created_utc=created, device=device, data=data,
+                   creator=creator if isinstance(creator, dict) else None, invalid=invalid)
 
     def to_json(self) -> dict:
         """The wire form ``from_json`` reads back (the journal keeps printer commands this way)."""

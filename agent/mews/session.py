@@ -29,17 +29,17 @@ class SignInSession:
         self.enterprise: Enterprise | None = None
         self.sign_ins = 0  # successful sign-ins, for health and tests
 
-    def token(self) -> str:
-        """The AccessToken to send; signs in first when there is none yet."""
+    def token(self, via: Callable[[], tuple[SignInResult, dict]] | None = None) -> str:
+        """The AccessToken to send; signs in first (over ``via``, a client's own connection) when there is none."""
         with self._lock:
             if self._token is None:
-                self.sign_in()
+                self.sign_in(via)
             return self._token
 
-    def sign_in(self) -> tuple[SignInResult, dict]:
+    def sign_in(self, via: Callable[[], tuple[SignInResult, dict]] | None = None) -> tuple[SignInResult, dict]:
         """Sign in now (parsed and raw answer); the new AccessToken replaces ours and invalidates older ones."""
         with self._lock:
-            result, raw = self._do_sign_in()
+            result, raw = (via or self._do_sign_in)()
             add_secret(result.access_token)
             self._token = result.access_token
             self.enterprise = result.enterprise
@@ -48,10 +48,10 @@ class SignInSession:
             log.info("signed in to Mews%s", f" (enterprise {name})" if name else "")
             return result, raw
 
-    def refresh(self, stale: str) -> str:
+    def refresh(self, stale: str, via: Callable[[], tuple[SignInResult, dict]] | None = None) -> str:
         """A fresh token after ``stale`` was refused: sign in again unless another thread just did."""
         with self._lock:
             if self._token is not None and self._token != stale:
                 return self._token
-            self.sign_in()
+            self.sign_in(via)
             return self._token
