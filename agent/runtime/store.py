@@ -3,6 +3,25 @@
 WAL with ``synchronous=FULL``: a report or a journal entry that was committed
 survives a power cut. Payloads never hold tokens: the client adds them when it
 sends. Every method is thread-safe (one connection, one lock).
+
+Faults never crash the agent:
+
+* A write error (disk full, read-only remount, I/O error, corrupt page) sets
+  ``fault`` to one line ("disk full (agent.db): cannot write"; "" when fine).
+  ``enqueue_report`` never raises: a report it cannot write waits in memory and
+  is written by a later write or ``check()``. Journal writes raise
+  ``StorageError`` (a ``StateError``) so the caller does not start a job it
+  cannot journal. When a write succeeds again, ``fault`` goes back to "".
+* ``check()`` (cheap; the loop calls it every few seconds) retries held reports
+  and notices agent.db deleted or replaced while running (st_dev/st_ino of the
+  open file against the path): it says so loudly, reopens, and copies what the
+  old file still holds (pending reports, open journal entries) into the new one.
+* ``lost_state`` is True when the database is new or empty although the marker
+  file ``agent.db.marker`` says there was one before, when a corrupt database was
+  moved aside as ``agent.db.corrupt-<UTC time>`` (a fresh one is started, the unit
+  stays in service), or when agent.db was replaced while running. The runtime
+  must then refuse to cut keys for commands the platform lists as Received but
+  the journal does not know.
 """
 
 from __future__ import annotations
@@ -15,11 +34,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.mews.models import FINAL_STATES
+from agent.runtime import dbfile
+from agent.runtime.dbfile import StateError, StorageError
+
 log = logging.getLogger(__name__)
 
 MAX_PENDING = 10_000
 JOURNAL_DAYS = 30
-FINAL = ("Processed", "Cancelled", "Error")
+FINAL = FINAL_STATES  # kept for importers; the one definition is agent.mews.models
+MAX_HELD = 1000  # reports kept in memory while the disk refuses writes
 
 # journal states
 EXECUTING, DONE, RETRY = "executing", "done", "retry"
@@ -53,8 +77,7 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 """
 
 
-class StateError(Exception):
-    """The state folder or its database cannot be used (missing mount, permissions, corrupt file)."""
+__all__ = ["Report", "StateError", "StorageError", "Store", "peek_depth"]
 
 
 @dataclass(frozen=True)
@@ -108,21 +131,90 @@ class Store:
         self.max_pending = max_pending
         self.clock = clock
         self._lock = threading.RLock()
+        self._fault = ""
+        self._held: list[tuple] = []  # enqueue_report arguments not yet written
+        self.lost_state = False
+        self._open()
+
+    def _open(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
+            self._db, lost = dbfile.open_db(self.path, SCHEMA, had_rows=_had_rows)
+            self._db.execute("INSERT OR IGNORE INTO counters (name, value) VALUES ('db_created', ?)",
+                             (int(self.clock()),))
         except (OSError, sqlite3.Error) as e:
             raise StateError(f"cannot use the state folder {self.path.parent} (agent.state_dir): {e}") from None
+        self.lost_state = self.lost_state or lost
+        self._identity = dbfile.identity(self.path)
+
+    @property
+    def fault(self) -> str:
+        """"" when the database takes writes, else one line naming the fault."""
+        return self._fault
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     def _tx(self):
-        return _Transaction(self._db, self._lock)
+        return _Transaction(self)
+
+    def _failed_write(self, error: BaseException) -> StorageError:
+        text = dbfile.describe(error, self.path.name)
+        if text != self._fault:
+            log.error("storage fault: %s (%s); keeping what cannot be written in memory", text, error)
+        self._fault = text
+        return StorageError(text)
+
+    def check(self) -> None:
+        """Cheap health check: agent.db still the file we opened, held reports written, corrupt file replaced."""
+        with self._lock:
+            if dbfile.identity(self.path) != self._identity:
+                log.error("agent.db was deleted or replaced while the agent ran (LOST STATE): reopening and "
+                          "re-journaling what the old file still holds")
+                self._reopen()
+            elif self._fault.startswith("corrupt"):
+                self._reopen(move_aside=True)
+            self._flush_held()
+
+    def _reopen(self, move_aside: bool = False) -> None:
+        rows = ([], [])
+        try:
+            rows = (self._db.execute("SELECT kind, command_id, state, payload, final, created, attempts FROM outbox "
+                                     "WHERE dead=0 ORDER BY id").fetchall(),
+                    self._db.execute("SELECT command_id, device_type, state, runs, started, finished, command "
+                                     "FROM journal WHERE state != ?", (DONE,)).fetchall())
+        except sqlite3.Error as e:
+            log.error("agent.db: the old file cannot be read (%s); only reports held in memory are kept", e)
+        try:
+            self._db.close()
+        except sqlite3.Error:
+            pass
+        try:
+            if move_aside:
+                dbfile.move_aside(self.path)
+            self._open()
+        except (OSError, StateError) as e:
+            self._fault = dbfile.describe(e, self.path.name)
+            return
+        self.lost_state = True
+        try:
+            with self._tx() as db:
+                db.executemany("INSERT INTO outbox (kind, command_id, state, payload, final, created, attempts) "
+                               "VALUES (?,?,?,?,?,?,?)", rows[0])
+                db.executemany("INSERT OR REPLACE INTO journal (command_id, device_type, state, runs, started, "
+                               "finished, command) VALUES (?,?,?,?,?,?,?)", rows[1])
+        except StorageError:
+            pass
+
+    def _flush_held(self) -> None:
+        while self._held:
+            args, kwargs = self._held[0]
+            try:
+                self._write_report(*args, **kwargs)
+            except StorageError:
+                return
+            self._held.pop(0)
 
     # ---- outbox ---------------------------------------------------------------
 
@@ -131,8 +223,33 @@ class Store:
         """Queue a commands/update report; older unsent non-final reports of the command collapse into it.
 
         With ``journal_done`` (a device type) the journal marks the command done in
-        the same transaction, so a crash cannot leave one without the other.
+        the same transaction, so a crash cannot leave one without the other. Never
+        raises: when the disk refuses the write the report waits in memory (0 is
+        returned) and is written by a later write or ``check()``.
         """
+        kwargs = {"progress": progress, "notes": notes, "journal_done": journal_done}
+        with self._lock:
+            self._flush_held()
+            if not self._held:
+                try:
+                    return self._write_report(command_id, state, **kwargs)
+                except StorageError:
+                    pass
+            if state not in FINAL:  # a newer progress report of the command replaces an older held one
+                self._held = [h for h in self._held if not (h[0][0] == command_id and h[0][1] not in FINAL)]
+            self._held.append(((command_id, state), kwargs))
+            if len(self._held) > MAX_HELD:
+                drop = next((h for h in self._held if h[0][1] not in FINAL), self._held[0])
+                self._held.remove(drop)
+            return 0
+
+    @property
+    def held(self) -> int:
+        """Reports waiting in memory for the disk."""
+        return len(self._held)
+
+    def _write_report(self, command_id: str, state: str, *, progress: float | None, notes: str | None,
+                      journal_done: str | None) -> int:
         payload = {"CommandId": command_id, "State": state}
         if progress is not None:
             payload["Progress"] = progress
@@ -298,22 +415,46 @@ class Store:
             return dict(self._db.execute("SELECT name, value FROM counters").fetchall())
 
 
+def _had_rows(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM counters WHERE name='db_created'").fetchone() is not None
+
+
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock):
-        self.db, self.lock = db, lock
+    """BEGIN IMMEDIATE .. COMMIT under the store's lock; a failed write becomes StorageError and sets the fault."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.db = store._db
 
     def __enter__(self) -> sqlite3.Connection:
-        self.lock.acquire()
+        self.store._lock.acquire()
         try:
             self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            self.store._lock.release()
+            raise self.store._failed_write(e) from None
         except BaseException:
-            self.lock.release()
+            self.store._lock.release()
             raise
         return self.db
 
     def __exit__(self, exc_type, exc, tb):
         try:
-            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+            if exc_type is None:
+                try:
+                    self.db.execute("COMMIT")
+                except sqlite3.Error as e:
+                    exc_type, exc = type(e), e
+            if exc_type is not None:
+                try:
+                    self.db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                if isinstance(exc, sqlite3.Error):
+                    raise self.store._failed_write(exc) from None
+            elif self.store._fault:
+                log.warning("storage fault cleared: agent.db takes writes again")
+                self.store._fault = ""
         finally:
-            self.lock.release()
+            self.store._lock.release()
         return False
