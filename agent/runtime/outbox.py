@@ -8,6 +8,7 @@ websocket event it triggers is not mistaken for news.
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 import time
@@ -16,9 +17,17 @@ from collections import OrderedDict
 from agent.logs import redact
 from agent.mews import errors as mews_errors
 from agent.runtime.backoff import Backoff
-from agent.runtime.store import Report, Store
+from agent.runtime.store import Report, StateError, Store
 
 log = logging.getLogger(__name__)
+
+
+class SendOutcome(enum.Enum):
+    """What one pass over a kind of report did."""
+
+    SENT = "sent"      # a batch went out: more may be waiting
+    EMPTY = "empty"    # nothing to send
+    FAILED = "failed"  # stopped at a report that must wait
 
 
 class Echoes:
@@ -84,8 +93,8 @@ class OutboxSender:
                 if kind == "forward" and not self.forward_url:
                     continue
                 status = self._send_some(kind, deadline)
-                sent_any = sent_any or status == "sent"
-                if status == "failed":
+                sent_any = sent_any or status is SendOutcome.SENT
+                if status is SendOutcome.FAILED:
                     return False
             if self.store.depth()[0] == 0 or not sent_any:
                 return self.store.depth()[0] == 0
@@ -110,25 +119,25 @@ class OutboxSender:
                 status = self._send_some(kind)
             except Exception:  # a bug here must not end delivery for good
                 log.exception("outbox: unexpected failure")
-                status = "failed"
+                status = SendOutcome.FAILED
                 self._not_before[kind] = time.monotonic() + 5.0
-            if status == "failed":
+            if status is SendOutcome.FAILED:
                 waits.append(max(0.05, self._not_before[kind] - time.monotonic()))
-            elif status == "sent":
+            elif status is SendOutcome.SENT:
                 waits.append(0.0)  # a full batch went out: more may be waiting
         return min(waits) if waits else 5.0
 
-    def _send_some(self, kind: str, deadline: float | None = None) -> str:
-        """Send pending reports of one kind in order: 'sent', 'empty' or 'failed' (stopped at a failure)."""
+    def _send_some(self, kind: str, deadline: float | None = None) -> SendOutcome:
+        """Send pending reports of one kind in order (stops at the first that must wait)."""
         reports = self.store.next_reports(kind)
         if not reports:
-            return "empty"
+            return SendOutcome.EMPTY
         for report in reports:
             if deadline is not None and time.monotonic() >= deadline:
-                return "failed"
+                return SendOutcome.FAILED
             if not self._deliver(report):
-                return "failed"
-        return "sent"
+                return SendOutcome.FAILED
+        return SendOutcome.SENT
 
     def _deliver(self, report: Report) -> bool:
         """One report; True when it left the queue (sent or dead-lettered)."""
@@ -162,13 +171,20 @@ class OutboxSender:
 
     def _retry_later(self, report: Report, error: Exception, retry_after: float | None) -> bool:
         backoff = self.backoff if report.kind == "command" else self.forward_backoff
-        delay = backoff.next_delay()
-        if retry_after is not None:
+        delay = backoff.next_delay()  # also when Retry-After was 0 or unreadable (None): never hammer
+        if retry_after is not None:  # already capped at MAX_RETRY_AFTER by the client
             delay = max(retry_after, 0.05)
         text = error.describe() if isinstance(error, mews_errors.MewsError) else f"{type(error).__name__}: {error}"
-        self.store.failed(report.id, redact(text))
+        try:
+            self.store.failed(report.id, redact(text))
+        except StateError:
+            pass  # the attempt count is bookkeeping; the store shows its own fault
         self._not_before[report.kind] = time.monotonic() + delay
-        log.info("outbox: %s not delivered (%s); next try in %.1f s", report.kind, redact(text), delay)
+        if retry_after is not None:
+            log.warning("outbox: rate limited by the platform; pausing %s reports for %.1f s (Retry-After)",
+                        report.kind, delay)
+        else:
+            log.info("outbox: %s not delivered (%s); pausing %.1f s", report.kind, redact(text), delay)
         if report.kind == "command":
             self.on_delivered(False)
         return False

@@ -8,8 +8,13 @@ import random
 import threading
 import time
 
-_BOOL_KEYS = ("rate_limit", "drop_websockets", "silence_websockets", "displace")
-KNOWN = ("latency_ms", "error_rate", "seed", "rate_limit_requests", "rate_limit_window") + _BOOL_KEYS
+# commands_missing: getAllActive answers {} (no Commands); stall_websockets: the upgrade request is
+# never answered; trickle_websockets: each new socket gets a frame one byte per trickle_interval;
+# slow_rest: every API answer trickles one byte per trickle_interval (slow-loris).
+_BOOL_KEYS = ("rate_limit", "drop_websockets", "silence_websockets", "displace", "commands_missing",
+              "stall_websockets", "trickle_websockets", "slow_rest")
+KNOWN = ("latency_ms", "error_rate", "seed", "rate_limit_requests", "rate_limit_window",
+         "trickle_interval") + _BOOL_KEYS
 _SERVER_ERRORS = (500, 502, 503, 504)
 
 
@@ -25,6 +30,11 @@ class Faults:
         self.rate_limit_window = 30.0
         self.drop_websockets = False
         self.silence_websockets = False
+        self.commands_missing = False
+        self.stall_websockets = False
+        self.trickle_websockets = False
+        self.slow_rest = False
+        self.trickle_interval = 0.5
         self._rng = random.Random(0)  # deterministic unless reseeded
 
     def update(self, **changes) -> None:
@@ -34,7 +44,7 @@ class Faults:
         for key in _BOOL_KEYS:
             if key in changes and not isinstance(changes[key], bool):
                 raise ValueError(f"Fault {key} must be true or false.")
-        for key in ("latency_ms", "error_rate", "rate_limit_window"):
+        for key in ("latency_ms", "error_rate", "rate_limit_window", "trickle_interval"):
             value = changes.get(key)
             if key in changes and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
                 raise ValueError(f"Fault {key} must be a non-negative number.")
@@ -64,7 +74,10 @@ class Faults:
         with self._lock:
             return {"latency_ms": self.latency_ms, "error_rate": self.error_rate, "rate_limit": self.rate_limit,
                     "rate_limit_requests": self.rate_limit_requests, "rate_limit_window": self.rate_limit_window,
-                    "drop_websockets": self.drop_websockets, "silence_websockets": self.silence_websockets}
+                    "drop_websockets": self.drop_websockets, "silence_websockets": self.silence_websockets,
+                    "commands_missing": self.commands_missing, "stall_websockets": self.stall_websockets,
+                    "trickle_websockets": self.trickle_websockets, "slow_rest": self.slow_rest,
+                    "trickle_interval": self.trickle_interval}
 
 
 class RateLimiter:

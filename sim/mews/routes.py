@@ -104,6 +104,21 @@ class ConnectorApi:
                 result = {"AccessToken": token, "Enterprise": sim.enterprise.enterprise_json()}
             else:
                 result = handler(body)
+                if operation == "commands/getAllActive" and sim.faults.commands_missing:
+                    result = {}
         except ApiError as e:
             return error_response(e.status, e.message, rid, e.headers)
+        if sim.faults.slow_rest:
+            return await self.trickle(request, json.dumps(result).encode())
         return web.json_response(result)
+
+    async def trickle(self, request: web.Request, data: bytes) -> web.StreamResponse:
+        """Slow-loris: the whole length announced, then one byte per ``trickle_interval``."""
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.content_length = len(data)
+        await response.prepare(request)
+        for i in range(len(data)):
+            await asyncio.sleep(self.sim.faults.trickle_interval)
+            await response.write(data[i:i + 1])
+        await response.write_eof()
+        return response

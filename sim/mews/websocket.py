@@ -76,8 +76,21 @@ class Hub:
         await asyncio.gather(*(c.ws.close(code=WSCloseCode.GOING_AWAY, message=b"Server shutdown")
                                for c in list(self.connections)), return_exceptions=True)
 
+    async def trickle(self, transport) -> None:
+        """A text frame announced whole, then sent one byte per ``trickle_interval`` (a stuck peer)."""
+        payload = json.dumps({"Events": [{"Type": "DeviceCommand", "Id": "x" * 200, "State": "Pending"}]})
+        data = payload.encode()
+        transport.write(bytes([0x81, 126]) + len(data).to_bytes(2, "big"))
+        for i in range(len(data)):
+            await asyncio.sleep(self.faults.trickle_interval)
+            if transport.is_closing():
+                return
+            transport.write(data[i:i + 1])
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         rid = request[REQUEST_ID]
+        if self.faults.stall_websockets:
+            await asyncio.sleep(3600)  # accepts TCP, never answers the upgrade (cancelled at shutdown)
         if self.faults.drop_websockets:
             return web.json_response({"Message": "Websocket service unavailable.", "RequestId": rid}, status=503)
         cookies = cookie_tokens(request.headers.get("Cookie", ""))
@@ -95,6 +108,7 @@ class Hub:
         self.connections.add(conn)
         sender = asyncio.ensure_future(conn.send_forever())
         log.info("websocket connected (%d open)", len(self.connections))
+        trickle = asyncio.ensure_future(self.trickle(request.transport)) if self.faults.trickle_websockets else None
         try:
             if not self.sessions.valid(token):  # displaced while upgrading
                 await ws.close(code=DISPLACED_CODE, message=b"Access token is no longer valid")
@@ -108,5 +122,7 @@ class Hub:
         finally:
             self.connections.discard(conn)
             sender.cancel()
+            if trickle is not None:
+                trickle.cancel()
             log.info("websocket closed (%d open)", len(self.connections))
         return ws
