@@ -109,8 +109,8 @@ def test_retryable_flags_and_hierarchy():
 
 
 @pytest.mark.parametrize("header,expected", [
-    ("7", 7.0), ("0.5", 0.5), ("-3", 0.0), (None, None), ("soon", None), ("nan", None), ("inf", None),
-    ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # a date in the past: go now
+    ("7", 7.0), ("0.5", 0.5), ("-3", None), (None, None), ("soon", None), ("nan", None), ("inf", None),
+    ("Wed, 21 Oct 2015 07:28:00 GMT", None),  # a date in the past: back off as if none was given (never hammer)
 ])
 def test_retry_after_header(header, expected):
     e = errors.from_status(429, "slow down", None, retry_after=header)

@@ -84,11 +84,11 @@ def main(args: argparse.Namespace) -> int:
     try:
         with MewsClient(cfg.mews) as client:
             answer = client.call(operation, body)
+    except CardNumberNotObfuscated as e:  # a MewsError too: refused before sending, a usage error
+        return _usage_error(str(e))
     except MewsError as e:
         print(e.describe(), file=sys.stderr)
         return 1
-    except CardNumberNotObfuscated as e:
-        return _usage_error(str(e))
     except ValueError as e:
         return _usage_error(logs.redact(str(e)))
     # The AccessToken of app/signIn is printed on purpose (a technician may need it) but never logged.

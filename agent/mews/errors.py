@@ -139,7 +139,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         if when is None or when.tzinfo is None:
             return None
         seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds or seconds == float("-inf"):
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
         return None
     if seconds <= 0:
         return None
