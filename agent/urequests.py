@@ -452,7 +452,12 @@ class _Connection:
     def more(self, deadline):
         """Up to _RECV more bytes (b"" when the server closed); the deadline covers every wait."""
         self.timer.settimeout(deadline.left())
-        data = self.recv(_RECV)
+        try:
+            data = self.recv(_RECV)
+        except OSError as e:
+            if not _MICRO or e.errno not in (errno.EAGAIN, errno.ETIMEDOUT):
+                raise
+            data = None
         if data is None:  # MicroPython: the read timed out
             raise _error("TimeoutError", errno.ETIMEDOUT, "timed out")
         return data
@@ -486,11 +491,14 @@ class _Connection:
             data = self.more(deadline)
             if not data:
                 raise ProtocolError("connection closed after %d of %d body bytes" % (have, n))
-            parts.append(data)
             have += len(data)
-        data = b"".join(parts)
-        self.buf = data[n:]
-        return data[:n]
+            if have > n:  # split only the last piece: one copy of a big body, not two
+                keep = len(data) - (have - n)
+                data, self.buf = data[:keep], data[keep:]
+            else:
+                self.buf = b""
+            parts.append(data)
+        return b"".join(parts)
 
     def read_all(self, deadline):
         parts = [self.buf]

@@ -52,6 +52,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\nX-Trailer: t\r\n\r\n")
         elif path == "/latin1":
             self._reply(200, "caf\xe9".encode("latin-1"), [("Content-Type", "text/plain; charset=latin-1")])
+        elif path == "/badutf8":
+            self._reply(200, b"ok \xff end \xe2\x82", [("Content-Type", "text/plain")])
+        elif path == "/big":
+            self._reply(200, b"big!" * 50000)
         elif path == "/nocontent":
             self._reply(204, b"")
         elif path == "/bye":  # answers as if keeping the connection, then closes it while idle
