@@ -427,6 +427,11 @@ class _Connection:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.context is not None:
                 sock = self.context.wrap_socket(sock, server_hostname=self.host)
+        except ValueError as e:  # MicroPython's refused certificate: a network error here too
+            raw.close()
+            if not _MICRO:
+                raise
+            raise OSError(errno.ECONNABORTED, "TLS: " + str(e))
         except BaseException:
             raw.close()
             raise

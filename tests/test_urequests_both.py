@@ -188,3 +188,14 @@ def test_tls(run, pki):  # noqa: F811
         httpd.shutdown()
         httpd.server_close()
     assert out == [{"secure": True}] * 3 + [200, "OSError", 200, "OSError"]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_tls_hostname_mismatch(run, pki, request):  # noqa: F811
+    httpd = _serve(pki, "wrong")
+    try:
+        out = run("tls_wrong_name", url=httpd.url, ca=str(pki / "ca.pem"))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert out == ["OSError", 200]
