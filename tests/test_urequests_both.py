@@ -179,23 +179,21 @@ def test_bad_urls_and_header_injection(run, server):
     assert server.requests == []
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
-def test_tls(run, pki):  # noqa: F811
-    httpd = _serve(pki, "good")
+def _over_tls(run, request, cert, case):
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    pki = request.getfixturevalue("pki")
+    httpd = _serve(pki, cert)
     try:
-        out = run("tls", url=httpd.url, ca=str(pki / "ca.pem"))
+        return run(case, url=httpd.url, ca=str(pki / "ca.pem"))
     finally:
         httpd.shutdown()
         httpd.server_close()
-    assert out == [{"secure": True}] * 3 + [200, "OSError", 200, "OSError"]
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
-def test_tls_hostname_mismatch(run, pki, request):  # noqa: F811
-    httpd = _serve(pki, "wrong")
-    try:
-        out = run("tls_wrong_name", url=httpd.url, ca=str(pki / "ca.pem"))
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-    assert out == ["OSError", 200]
+def test_tls_ca_file_default_verification_and_verify_false(run, request):
+    assert _over_tls(run, request, "good", "tls") == [{"secure": True}] * 3 + [200, "OSError", 200, "OSError"]
+
+
+def test_tls_hostname_mismatch(run, request):
+    assert _over_tls(run, request, "wrong", "tls_wrong_name") == ["OSError", 200]
