@@ -52,7 +52,7 @@ class Bookings:
             customers = {c.id: c for c in self.client.get_customers(owners)} if owners else {}
             return [self._v2(r, customers[r.account_id]) for r in found if r.account_id in customers]
         now = self.clock()
-        found = self.client.get_all_reservations(now, now + timedelta(minutes=1), list(states))
+        found = self.client.get_all_reservations(now - timedelta(days=1), now + timedelta(minutes=1), list(states))
         return [self._v1(r) for r in found.reservations if r.assigned_space_id == space_id and r.customer]
 
     def reread(self, stay: Stay) -> str | None:

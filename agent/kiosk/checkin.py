@@ -199,7 +199,8 @@ class CheckIn(Session):
         with self.lock:
             self.show("done", "checkin.done" if outcome.ok else "checkin.done.no_slip",
                       {"room": room, "floor": floor}, room=room, floor=floor, keys=keys, printed=outcome.ok,
-                      departure=ctx.local_text(stay.end_utc))
+                      departure=ctx.local_text(stay.end_utc), reservation=stay.number,
+                      balance=self.result.get("balance"))
             self.forget_guest()
 
     def forget_guest(self) -> None:

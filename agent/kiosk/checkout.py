@@ -145,7 +145,8 @@ class CheckOut(Session):
         with self.lock:
             message = "checkout.goodbye.no_folio" if not printed else (
                 "checkout.goodbye.drop_cards" if voided else "checkout.goodbye")
-            self.show("goodbye", message, {}, printed=printed, key_voided=voided, drop_cards=voided)
+            self.show("goodbye", message, {}, printed=printed, key_voided=voided, drop_cards=voided,
+                      reservation=stay.number, room=self.room, balance=self.result["balance"])
             self.forget()
 
 
