@@ -128,6 +128,7 @@ class KioskService:
         if s is not None:
             s.cancel()
         if self._server is not None:
+            self._server.task_dispatcher.shutdown(timeout=1.0)  # in-flight requests first, then the sockets
             self._server.close()
         for t in self._threads:
             t.join(1.5)
