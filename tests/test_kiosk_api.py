@@ -84,3 +84,24 @@ def test_cli_without_a_running_agent_exits_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "agent", "kiosk", "check-out", "--room", "201", "--last-name", "X",
                            "--config", str(cfg)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "no agent with the kiosk enabled" in proc.stderr
+
+
+def test_an_idle_session_is_wiped_and_stop_is_quick(service):
+    import time
+
+    rig, svc = service
+    _, screen, _ = ask(svc, "POST", "/api/sessions", {"flow": "check-in"})
+    session = svc.get(screen["session"])
+    ask(svc, "POST", f"/api/sessions/{screen['session']}/input", {"action": "find", "number": "1001",
+                                                                  "last_name": "Walker"})
+    session.wait_idle(30)
+    assert session.data["guest"]["last_name"] == "Walker"
+    svc.reap()
+    assert svc.get(screen["session"]) is session  # not idle yet
+    session.last_input -= rig.cfg.kiosk.idle_timeout + 11
+    svc.reap()
+    assert ask(svc, "GET", f"/api/sessions/{screen['session']}")[0] == 404
+    assert session.data == {} and session.stay is None  # guest data wiped
+    t = time.monotonic()
+    svc.stop()
+    assert time.monotonic() - t < 2.0
