@@ -48,18 +48,15 @@ class CheckIn(Session):
 
     def on_find(self, fields: dict) -> None:
         number, last_name = _text(fields, "number"), _text(fields, "last_name")
-        self.errors = {k: {"id": "field.required", "params": {}} for k, v in
-                       (("number", number), ("last_name", last_name)) if not v}
-        if self.errors:
-            return
         ctx = self.ctx
-        if ctx.throttle.blocked():
-            raise refused("refused.throttled", why="lookup throttled")
-        stay = Bookings(ctx.client, ctx.cfg.mews.reservations_version, ctx.clock).by_number(number)
-        if stay is None or not same_name(last_name, stay.customer.last_name):
-            if ctx.throttle.failed():
-                ctx.tasks.raise_task("repeated failed booking lookups; lookups paused for 2 minutes")
-            raise refused("refused.not_found", why="no matching booking")
+
+        def find():
+            stay = Bookings(ctx.client, ctx.cfg.mews.reservations_version, ctx.clock).by_number(number)
+            return stay if stay is not None and same_name(last_name, stay.customer.last_name) else None
+
+        stay = self.lookup({"number": number, "last_name": last_name}, find, "booking")
+        if stay is None:
+            return
         self.stay = stay
         self.result["reservation"] = stay.number
         now = ctx.local()

@@ -53,20 +53,20 @@ class CheckOut(Session):
     def on_find(self, fields: dict) -> None:
         room = self.card_room or _text(fields, "room")
         last_name = _text(fields, "last_name")
-        self.errors = {k: {"id": "field.required", "params": {}} for k, v in
-                       (("room", room), ("last_name", last_name)) if not v}
-        if self.errors:
-            return
         ctx = self.ctx
-        if ctx.throttle.blocked():
-            raise refused("refused.throttled", why="lookup throttled")
-        space = space_named(ctx.spaces().spaces, room)
-        stays = Bookings(ctx.client, ctx.cfg.mews.reservations_version, ctx.clock).by_space(space.id) if space else []
-        stay = next((s for s in stays if same_name(last_name, s.customer.last_name)), None)
+        space = None
+
+        def find():
+            nonlocal space
+            space = space_named(ctx.spaces().spaces, room)
+            if space is None:
+                return None
+            stays = Bookings(ctx.client, ctx.cfg.mews.reservations_version, ctx.clock).by_space(space.id)
+            return next((s for s in stays if same_name(last_name, s.customer.last_name)), None)
+
+        stay = self.lookup({"room": room, "last_name": last_name}, find, "check-out")
         if stay is None:
-            if ctx.throttle.failed():
-                ctx.tasks.raise_task("repeated failed check-out lookups; lookups paused for 2 minutes")
-            raise refused("refused.not_found", why="no matching stay")
+            return
         self.stay, self.room = stay, space.number
         self.result.update({"reservation": stay.number, "room": space.number})
         if ctx.local(stay.end_utc).date() > ctx.local().date():

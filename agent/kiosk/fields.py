@@ -43,18 +43,13 @@ def check(fields: dict, today: date, passport: bool) -> tuple[dict, dict]:
             return None
         return value
 
-    email = text("email")
-    if email is not None:
-        if _EMAIL.fullmatch(email):
-            changes["Email"] = email
-        else:
-            errors["email"] = _err("field.email")
-    phone = text("phone", 30)
-    if phone is not None:
-        if _PHONE.fullmatch(phone):
-            changes["Phone"] = phone
-        else:
-            errors["phone"] = _err("field.phone")
+    for name, wire, pattern, limit in (("email", "Email", _EMAIL, 120), ("phone", "Phone", _PHONE, 30)):
+        value = text(name, limit)
+        if value is not None:
+            if pattern.fullmatch(value):
+                changes[wire] = value
+            else:
+                errors[name] = _err(f"field.{name}")
     nationality = text("nationality", 2)
     if nationality is not None and "nationality" not in errors:
         if nationality.upper() in COUNTRIES:

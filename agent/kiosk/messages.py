@@ -79,7 +79,9 @@ MESSAGES: dict[str, str] = {
 def render(message_id: str, params: dict | None = None) -> str:
     """The English text of a message; an unknown id or a missing parameter never raises."""
     template = MESSAGES.get(message_id, message_id)
+    values = {k: f"{v['Value']:.2f} {v['Currency']}" if isinstance(v, dict) and {"Value", "Currency"} <= set(v)
+              else v for k, v in (params or {}).items()}  # amounts are {"Currency", "Value"} objects
     try:
-        return template.format(**(params or {}))
+        return template.format(**values)
     except (KeyError, IndexError, ValueError):
         return template

@@ -140,6 +140,22 @@ class Session:
 
     # ---- for steps ------------------------------------------------------------------
 
+    def lookup(self, inputs: dict, find, what: str):
+        """The guest's booking from required ``inputs`` via ``find()``, or None (field errors shown).
+
+        Throttled lookups and misses are refused alike: the guest never learns which input was wrong."""
+        self.errors = {k: {"id": "field.required", "params": {}} for k, v in inputs.items() if not v}
+        if self.errors:
+            return None
+        if self.ctx.throttle.blocked():
+            raise refused("refused.throttled", why="lookup throttled")
+        stay = find()
+        if stay is None:
+            if self.ctx.throttle.failed():
+                self.ctx.tasks.raise_task(f"repeated failed {what} lookups; lookups paused for 2 minutes")
+            raise refused("refused.not_found", why=f"no matching {what}")
+        return stay
+
     def show(self, name: str, message_id: str, params: dict | None = None, **data) -> None:
         self.name, self.message, self.progress = name, (message_id, params or {}), None
         self.data = data
