@@ -82,7 +82,8 @@ def welcome_slip(*, hotel: str, guest: str, room: str, floor: str, arrival: str,
               ("pair", "Room", room)]
     if floor and floor != room:
         blocks.append(("pair", "Floor", floor))
-    blocks += [("pair", "Arrival", arrival), ("pair", "Departure", departure), ("rule",)]
+    blocks += [("pair", "Arrival", arrival.replace("T", " ")), ("pair", "Departure", departure.replace("T", " ")),
+               ("rule",)]
     blocks += [("line", text) for text in lines]
     if qr_url:
         blocks.append(("image", _qr(qr_url)))
