@@ -186,7 +186,7 @@ class CheckIn(Session):
                      room)
         with self.lock:
             self.message = ("checkin.printing", {})
-        png = receipts.welcome_slip(hotel=k.hotel_name or "Welcome", guest=" ".join(
+        png = receipts.welcome_slip(hotel=ctx.hotel_name, guest=" ".join(
             p for p in (stay.customer.first_name, stay.customer.last_name) if p), room=room, floor=floor,
             arrival=ctx.local_text(self.started_at), departure=ctx.local_text(stay.end_utc),
             lines=[str(x) for x in k.slip_lines], qr_url=k.slip_qr_url, logo=k.logo)

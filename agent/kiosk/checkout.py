@@ -132,7 +132,7 @@ class CheckOut(Session):
         k = ctx.cfg.kiosk
         with self.lock:
             self.message = ("checkout.printing", {})
-        png = receipts.folio(hotel=k.hotel_name or "Folio", guest=" ".join(
+        png = receipts.folio(hotel=ctx.hotel_name, guest=" ".join(
             p for p in (stay.customer.first_name, stay.customer.last_name) if p), number=stay.number, room=self.room,
             items=self.items, balance=self.result["balance"], printed_at=ctx.local_text(ctx.clock()), logo=k.logo)
         printed = self.run_job(Job(kind=JobKind.PRINT_DOCUMENT, data=receipts.print_data(png), source=Source.KIOSK),

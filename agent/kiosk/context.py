@@ -117,6 +117,12 @@ class KioskContext:
     def local_text(self, moment: datetime) -> str:
         return self.local(moment).strftime("%Y-%m-%dT%H:%M")
 
+    @property
+    def hotel_name(self) -> str:
+        """``kiosk.hotel_name``, else the enterprise's name from the sign-in, else "Welcome"."""
+        enterprise = getattr(self.client, "enterprise", None)
+        return self.cfg.kiosk.hotel_name or getattr(enterprise, "name", None) or "Welcome"
+
     def spaces(self):
         """spaces/getAll, kept 30 s (room states change; the kiosk asks once per guest)."""
         at, result = self._spaces

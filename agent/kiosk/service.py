@@ -50,7 +50,7 @@ class KioskService:
     def public_config(self) -> dict:
         k = self.cfg.kiosk
         return {"languages": list(k.languages), "default_language": k.default_language,
-                "hotel": {"name": k.hotel_name, "currency": "", "timezone": self.cfg.agent.timezone},
+                "hotel": {"name": self.ctx.hotel_name, "currency": "", "timezone": self.cfg.agent.timezone},
                 "idle_timeout": k.idle_timeout, "idle_countdown": COUNTDOWN, "max_keys": k.max_keys,
                 "checkout_by_card": self.cfg.encoder is not None, "payment": self.ctx.terminal is not None}
 
