@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.kiosk import receipts
-from agent.kiosk.booking import Bookings, space_named
+from agent.kiosk.booking import Bookings, _utc, space_named
 from agent.kiosk.checkin import PAID, _text
 from agent.kiosk.names import same_name
 from agent.kiosk.pay import settle
@@ -148,9 +148,3 @@ class CheckOut(Session):
             self.show("goodbye", message, {}, printed=printed, key_voided=voided, drop_cards=voided,
                       reservation=stay.number, room=self.room, balance=self.result["balance"])
             self.forget()
-
-
-def _utc(text):
-    from agent.kiosk.booking import _utc as parse
-
-    return parse(text)
