@@ -69,7 +69,6 @@ def test_connection_shares_sign_in_but_not_the_http_connection(sim):
         sibling.close()
 
 
-@pytest.mark.xfail(reason="the overall deadline lives in agent/urequests.py (urequests branch)", strict=False)
 def test_a_trickled_answer_ends_in_a_timeout(sim):
     sim.set_faults(slow_rest=True, trickle_interval=0.4)  # {"Commands": []} takes ~6 s
     with MewsClient(mews_config(sim, timeout=1.0)) as c:
