@@ -8,7 +8,7 @@ import threading
 from hal.encoder.link import POLL, Link
 from hal.encoder.protocol import (CardInfo, KeyCard, check_reply, checkout_request, key_request, parse_card,
                                   read_request)
-from hal.errors import DeviceDisconnected
+from hal.errors import DeviceDisconnected, port_problem
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def open_serial(url: str, baudrate: int):
     try:
         return serial.serial_for_url(url, baudrate=baudrate, timeout=POLL, write_timeout=2.0)
     except (serial.SerialException, OSError, ValueError) as e:
-        raise DeviceDisconnected(f"key encoder not reachable at {url} ({e})") from None
+        raise DeviceDisconnected(port_problem("encoder", url, "encoder.port", e)) from e
 
 
 class KeyEncoder:

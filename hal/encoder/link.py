@@ -50,7 +50,7 @@ class Link:
             self._send(frame, fields[0])
             return self._receive()
         except PORT_ERRORS as e:  # serial.SerialException is an OSError: port gone, socket closed
-            raise DeviceDisconnected(f"key encoder connection lost ({e})") from None
+            raise DeviceDisconnected("the key encoder's connection was lost: check the cable and encoder.port") from e
 
     # -- steps -------------------------------------------------------------
 
