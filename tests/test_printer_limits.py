@@ -55,3 +55,55 @@ def test_wrapping_keeps_words_and_breaks_long_ones():
     assert wrap_line("the quick brown fox", 9, 10) == ["the quick", "brown fox"]
     assert wrap_line("abcdefghij", 4, 10) == ["abcd", "efgh", "ij"]
     assert wrap_line("a" * 100, 4, 3) == ["aaaa"] * 3
+
+
+# -- the bounded child ----------------------------------------------------------------------
+
+def fill_bomb(fills: int) -> bytes:
+    """One page that paints ``fills`` tiny rectangles (cheap to write, costly to render)."""
+    from sim.printer.sample import pdf_file
+    ops = b"0 g\n" + b"0 0 200 200 re f\n" * fills  # each fill covers the page
+    return pdf_file([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                     b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+                     b"<< /Length %d >>\nstream\n" % len(ops) + ops + b"\nendstream"])
+
+
+def form_bomb(depth: int, fan: int = 10) -> bytes:
+    """Nested forms: each draws the one below ``fan`` times, so a few KB paint fan**depth fills."""
+    from sim.printer.sample import pdf_file
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources << /XObject << /X 5 0 R >> >> "
+               b"/Contents 4 0 R >>", b"<< /Length 8 >>\nstream\n/X Do   \nendstream"]
+    for level in range(depth):
+        n = len(objects) + 1  # this form's object number; the next one is n + 1
+        if level == depth - 1:
+            ops, res = b"0 g 1 1 0.5 0.5 re f", b""
+        else:
+            ops, res = b"/Y Do " * fan, b"/Resources << /XObject << /Y %d 0 R >> >> " % (n + 1)
+        objects.append(b"<< /Type /XObject /Subtype /Form /BBox [0 0 200 200] " + res
+                       + b"/Length %d >>\nstream\n" % len(ops) + ops + b"\nendstream")
+    return pdf_file(objects)
+
+
+def test_a_pdf_bomb_is_stopped_by_the_cpu_limit_and_the_agent_lives(monkeypatch):
+    from hal.printer import sandbox
+    monkeypatch.setattr(sandbox, "CPU_LIMIT", 1)
+    with pytest.raises(InvalidInput, match="more than 1 s of processing"):
+        rasterize("application/pdf", fill_bomb(200_000), 384)
+
+
+def test_a_render_over_the_memory_limit_is_refused(monkeypatch):
+    from PIL import Image
+    import io
+    from hal.printer import sandbox
+    monkeypatch.setattr(sandbox, "MEMORY_LIMIT", 72 * 1024 * 1024)
+    buf = io.BytesIO()
+    Image.new("L", (5000, 6000), 0).save(buf, "PNG")  # 30 MB decoded, more in copies: over the limit
+    with pytest.raises(InvalidInput, match="memory|renderer stopped"):
+        rasterize("image/png", buf.getvalue(), 384)
+
+
+def test_nested_forms_are_refused_within_the_default_bounds():
+    with pytest.raises(InvalidInput, match="refused"):
+        rasterize("application/pdf", form_bomb(8), 384)
+    assert rasterize("text/plain", b"still printing", 384).width == 384  # this process is unharmed

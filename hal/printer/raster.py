@@ -69,8 +69,20 @@ def max_rows(max_length_mm: float) -> int:
 
 def rasterize(file_type: str, data: bytes, width_dots: int = 384, *, max_pages: int = 20,
               max_length_mm: float = 2000.0):
-    """Render a document as a 1-bit PIL image exactly ``width_dots`` wide."""
+    """Render a document as a 1-bit PIL image exactly ``width_dots`` wide.
+
+    Text renders here (its limits make it cheap); PDFs and images in a bounded child
+    process (hal.printer.sandbox).
+    """
     kind = normalize_type(file_type)
+    if kind == "text/plain":
+        return render_here(kind, data, width_dots, max_pages, max_length_mm)
+    from hal.printer.sandbox import render
+    return render(kind, data, width_dots, max_pages, max_length_mm)
+
+
+def render_here(kind: str, data: bytes, width_dots: int, max_pages: int, max_length_mm: float):
+    """``rasterize`` in this process (the sandbox child runs this)."""
     limit = max_rows(max_length_mm)
     if kind == "text/plain":
         from hal.printer.text import decode, render_text
@@ -158,6 +170,8 @@ def _image(data: bytes, width_dots: int, limit: int):
         img.load()
         img = ImageOps.exif_transpose(img)
         gray = _flatten(img)
+    except MemoryError:
+        raise  # the sandbox's memory limit, not damage
     except Exception as e:  # decoders raise many types on hostile input; all mean "damaged"
         raise InvalidInput(f"the image is damaged ({str(e)[:80] or type(e).__name__})") from None
     box = _ink_box(gray, INK)
