@@ -29,7 +29,7 @@ def test_oversized_filedata_is_refused_on_its_encoded_length():
 @pytest.mark.parametrize("depth, color, what", [(8, 6, "RGBA"), (16, 0, "I;16"), (8, 2, "RGB")])
 def test_decoded_size_counts_the_pixel_mode(depth, color, what):
     # 25 MP is under the 40 MP pixel limit, but decoded it costs 50-100 MB
-    with pytest.raises(InvalidInput, match=r"MB to decode; the limit is 48 MB") as e:
+    with pytest.raises(InvalidInput, match=r"MB to decode; the limit is 24 MB") as e:
         rasterize("image/png", png_header(5000, 5000, depth, color), 384)
     assert what in str(e.value)
 
@@ -98,7 +98,7 @@ def test_a_render_over_the_memory_limit_is_refused(monkeypatch):
     from hal.printer import sandbox
     monkeypatch.setattr(sandbox, "MEMORY_LIMIT", 72 * 1024 * 1024)
     buf = io.BytesIO()
-    Image.new("L", (5000, 6000), 0).save(buf, "PNG")  # 30 MB decoded, more in copies: over the limit
+    Image.new("L", (4500, 5000), 0).save(buf, "PNG")  # 30 MB decoded, more in copies: over the limit
     with pytest.raises(InvalidInput, match="memory|renderer stopped"):
         rasterize("image/png", buf.getvalue(), 384)
 

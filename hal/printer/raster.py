@@ -23,7 +23,7 @@ DOTS_PER_MM = 203 / 25.4
 MAX_SOURCE_PIXELS = 40_000_000
 # What the decoded image costs in memory (Pillow keeps RGB/RGBA/LA at 4 bytes a pixel,
 # 16-bit at 2): checked before decoding, whatever the header's mode.
-MAX_DECODED_BYTES = 48_000_000
+MAX_DECODED_BYTES = 24_000_000
 MAX_FILEDATA_CHARS = 20_000_000  # base64 FileData, checked before decoding it
 PAGE_GAP_ROWS = 40  # 5 mm of paper between PDF pages
 THRESHOLD = 160  # text: slightly bolder than 50 % grey reads better on thermal paper

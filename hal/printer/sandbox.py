@@ -2,7 +2,7 @@
 
 A decompression or PDF bomb (nested forms, millions of fills) can then exhaust
 only the child: the agent, and a key job running on the encoder, never share its
-fate. The child reads one request on stdin (a JSON line, then the document bytes)
+fate. The child takes the request as a JSON argument and the document on stdin,
 and writes a JSON line, then the 1-bit image's packed rows.
 """
 
@@ -17,7 +17,7 @@ import sys
 
 from hal.errors import InvalidInput
 
-MEMORY_LIMIT = 192 * 1024 * 1024  # address space of the child (RLIMIT_AS), bytes
+MEMORY_LIMIT = 104 * 1024 * 1024  # address space of the child (RLIMIT_AS), bytes
 CPU_LIMIT = 25  # CPU seconds of the child (RLIMIT_CPU); its parent's share stays well below 5 s
 WALL_LIMIT = 120  # seconds: a child that is starved of CPU still ends
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -27,12 +27,13 @@ def render(kind: str, data: bytes, width_dots: int, max_pages: int, max_length_m
     """The document as a 1-bit PIL image, rendered by a bounded child; InvalidInput when refused."""
     from PIL import Image
 
-    header = json.dumps({"kind": kind, "width": width_dots, "max_pages": max_pages, "max_length_mm": max_length_mm,
-                         "memory": MEMORY_LIMIT, "cpu": CPU_LIMIT}).encode() + b"\n"
+    request = json.dumps({"kind": kind, "width": width_dots, "max_pages": max_pages, "max_length_mm": max_length_mm,
+                          "memory": MEMORY_LIMIT, "cpu": CPU_LIMIT})
     env = dict(os.environ, MALLOC_ARENA_MAX="2",
                PYTHONPATH=os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p))
     try:
-        done = subprocess.run([sys.executable, "-m", "hal.printer.sandbox"], input=header + data,
+        # the request in argv, the document alone on stdin: no second copy of it in the agent
+        done = subprocess.run([sys.executable, "-m", "hal.printer.sandbox", request], input=data,
                               capture_output=True, timeout=WALL_LIMIT, env=env, close_fds=True)
     except subprocess.TimeoutExpired:
         raise InvalidInput(f"the document took over {WALL_LIMIT} s to render: refused") from None
@@ -56,7 +57,7 @@ def _death(code: int) -> str:
 
 def _child() -> int:
     stdin = sys.stdin.buffer
-    request = json.loads(stdin.readline())
+    request = json.loads(sys.argv[1])
     resource.setrlimit(resource.RLIMIT_AS, (request["memory"], request["memory"]))
     resource.setrlimit(resource.RLIMIT_CPU, (request["cpu"], request["cpu"] + 5))
     data = stdin.read()
