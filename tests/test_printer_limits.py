@@ -88,6 +88,7 @@ def form_bomb(depth: int, fan: int = 10) -> bytes:
 def test_a_pdf_bomb_is_stopped_by_the_cpu_limit_and_the_agent_lives(monkeypatch):
     from hal.printer import sandbox
     monkeypatch.setattr(sandbox, "CPU_LIMIT", 1)
+    monkeypatch.setattr(sandbox, "MEMORY_LIMIT", 384 * 1024 * 1024)  # so the CPU bound is what stops it
     with pytest.raises(InvalidInput, match="more than 1 s of processing"):
         rasterize("application/pdf", fill_bomb(200_000), 384)
 
