@@ -86,6 +86,17 @@ def test_refusal_before_the_ack_stays_retryable(make_sim):
     assert sim.requests == ["CN"]
 
 
+def _cn_against(script) -> None:
+    """encode_new against a scripted pty encoder: it must end in KeyOutcomeUnknown."""
+    p = ScriptedEncoder(script)
+    try:
+        with encoder(p.path) as enc, pytest.raises(KeyOutcomeUnknown):
+            enc.encode_new(CARD)
+        p.join()
+    finally:
+        p.close()
+
+
 def test_scripted_encoder_acks_cn_then_silence_gets_one_cn_and_one_read():
     seen = []
 
@@ -97,13 +108,7 @@ def test_scripted_encoder_acks_cn_then_silence_gets_one_cn_and_one_read():
         for _ in range(3):  # the read-back: ENQ unanswered, as a dead line
             p.expect("control", ENQ)
         p.quiet(0.5)  # no second CN
-    p = ScriptedEncoder(script)
-    try:
-        with encoder(p.path) as enc, pytest.raises(KeyOutcomeUnknown):
-            enc.encode_new(CARD)
-        p.join()
-    finally:
-        p.close()
+    _cn_against(script)
     assert seen[0][2:4] == b"CN"
 
 
@@ -112,20 +117,11 @@ def test_frame_met_with_silence_may_have_been_taken():
         p.expect("control", ENQ)
         p.send([ACK])
         p.expect("frame")  # no ACK: it may be the ACK that was lost
-        p.expect("control", ENQ)  # the read-back
-        p.send([NAK])
-        p.expect("control", ENQ)
-        p.send([NAK])
-        p.expect("control", ENQ)
-        p.send([NAK])
-        p.quiet(0.5)
-    p = ScriptedEncoder(script)
-    try:
-        with encoder(p.path) as enc, pytest.raises(KeyOutcomeUnknown):
-            enc.encode_new(CARD)
-        p.join()
-    finally:
-        p.close()
+        for _ in range(3):  # the read-back, refused: the encoder is not ready
+            p.expect("control", ENQ)
+            p.send([NAK])
+        p.quiet(0.5)  # and no second CN
+    _cn_against(script)
 
 
 # -- through the key-cutter handler: a series -----------------------------------------------
@@ -146,29 +142,30 @@ def _command(keys):
                                        "ValidityEndUtc": "2024-05-03T10:00:00Z"}})
 
 
-def test_first_key_lost_ends_the_command_in_error_not_in_a_retry(make_sim):
-    sim = make_sim(reads_cards=False)
-    sim.lose_next_reply(made=True)
+def _failure(sim, keys: int) -> DeviceError:
+    """The DeviceError a key command of ``keys`` keys ends with on this encoder."""
     h = _handler(sim.url)
     try:
         with pytest.raises(DeviceError) as e:
-            h.execute(_command(2), NullProgress())
+            h.execute(_command(keys), NullProgress())
     finally:
         h.close()
-    assert (str(e.value), e.value.retryable) == (UNKNOWN, False)  # retryable would resend the CN
+    return e.value
+
+
+def test_first_key_lost_ends_the_command_in_error_not_in_a_retry(make_sim):
+    sim = make_sim(reads_cards=False)
+    sim.lose_next_reply(made=True)
+    e = _failure(sim, 2)
+    assert (str(e), e.retryable) == (UNKNOWN, False)  # retryable would resend the CN
     assert sim.requests == ["CN", "LT"]
 
 
 def test_lost_copy_is_not_resent_and_counts_the_keys_made(make_sim):
     sim = make_sim(reads_cards=False)
     sim.lose_next_reply(made=False, command="CC")  # the CN is answered, the first CC is not
-    h = _handler(sim.url)
-    try:
-        with pytest.raises(DeviceError) as e:
-            h.execute(_command(3), NullProgress())
-    finally:
-        h.close()
-    assert (str(e.value), e.value.retryable) == (f"1 of 3 keys made; {UNKNOWN}", False)
+    e = _failure(sim, 3)
+    assert (str(e), e.retryable) == (f"1 of 3 keys made; {UNKNOWN}", False)
     assert sim.requests == ["CN", "CC", "LT"]
 
 
