@@ -14,8 +14,15 @@ both; paper feed and print time are extra for both).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 
 from bench.report import table
@@ -108,16 +115,137 @@ def theirs(mime: str, data: bytes, width: int) -> bytes:
     return p.output
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (PDFs and images render in a child)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _best_cpu(fn, *args) -> tuple[float, bytes]:
     best, out = float("inf"), b""
     for _ in range(RUNS):
-        start = time.process_time()
+        start = _cpu()
         out = fn(*args)
-        best = min(best, time.process_time() - start)
+        best = min(best, _cpu() - start)
     return best, out
 
 
+# -- hostile documents: each costs at most GOAL_RSS_MB peak RSS (agent + children) and GOAL_CPU_S --
+
+GOAL_RSS_MB = 150
+GOAL_CPU_S = 30
+_MEASURE = """
+import base64, json, resource, sys
+from agent.handlers.printer import render
+from agent.config import parse
+from hal.printer.raster import decode_base64
+cfg = parse('[mews]\\nplatform_address = "http://127.0.0.1:1"\\nconnector_token = "t"\\n[printer]\\nport = "/dev/null"\\n')
+mime, path = sys.argv[1], sys.argv[2]
+file_data = base64.b64encode(open(path, "rb").read()).decode()  # as the command's JSON carries it
+try:
+    job = render(cfg.printer, mime, decode_base64(file_data))
+    outcome = f"printed, {job.rows} rows"
+except Exception as e:
+    outcome = f"Error: {e}"
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"outcome": outcome, "rss_mb": (me.ru_maxrss + kids.ru_maxrss) / 1024,
+                  "cpu_s": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime}))
+"""
+
+
+def hostile_documents():
+    """(name, MIME type, bytes), generated here, never checked in."""
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    from tests.test_printer_limits import fill_bomb, form_bomb, png_header
+
+    def png(img) -> bytes:
+        buf = io.BytesIO()
+        img.save(buf, "PNG")
+        return buf.getvalue()
+
+    def deflate_bomb() -> bytes:  # 16000x2500 all-white 8-bit grey: 40 MB of pixels in ~40 KB
+        raw = zlib.compress((b"\0" + b"\xff" * 16000) * 2500, 9)
+
+        def chunk(kind, body):
+            return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16000, 2500, 8, 0, 0, 0, 0))
+                + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+
+    return [
+        ("registration card (baseline)", "application/pdf", __import__("sim.printer.sample", fromlist=["x"])
+         .registration_card_pdf()),
+        ("base64 over 20 MB", "application/pdf", b"%PDF" + b"\0" * 15_100_000),
+        ("RGBA PNG header 5000x5000", "image/png", png_header(5000, 5000, 8, 6)),
+        ("16-bit PNG header 5000x5000", "image/png", png_header(5000, 5000, 16, 0)),
+        ("PNG deflate bomb 40 MP white", "image/png", deflate_bomb()),
+        ("PNG 22 MP grey, legal size", "image/png", png(Image.new("L", (4500, 5000), 200))),
+        ("PDF 10^6 full-page fills", "application/pdf", fill_bomb(1_000_000)),
+        ("PDF 6x10^5 full-page fills", "application/pdf", fill_bomb(600_000)),
+        ("PDF nested forms 10^8 fills", "application/pdf", form_bomb(8)),
+        ("text 20 MB, one line", "text/plain", b"x" * 14_000_000),
+        ("text 90,000-char word", "text/plain", b"w" * 90_000),
+        ("text of tabs", "text/plain", b"\t" * 99_000),
+    ]
+
+
+def _rss_kb(pid: int) -> int:
+    """VmRSS of ``pid`` plus its descendants, in kB (0 once gone)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = [int(k) for k in f.read().split()]
+    except (OSError, ValueError):
+        return total
+    return total + sum(_rss_kb(k) for k in kids)
+
+
+def _measure(mime: str, path: str) -> dict:
+    """Run one document in a fresh process; peak RSS sampled every 5 ms over it and its children
+    (ru_maxrss would count the bench's own memory inherited at fork); CPU as it reports it."""
+    proc = subprocess.Popen([sys.executable, "-c", _MEASURE, mime, path], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _rss_kb(proc.pid))
+        time.sleep(0.005)
+    out = proc.stdout.read()
+    try:
+        m = json.loads(out.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return {"outcome": "measuring process failed", "rss_mb": -1, "cpu_s": -1}
+    m["rss_mb"] = peak / 1024
+    return m
+
+
+def hostile() -> bool:
+    rows, ok = [], True
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, mime, data in hostile_documents():
+            path = os.path.join(tmp, "doc")
+            with open(path, "wb") as f:
+                f.write(data)
+            m = _measure(mime, path)
+            within = 0 <= m["rss_mb"] <= GOAL_RSS_MB and 0 <= m["cpu_s"] <= GOAL_CPU_S
+            ok &= within
+            rows.append([name, f"{len(data) / 1e6:.2f}", round(m["rss_mb"], 1), round(m["cpu_s"], 2),
+                         "yes" if within else "NO", m["outcome"][:90]])
+    table("printer_hostile", ["document", "MB", "peak RSS MB (agent+child)", "CPU s", "within goal", "outcome"],
+          rows, {"goal": f"every document <= {GOAL_RSS_MB} MB peak RSS and <= {GOAL_CPU_S} s CPU: "
+                         f"{'met' if ok else 'MISSED'}",
+                 "measured": "a fresh process per document runs the printer handler's render() on the base64 "
+                             "FileData; peak RSS = its VmRSS plus its children's, sampled every 5 ms; "
+                             "CPU = its getrusage, self + children"})
+    return ok
+
+
 def main() -> None:
+    hostile()
     try:
         import escpos.printer  # noqa: F401
     except ImportError:

@@ -23,3 +23,41 @@ class InvalidInput(Exception):
 
     Retrying cannot help: the command ends in ``Error`` with this message.
     """
+
+
+_ABSENT = {"ENOENT", "ENODEV", "ENXIO", "EIO"}
+_REFUSED = {"ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "EHOSTDOWN"}
+
+
+def _errno_name(e: BaseException | None) -> str | None:
+    """The errno name (``"ENOENT"``) somewhere in ``e``'s chain: pyserial puts it in args[0] or hides
+    the OSError it wraps in ``__context__``."""
+    import errno as errno_module
+
+    seen = 0
+    while e is not None and seen < 5:
+        code = getattr(e, "errno", None)
+        if code is None and e.args and isinstance(e.args[0], int):
+            code = e.args[0]
+        if isinstance(code, int) and code in errno_module.errorcode:
+            return errno_module.errorcode[code]
+        if isinstance(e, (TimeoutError, ConnectionRefusedError)):
+            return "ETIMEDOUT" if isinstance(e, TimeoutError) else "ECONNREFUSED"
+        e = e.__cause__ or e.__context__
+        seen += 1
+    return None
+
+
+def port_problem(device: str, url: str, key: str, e: BaseException | None = None) -> str:
+    """Why ``device`` on ``url`` cannot be used, for hotel staff: no errno, no exception text.
+
+    ``key`` is the config key naming the port (``printer.port``), so the fix names what to check.
+    """
+    name = _errno_name(e)
+    if name in ("EACCES", "EPERM"):
+        return f"{device} at {url} cannot be opened (no permission): add the agent's user to the dialout group"
+    if name == "EBUSY":
+        return f"{device} at {url} is in use by another program: stop it, or check {key}"
+    if name in _REFUSED or (name is None and url.lower().startswith("socket://")):
+        return f"{device} at {url} does not accept connections: check that it is switched on, its network and {key}"
+    return f"{device} not connected at {url}: check the cable and {key}"

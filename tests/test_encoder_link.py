@@ -329,7 +329,7 @@ def test_port_vanishing_mid_wait_is_disconnected_not_a_hang(peer):
 
 
 def test_missing_device_and_refused_socket_are_disconnected(tmp_path):
-    with pytest.raises(DeviceDisconnected, match="not reachable"):
+    with pytest.raises(DeviceDisconnected, match="not connected"):
         encoder(str(tmp_path / "ttyUSB9")).check_out("101")
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -263,7 +263,7 @@ def test_decompression_bomb_is_refused_before_decoding(size):
 
 
 def test_pillow_limit_is_set():
-    raster.rasterize("image/png", _png(line_art()), 384)
+    raster.render_here("image/png", _png(line_art()), 384, 20, 2000.0)
     assert Image.MAX_IMAGE_PIXELS == raster.MAX_SOURCE_PIXELS
 
 

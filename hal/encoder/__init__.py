@@ -3,7 +3,8 @@
 from hal.encoder.encoder import KeyEncoder, open_serial
 from hal.encoder.errors import (ERRORS, CardFormatError, CardInUse, EncoderBusy, EncoderError,
                                 EncoderGeneralError, EncoderNotReady, EncoderOutOfService, EncoderSyntaxError,
-                                GarbledReply, LockSystemUnreachable, NoCard, NoCardPresented, NoLockFiles,
+                                GarbledReply, KeyOutcomeUnknown, LockSystemUnreachable, NoCard, NoCardPresented,
+                                NoLockFiles,
                                 ReplyTimeout, RequestNotAccepted, RoomCheckedOut, StaffCard, UnexpectedReply,
                                 UnknownRoom)
 from hal.encoder.protocol import CardInfo, KeyCard
@@ -12,5 +13,5 @@ __all__ = [
     "KeyEncoder", "open_serial", "KeyCard", "CardInfo", "ERRORS", "EncoderError", "EncoderSyntaxError",
     "LockSystemUnreachable", "NoLockFiles", "EncoderBusy", "NoCard", "CardFormatError", "UnknownRoom",
     "NoCardPresented", "RoomCheckedOut", "EncoderOutOfService", "CardInUse", "StaffCard", "EncoderGeneralError",
-    "EncoderNotReady", "RequestNotAccepted", "ReplyTimeout", "GarbledReply", "UnexpectedReply",
+    "EncoderNotReady", "RequestNotAccepted", "ReplyTimeout", "GarbledReply", "KeyOutcomeUnknown", "UnexpectedReply",
 ]

@@ -113,6 +113,19 @@ class ReplyTimeout(DeviceError):
                          retryable=True)
 
 
+class KeyOutcomeUnknown(DeviceError):
+    """A CN/CC frame reached the encoder and its answer was lost; the card could not confirm it.
+
+    Final: sending the request again would void a key the guest may hold (CN) or cut one
+    more than asked (CC).
+    """
+
+    text = "the encoder took the key request but did not answer; check the card before issuing again"
+
+    def __init__(self, detail: str = ""):
+        super().__init__(f"{self.text} ({detail})" if detail else self.text, retryable=False)
+
+
 class GarbledReply(DeviceError):
     """Every try of the reply was corrupted; the card may or may not have been encoded."""
 

@@ -38,6 +38,9 @@ class Link:
         self.tries = max(1, tries)
         self._clock = clock
         self._pending = bytearray()
+        # True once the request frame may have reached the encoder (ACKed, answered, or
+        # written and met with silence): from then on a resend could run it twice.
+        self.taken = False
         if port.timeout is None or port.timeout > POLL:
             port.timeout = POLL  # a blocking read would hang the agent on a silent encoder
 
@@ -50,7 +53,7 @@ class Link:
             self._send(frame, fields[0])
             return self._receive()
         except PORT_ERRORS as e:  # serial.SerialException is an OSError: port gone, socket closed
-            raise DeviceDisconnected(f"key encoder connection lost ({e})") from None
+            raise DeviceDisconnected("the key encoder's connection was lost: check the cable and encoder.port") from e
 
     # -- steps -------------------------------------------------------------
 
@@ -72,8 +75,10 @@ class Link:
             self._write(frame)
             answer = self._wait_control(self._clock() + self.ack_timeout, stx_ends=True)
             if answer in (ACK, STX):  # STX: the reply came without an ACK first; take it
+                self.taken = True
                 return
             if answer is None:
+                self.taken = True  # the ACK may be what was lost
                 # No resend: a lost ACK would make the encoder run the command twice.
                 raise DeviceDisconnected("the key encoder stopped answering")
             log.debug("%s frame try %d: NAK", command, attempt)

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Callable
 
-from hal.errors import DeviceDisconnected, DeviceError
+from hal.errors import DeviceDisconnected, DeviceError, port_problem
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +95,10 @@ class PrinterPort:
                 self.url, baudrate=self.baudrate, rtscts=self.flow_control == "rtscts",
                 xonxoff=self.flow_control == "xonxoff", write_timeout=self.write_timeout, timeout=1.0)
         except ValueError as e:  # unknown URL scheme, impossible baud rate: a config mistake
-            raise DeviceError(f"printer port {self.url!r} is not usable: {e}", retryable=False) from e
+            raise DeviceError(f"printer port {self.url!r} is not usable (not a device path or socket://host:port): "
+                              "check printer.port and printer.baudrate", retryable=False) from e
         except Exception as e:  # serial.SerialException is an OSError (IOError) subclass
-            raise DeviceDisconnected(f"printer not connected ({self.url}): {_reason(e)}") from e
+            raise DeviceDisconnected(port_problem("printer", self.url, "printer.port", e)) from e
         try:
             self._serial.reset_input_buffer()
         except Exception:
@@ -128,11 +129,14 @@ class PrinterPort:
             ser.write(data)
         except Exception as e:
             self.close()
-            if type(e).__name__ == "SerialTimeoutException":
+            from serial import SerialTimeoutException  # loaded already: the port is open
+
+            if isinstance(e, SerialTimeoutException):
                 raise DeviceError(
                     f"printer stopped accepting data for {self.write_timeout:g} s: "
                     "check paper, cover and cable", retryable=True) from e
-            raise DeviceDisconnected(f"printer disconnected while printing ({self.url}): {_reason(e)}") from e
+            raise DeviceDisconnected(f"printer disconnected while printing at {self.url}: "
+                                     "check the cable and the printer's power") from e
         self.pacer.sent(len(data), rows)
 
     def drain(self) -> None:
@@ -149,15 +153,10 @@ class PrinterPort:
             answer = ser.read(1)
         except Exception as e:
             self.close()
-            raise DeviceDisconnected(f"printer disconnected ({self.url}): {_reason(e)}") from e
+            raise DeviceDisconnected(f"printer disconnected at {self.url}: check the cable and the printer's power") from e
         return answer[0] if answer else None
 
     def _require(self):
         if self._serial is None:
             raise DeviceDisconnected(f"printer port {self.url} is not open")
         return self._serial
-
-
-def _reason(e: Exception) -> str:
-    text = str(e).strip() or type(e).__name__
-    return text[:200]

@@ -21,6 +21,10 @@ DOTS_PER_MM = 203 / 25.4
 # Source images above this many pixels are refused before decoding (a 40 MP
 # photo decodes to 120 MB of RGB; a Pi Zero has 512 MB in all).
 MAX_SOURCE_PIXELS = 40_000_000
+# What the decoded image costs in memory (Pillow keeps RGB/RGBA/LA at 4 bytes a pixel,
+# 16-bit at 2): checked before decoding, whatever the header's mode.
+MAX_DECODED_BYTES = 24_000_000
+MAX_FILEDATA_CHARS = 20_000_000  # base64 FileData, checked before decoding it
 PAGE_GAP_ROWS = 40  # 5 mm of paper between PDF pages
 THRESHOLD = 160  # text: slightly bolder than 50 % grey reads better on thermal paper
 # An image with more than this share of mid-grey pixels is a photo and is
@@ -45,6 +49,9 @@ def decode_base64(text) -> bytes:
     """Decode a command's ``FileData``; whitespace and missing padding tolerated."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput("FileData is missing or empty")
+    if len(text) > MAX_FILEDATA_CHARS:
+        raise InvalidInput(f"FileData is {len(text) / 1e6:.1f} MB of base64; the limit is "
+                           f"{MAX_FILEDATA_CHARS // 1_000_000} MB")
     compact = "".join(text.split())
     compact += "=" * (-len(compact) % 4)
     try:
@@ -62,8 +69,20 @@ def max_rows(max_length_mm: float) -> int:
 
 def rasterize(file_type: str, data: bytes, width_dots: int = 384, *, max_pages: int = 20,
               max_length_mm: float = 2000.0):
-    """Render a document as a 1-bit PIL image exactly ``width_dots`` wide."""
+    """Render a document as a 1-bit PIL image exactly ``width_dots`` wide.
+
+    Text renders here (its limits make it cheap); PDFs and images in a bounded child
+    process (hal.printer.sandbox).
+    """
     kind = normalize_type(file_type)
+    if kind == "text/plain":
+        return render_here(kind, data, width_dots, max_pages, max_length_mm)
+    from hal.printer.sandbox import render
+    return render(kind, data, width_dots, max_pages, max_length_mm)
+
+
+def render_here(kind: str, data: bytes, width_dots: int, max_pages: int, max_length_mm: float):
+    """``rasterize`` in this process (the sandbox child runs this)."""
     limit = max_rows(max_length_mm)
     if kind == "text/plain":
         from hal.printer.text import decode, render_text
@@ -143,10 +162,16 @@ def _image(data: bytes, width_dots: int, limit: int):
     if img.format == "JPEG":
         # Let libjpeg decode at 1/2..1/8 scale when the photo is far wider than the paper.
         img.draft("L", (width_dots * 2, max(1, height * width_dots * 2 // width)))
+    cost = decoded_bytes(img.mode, *img.size)
+    if cost > MAX_DECODED_BYTES:
+        raise InvalidInput(f"the image is {width}x{height} pixels ({img.mode}) and would take "
+                           f"{cost // 1_000_000} MB to decode; the limit is {MAX_DECODED_BYTES // 1_000_000} MB")
     try:
         img.load()
         img = ImageOps.exif_transpose(img)
         gray = _flatten(img)
+    except MemoryError:
+        raise  # the sandbox's memory limit, not damage
     except Exception as e:  # decoders raise many types on hostile input; all mean "damaged"
         raise InvalidInput(f"the image is damaged ({str(e)[:80] or type(e).__name__})") from None
     box = _ink_box(gray, INK)
@@ -164,6 +189,12 @@ def _image(data: bytes, width_dots: int, limit: int):
         raise InvalidInput(f"the image would be {rows / DOTS_PER_MM:.0f} mm long, "
                            f"over the {limit / DOTS_PER_MM:.0f} mm paper limit")
     return gray.resize((width_dots, rows), Image.Resampling.LANCZOS, reducing_gap=3.0), photo
+
+
+def decoded_bytes(mode: str, width: int, height: int) -> int:
+    """Bytes Pillow needs for a decoded image of this mode and size."""
+    per_pixel = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    return width * height * per_pixel
 
 
 def _ink_box(gray, level: int):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +15,9 @@ FONT_SIZE = 20
 # Font A's 24-dot cell plus the printers' default line spacing (about 1/6 inch).
 LINE_HEIGHT = 30
 TAB_SIZE = 8
+# Checked before any per-character work: 2000 mm of paper holds ~27,000 characters.
+MAX_TEXT_CHARS = 1_000_000
+MAX_LINE_CHARS = 100_000  # one line, tabs expanded (a tab costs up to TAB_SIZE)
 # Unicode categories that never print: controls (ESC, GS, DLE ...), format
 # characters (bidi overrides, zero-width), surrogates, private use, unassigned.
 _DROP = {"Cc", "Cf", "Cs", "Co", "Cn"}
@@ -28,11 +30,44 @@ def printable(text: str) -> str:
     smuggle printer commands (cash-drawer kick, cut) onto the wire.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    check_size(text)
     lines = []
     for line in text.split("\n"):
         line = line.expandtabs(TAB_SIZE)
         lines.append("".join(ch for ch in line if unicodedata.category(ch) not in _DROP))
     return "\n".join(lines)
+
+
+def check_size(text: str) -> None:
+    """InvalidInput when the text, or one line of it with tabs expanded, is over its limit."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise InvalidInput(f"the text is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+    for n, line in enumerate(text.split("\n"), 1):
+        if len(line) + (TAB_SIZE - 1) * line.count("\t") > MAX_LINE_CHARS:
+            raise InvalidInput(f"line {n} of the text is over {MAX_LINE_CHARS:,} characters (tabs expanded)")
+
+
+def wrap_line(line: str, cols: int, room: int) -> list[str]:
+    """Word-wrap one line to ``cols`` in one pass (linear in the line), at most ``room`` lines."""
+    out: list[str] = []
+    pos, end = 0, len(line)
+    while pos < end and len(out) < room:
+        while pos < end and line[pos] == " ":
+            pos += 1
+        if pos >= end:
+            break
+        cut = pos + cols
+        if cut >= end:
+            out.append(line[pos:end])
+            break
+        space = line.rfind(" ", pos, cut + 1)
+        if space > pos:
+            out.append(line[pos:space].rstrip())
+            pos = space + 1
+        else:  # a word longer than the line: break it
+            out.append(line[pos:cut])
+            pos = cut
+    return out or [""]
 
 
 @lru_cache(maxsize=1)
@@ -55,8 +90,8 @@ def wrap(text: str, width_dots: int, max_lines: int | None = None) -> list[str]:
         if len(line) <= cols:
             out.append(line)
         else:
-            out.extend(textwrap.wrap(line, cols, replace_whitespace=False, drop_whitespace=True,
-                                     break_long_words=True, break_on_hyphens=True) or [""])
+            room = (max_lines + 1 - len(out)) if max_lines is not None else len(line)
+            out.extend(wrap_line(line, cols, room))
         if max_lines is not None and len(out) > max_lines:
             break
     while out and not out[-1]:

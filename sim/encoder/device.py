@@ -22,11 +22,15 @@ class VirtualEncoder:
     """A faithful peer for tests and the demo; ``.keys`` lists every key issued."""
 
     def __init__(self, card_delay: float = 0.0, log_path: str | None = None, *, port: int | None = None,
-                 host: str = "127.0.0.1", known_rooms=None, on_key=None):
+                 host: str = "127.0.0.1", known_rooms=None, on_key=None, reads_cards: bool = True):
         self.card_delay = card_delay
         self.log_path = log_path
         self.known_rooms = set(known_rooms) if known_rooms is not None else None  # None: every room exists
         self.on_key = on_key
+        self.reads_cards = reads_cards  # False: an encoder without LT (answers ES)
+        self.requests: list[str] = []  # the command of every request frame taken (ACKed)
+        self._card: list[str] | None = None  # fields of the card in the slot (None: no card read yet)
+        self._lost: deque = deque()  # (made, then_mute) per reply to lose
         self.keys: list[dict] = []
         self.checkouts: list[str] = []
         self.stats: Counter = Counter()
@@ -106,6 +110,35 @@ class VirtualEncoder:
         """Answer the next ``times`` ENQs with NAK (not ready)."""
         self._add_fault("nak_enq", times)
 
+    def lose_next_reply(self, times: int = 1, *, made: bool = True, then_mute: bool = False,
+                        command: str | None = None) -> None:
+        """ACK the next ``times`` key requests (``CN``/``CC``, or only ``command``), never answer them.
+
+        ``made``: the key is encoded all the same (else a blank card stays in the slot);
+        ``then_mute``: the encoder goes silent too (answers nothing after that ACK).
+        """
+        with self._lock:
+            self._lost.extend([(made, then_mute, command)] * times)
+
+    def take_lost_reply(self, fields: list[str]) -> bool:
+        """For a request just ACKed: True when its reply is to be lost (the fault then ran)."""
+        with self._lock:
+            self.requests.append(fields[0] if fields else "")
+            if not self._lost or not fields or fields[0] not in ("CN", "CC"):
+                return False
+            made, then_mute, command = self._lost[0]
+            if command not in (None, fields[0]):
+                return False
+            self._lost.popleft()
+        if made:
+            self.handle(fields)
+        else:
+            with self._lock:
+                self._card = [""] * KEY_FIELDS  # the guest's blank card, nothing written on it
+        if then_mute:
+            self.mute()
+        return True
+
     def mute(self, muted: bool = True) -> None:
         """Stop answering anything: a dead or unplugged encoder."""
         self.muted = muted
@@ -140,7 +173,7 @@ class VirtualEncoder:
         if command in ("CN", "CC"):
             return self._key(command, fields)
         if command == "LT":
-            return self._read_card(fields)
+            return self._read_card(fields) if self.reads_cards else ["ES"]
         if command == "CO" and len(fields) == 3 and fields[2]:
             with self._lock:
                 self._checked_out.add(fields[2])
@@ -179,6 +212,7 @@ class VirtualEncoder:
                 "fields": list(fields), "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
             self.keys.append(key)
+            self._card = None  # the slot holds the card just made: keys[-1]
             if self.log_path:
                 with open(self.log_path, "a", encoding="utf-8") as f:
                     f.write(json.dumps({k: v for k, v in key.items() if k != "fields"}, ensure_ascii=False) + "\n")
@@ -188,8 +222,8 @@ class VirtualEncoder:
 
     def _read_card(self, fields: list[str]) -> list[str]:
         with self._lock:
-            last = self.keys[-1]["fields"] if self.keys else None
-        reply = list(last) if last else [""] * KEY_FIELDS
+            card = self._card if self._card is not None else (self.keys[-1]["fields"] if self.keys else None)
+        reply = list(card) if card else [""] * KEY_FIELDS
         reply[0], reply[F_ENCODER] = "LT", fields[1] if len(fields) > 1 else ""
         return reply
 

@@ -41,6 +41,8 @@ class EncoderSession:
                 self._nak()
                 continue
             self.send(bytes([ACK]))
+            if dev.take_lost_reply(fields):
+                continue
             reply = encode_frame(dev.handle(fields))
             self.last_reply = reply
             dev.count("replies")
