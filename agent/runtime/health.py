@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from hal.atomic import write_atomically
+from common.atomic import write_atomically
 
 # connection states
 BOOTING, CONNECTING, ONLINE, OFFLINE, DISPLACED, CONFIG_ERROR = (
