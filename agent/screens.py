@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from agent import __version__
-from agent.runtime.health import (BOOTING, BUSY, CONFIG_ERROR, CONNECTING, DISPLACED, FAULT, OFFLINE,
+from agent.runtime.health import (BOOTING, BUSY, CONFIG_ERROR, CONNECTING, DISPLACED, FAULT, OFFLINE, TOKEN_REJECTED,
                                   ONLINE, WAITING, DeviceHealth, Health)
 
 WIDTH, HEIGHT = 128, 64
@@ -233,6 +233,15 @@ def displaced(health: Health) -> Screen:
                                 *wrap("Another device signed in with this connector token.", 3)))
 
 
+def token_rejected(health: Health) -> Screen:
+    return Screen("token_rejected", (big("BAD TOKEN"), gap(),
+                                     *wrap("Mews refused the connector token: check mews.connector_token", 4)))
+
+
+def storage_fault(health: Health) -> Screen:
+    return Screen("storage", (big("STORAGE"), gap(), *wrap(f"{health.storage}: the unit keeps retrying", 3)))
+
+
 def config_error(health: Health) -> Screen:
     return Screen("config_error", (big("BAD CONFIG"), gap(), *wrap(health.message or "see the agent log", 3)))
 
@@ -264,6 +273,10 @@ def choose(health: Health, now: float, *, tz: tzinfo | None = None,
         return config_error(health)
     if health.connection == DISPLACED:
         return displaced(health)
+    if health.connection == TOKEN_REJECTED:
+        return token_rejected(health)
+    if getattr(health, "storage", "ok") != "ok":
+        return storage_fault(health)
     faults, waiting, working = (_devices(health, state) for state in (FAULT, WAITING, BUSY))
     if faults:
         return device_fault(faults[0])

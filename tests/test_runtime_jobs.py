@@ -1,0 +1,158 @@
+"""Jobs from every source on one worker per device; the journal per key; stop, lock, reprint, token faults."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from agent.runtime.dispatcher import Dispatcher
+from agent.runtime.backoff import Backoff
+from agent.runtime.health import Health
+from agent.runtime.jobs import Job, JobKind, OutcomeState, Source
+from agent.runtime.panel import PanelActions
+from agent.runtime.store import Store
+from hal.errors import DeviceError
+from tests.test_dispatcher import FakeHandler, cmd, final_of, history, wait_until
+from tests.test_encoder_handler import command, config, visi
+from agent.handlers.encoder import from_config as encoder_from_config
+from sim.encoder import VirtualEncoder
+
+
+@pytest.fixture
+def encoder_sim(tmp_path):
+    s = VirtualEncoder(card_delay=0.05).start()
+    yield s
+    s.stop()
+
+
+def test_a_local_key_job_and_a_mews_key_command_on_one_encoder_run_in_order(tmp_path, encoder_sim):
+    handler = encoder_from_config(config(encoder_sim.url))
+    store = Store(tmp_path)
+    d = Dispatcher(store, [handler], Health())
+    d.start()
+    try:
+        d.offer([command(visi(KeyCount=3, LockIds=["101"]), cid="mews-1")])
+        local = d.submit(Job(kind=JobKind.CUT_KEYS, data=visi(KeyCount=2, LockIds=["202"]), source=Source.KIOSK))
+        outcome = local.wait(60)
+        wait_until(lambda: final_of(store, "mews-1"), timeout=60)
+        assert outcome.ok and outcome.result == {"keys_made": 2, "keys_asked": 2}
+        rooms = [(k["command"], tuple(k["rooms"])) for k in encoder_sim.keys]
+        # never interleaved: the Mews series first (it was queued first), then the kiosk's
+        assert rooms == [("CN", ("101",)), ("CC", ("101",)), ("CC", ("101",)), ("CN", ("202",)), ("CC", ("202",))]
+        assert final_of(store, "mews-1") == ["Processed"]
+    finally:
+        d.stop(5)
+        handler.close()
+
+
+@pytest.mark.parametrize("made, total, state, note", [
+    (3, 3, "Processed", "3 keys encoded"),
+    (1, 3, "Error", "1 of 3 keys made"),
+])
+def test_after_a_crash_the_key_journal_decides(tmp_path, made, total, state, note):
+    store = Store(tmp_path)
+    store.journal_begin("k1", "KeyCutter")
+    store.journal_key("k1", made, total)
+    keys = FakeHandler(types=("KeyCutter",), name="encoder", retry_after_crash=False)
+    d = Dispatcher(store, [keys], Health())
+    d.start()  # on today's code: every interrupted key command ends Error, even with all keys made
+    try:
+        wait_until(lambda: final_of(store, "k1"))
+        [(cid, got, notes)] = [h for h in history(store) if h[0] == "k1"]
+        assert got == state and note in notes
+        d.offer([cmd("k1", dtype="KeyCutter", state="Received")])
+        time.sleep(0.2)
+        assert keys.executed == []  # no further key
+    finally:
+        d.stop(2)
+
+
+def test_a_stop_leaves_a_waiting_command_as_it_is_and_it_resumes_after_the_restart(tmp_path):
+    waiting = FakeHandler(script=[DeviceError("paper out")] * 1000)
+    store = Store(tmp_path)
+    d = Dispatcher(store, [waiting], Health(), retry_backoff=Backoff(0.05, 0.1))
+    d.start()
+    d.offer([cmd("p1")])
+    wait_until(lambda: len(waiting.executed) >= 2)
+    d.stop(5)  # on today's code: Error "printer: paper out (gave up after 0 min)"
+    assert final_of(store, "p1") == []
+    again = FakeHandler()
+    d2 = Dispatcher(Store(tmp_path), [again], Health())
+    d2.start()
+    try:
+        wait_until(lambda: final_of(d2.store, "p1"))
+        assert again.executed == ["p1"] and final_of(d2.store, "p1") == ["Processed"]
+    finally:
+        d2.stop(2)
+
+
+def test_reprint_with_paper_out_shows_the_failure_and_retries_nothing(tmp_path):
+    from agent.config import PrinterConfig
+    from agent.handlers.printer import PrinterHandler
+    from sim.printer.virtual import VirtualPrinter
+
+    with VirtualPrinter() as vp:
+        handler = PrinterHandler(PrinterConfig(port=vp.url, baudrate=921600, row_time_ms=0.0))
+        store = Store(tmp_path)
+        d = Dispatcher(store, [handler], Health())
+        d.start()
+        try:
+            import base64
+            first = d.submit(Job(kind=JobKind.PRINT_DOCUMENT, source=Source.POS,
+                                 data={"FileType": "text/plain", "FileData": base64.b64encode(b"Coffee 2.50").decode()}))
+            assert first.wait(30).ok and vp.wait_receipts(1)
+            vp.set_state(paper_out=True)
+            seen = []
+            outcome = PanelActions(d, store).reprint_last(on_progress=seen.append)
+            assert outcome.state is OutcomeState.FAILED and "paper" in outcome.note
+            vp.set_state(paper_out=False)
+            time.sleep(1.0)
+            assert len(vp.receipts) == 1  # nothing reprinted behind the user's back
+        finally:
+            d.stop(5)
+
+
+def test_second_run_on_one_state_folder_exits_2_naming_the_folder_and_the_pid(tmp_path):
+    from agent.runtime.statelock import StateLock
+
+    lock = StateLock(tmp_path / "state")
+    lock.acquire()
+    try:
+        (tmp_path / "config.toml").write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\n'
+                                              'connector_token = "t"\nclient_token = "c"\n'
+                                              f'[agent]\nstate_dir = "{tmp_path / "state"}"\n')
+        started = time.monotonic()
+        run = subprocess.run([sys.executable, "-m", "agent", "run", "--config", str(tmp_path / "config.toml")],
+                             capture_output=True, text=True, timeout=30)
+        assert time.monotonic() - started < 15
+        assert run.returncode == 2
+        assert "agent.state_dir" in run.stderr and f"pid {os.getpid()}" in run.stderr
+    finally:
+        lock.release()
+
+
+def test_a_rejected_token_is_token_rejected_with_its_own_screen():
+    from agent.mews import errors as mews_errors
+    from agent.runtime.loop import DrainLoop
+    from agent.screens import choose
+
+    rejected = getattr(mews_errors, "TokenRejected", None)
+    if rejected is None:
+        pytest.skip("agent.mews.errors.TokenRejected is not on this branch yet (wt-store provides it)")
+
+    class Refusing:
+        def get_all_active_commands(self):
+            raise rejected("401: the connector token was refused")
+
+    health = Health()
+    loop = DrainLoop(Refusing(), None, health, poll_interval=1.0)
+    loop.drain()
+    assert loop.connection_state() == "token_rejected"
+    assert loop.paused_until - time.monotonic() > 50  # retried once a minute
+    health.connection = loop.connection_state()
+    assert "check mews.connector_token" in choose(health, time.time()).text.replace("\n", " ")
+    assert "token_rejected" in health.status_line()
