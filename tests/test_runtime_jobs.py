@@ -156,3 +156,56 @@ def test_a_rejected_token_is_token_rejected_with_its_own_screen():
     health.connection = loop.connection_state()
     assert "check mews.connector_token" in choose(health, time.time()).text.replace("\n", " ")
     assert "token_rejected" in health.status_line()
+
+
+def test_a_failed_drain_is_retried_with_backoff_while_the_websocket_stays_up():
+    from agent.mews import errors as mews_errors
+    from agent.runtime.loop import DrainLoop
+
+    class Flaky:
+        calls = 0
+
+        def get_all_active_commands(self):
+            self.calls += 1
+            if self.calls < 3:
+                raise mews_errors.ServerError("503 from the platform") if hasattr(mews_errors, "ServerError") \
+                    else OSError("connection reset")
+            return []
+
+    class Up:
+        connected = True
+
+    class Offers:
+        offered = 0
+
+        def offer(self, commands):
+            self.offered += 1
+            return 0
+
+    client, offers = Flaky(), Offers()
+    loop = DrainLoop(client, offers, Health(), poll_interval=2.0, listener=Up())
+    end = time.monotonic() + 20
+    while offers.offered == 0 and time.monotonic() < end:  # on today's code: no retry until the next event
+        loop.tick()
+        time.sleep(0.05)
+    assert client.calls == 3 and offers.offered == 1
+    assert loop.connection_state() == "online"
+
+
+def test_a_command_named_but_not_parsed_ends_in_error_once(tmp_path):
+    import dataclasses
+
+    store = Store(tmp_path)
+    d = Dispatcher(store, [FakeHandler()], Health())
+    d.start()
+    try:
+        bad = cmd("bad1")
+        if "invalid" in {f.name for f in dataclasses.fields(bad)}:
+            bad = dataclasses.replace(bad, invalid="CreatedUtc is not a date and time")
+        else:
+            object.__setattr__(bad, "invalid", "CreatedUtc is not a date and time")
+        d.offer([bad])
+        d.offer([bad])
+        assert history(store) == [("bad1", "Error", "CreatedUtc is not a date and time")]
+    finally:
+        d.stop(2)

@@ -240,7 +240,9 @@ def test_screens_compare_by_value():
 
 
 def test_readme_screenshots_are_scaled_frames(tmp_path):
-    paths = screens.readme_screenshots(str(tmp_path), scale=3)
+    from sim.screenshots import readme_screenshots
+
+    paths = readme_screenshots(str(tmp_path), scale=3)
     assert [p.rsplit("/", 1)[1] for p in paths] == ["oled-online.png", "oled-printing.png", "oled-present-card.png"]
     for path in paths:
         with Image.open(path) as im:
