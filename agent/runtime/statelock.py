@@ -6,6 +6,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from agent.runtime.store import StateError
+
 
 class StateFolderBusy(Exception):
     """Another agent runs on this state folder."""
@@ -17,8 +19,12 @@ class StateLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise StateError(f"cannot use the state folder {self.path.parent} (agent.state_dir): "
+                             f"{e.strerror or e}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
