@@ -246,3 +246,30 @@ def keys_journalled(tmp_path, cid) -> int:
     except sqlite3.Error:
         return 0
     return row[0] if row else 0
+
+
+@pytest.mark.timeout(180)
+def test_sigterm_during_a_10_key_job_stops_after_the_current_key_within_10_s(tmp_path):
+    from sim.encoder import VirtualEncoder
+
+    encoder = VirtualEncoder(card_delay=1.0, port=0).start()
+    try:
+        with sim_mews.MewsSimulator(rate_limit=False) as sim:
+            extra = f'\n[encoder]\nport = "{encoder.url}"\nreply_timeout = 10.0\n'
+            config = write_config(tmp_path, sim, log_types=(), extra=extra)
+            since = time.time()
+            proc = start_agent(config)
+            cid = sim.add_key_cutter_command(key_count=10)
+            wait_until(lambda: len(encoder.keys) >= 1, timeout=60, what="key 1 made")
+            wait_running(tmp_path, since)
+            asked = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(30)
+            took = time.monotonic() - asked
+            made = len(encoder.keys)
+            assert code == 0 and took < 10, (code, took)  # on the old code: it kept encoding all 10 keys
+            assert made < 10
+            state = sim.command(cid)
+            assert state["State"] == "Error" and f"{made} of 10 keys made" in state["History"][-1]["Notes"]
+    finally:
+        encoder.stop()

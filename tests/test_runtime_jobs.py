@@ -209,3 +209,35 @@ def test_a_command_named_but_not_parsed_ends_in_error_once(tmp_path):
         assert history(store) == [("bad1", "Error", "CreatedUtc is not a date and time")]
     finally:
         d.stop(2)
+
+
+def test_a_reloaded_paper_roll_is_noticed_within_2_s_while_a_print_waits(tmp_path):
+    import base64
+
+    from agent.config import PrinterConfig
+    from agent.handlers.printer import PrinterHandler
+    from sim.printer.virtual import VirtualPrinter
+
+    with VirtualPrinter() as vp:
+        handler = PrinterHandler(PrinterConfig(port=vp.url, baudrate=921600, row_time_ms=0.0))
+        store = Store(tmp_path)
+        # a long retry delay: only the status poll can resume the job early (old code: slept the delay)
+        class Longest:
+            def uniform(self, low, high):
+                return high
+
+        d = Dispatcher(store, [handler], Health(), retry_backoff=Backoff(60.0, 60.0, rng=Longest()))
+        d.start()
+        try:
+            vp.set_state(paper_out=True)
+            data = {"FileType": "text/plain", "FileData": base64.b64encode(b"Registration card").decode()}
+            d.offer([cmd("p1", data=data)])
+            wait_until(lambda: d.health.devices["printer"].state == "fault", timeout=30)
+            time.sleep(1.0)
+            vp.set_state(paper_out=False)
+            reloaded = time.monotonic()
+            wait_until(lambda: final_of(store, "p1"), timeout=30)
+            assert time.monotonic() - reloaded < 10  # generous bound; the poll runs every 0.5 s
+            assert final_of(store, "p1") == ["Processed"] and vp.wait_receipts(1)
+        finally:
+            d.stop(5)

@@ -8,6 +8,7 @@ how many: re-running would cut a new series and void the keys the guest holds.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from zoneinfo import ZoneInfo
 
@@ -98,6 +99,11 @@ class EncoderHandler:
             progress.key_made(made, total)  # journalled: after a crash, k of N made is known
             progress.step(k, total, f"key {k} of {total} encoded")
         return f"{total} key{'s' if total != 1 else ''} encoded for {order.rooms_text}"
+
+    def ready(self) -> bool:
+        """While a job waits: True once the encoder's serial device is present again (re-plugged)."""
+        port = self.cfg.port
+        return os.path.exists(port) if port.startswith("/") else False
 
     def close(self) -> None:
         self.encoder.close()

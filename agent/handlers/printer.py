@@ -149,6 +149,14 @@ class PrinterHandler:
         log.info("printer: last document reprinted")
         return "reprinted"
 
+    def ready(self) -> bool:
+        """A cheap status poll while a job waits: True once paper, cover and link are fine again."""
+        try:
+            st = self.printer.status()
+        except Exception:
+            return False
+        return bool(st.online and not (st.paper_out or st.cover_open or st.error))
+
     def status(self):
         """The printer's current status (for `doctor`); DeviceError when it cannot be asked."""
         return self.printer.status()

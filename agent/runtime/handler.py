@@ -77,6 +77,9 @@ class Handler(Protocol):
 
     def execute(self, command: Command, progress: Progress) -> str: ...
 
+    def ready(self) -> bool:
+        """Optional cheap status poll while a job waits for the device (paper reloaded, re-plugged)."""
+
     def close(self) -> None: ...
 
 
