@@ -241,3 +241,47 @@ def test_a_reloaded_paper_roll_is_noticed_within_2_s_while_a_print_waits(tmp_pat
             assert final_of(store, "p1") == ["Processed"] and vp.wait_receipts(1)
         finally:
             d.stop(5)
+
+
+def test_lost_records_never_cause_a_second_key_but_printing_goes_ahead(tmp_path):
+    store = Store(tmp_path)
+    store.lost_state = True  # what the store reports after a replaced or corrupt agent.db
+    keys = FakeHandler(types=("KeyCutter",), name="encoder", retry_after_crash=False)
+    printer = FakeHandler()
+    d = Dispatcher(store, [keys, printer], Health())
+    d.start()
+    try:
+        d.offer([cmd("k1", dtype="KeyCutter", state="Received"), cmd("p1", state="Received")])
+        wait_until(lambda: final_of(store, "k1") and final_of(store, "p1"))
+        notes = {c: n for c, s, n in history(store) if s == "Error"}
+        assert "lost its records" in notes["k1"] and keys.executed == []
+        assert printer.executed == ["p1"]
+    finally:
+        d.stop(2)
+
+
+def test_a_key_job_whose_journal_cannot_be_written_waits_and_cuts_nothing(tmp_path):
+    import sqlite3
+
+    class FullDisk(Store):
+        full = True
+
+        def journal_begin(self, *a, **kw):
+            if self.full:
+                raise sqlite3.OperationalError("database or disk is full")
+            return super().journal_begin(*a, **kw)
+
+    store = FullDisk(tmp_path)
+    keys = FakeHandler(types=("KeyCutter",), name="encoder", retry_after_crash=False)
+    d = Dispatcher(store, [keys], Health())
+    d.start()
+    try:
+        d.offer([cmd("k1", dtype="KeyCutter")])
+        wait_until(lambda: d.journal_fault)
+        time.sleep(0.3)
+        assert keys.executed == [] and "disk is full" in d.health.devices["encoder"].fault
+        store.full = False  # the disk has room again
+        wait_until(lambda: final_of(store, "k1"), timeout=20)
+        assert keys.executed == ["k1"] and final_of(store, "k1") == ["Processed"] and not d.journal_fault
+    finally:
+        d.stop(2)
