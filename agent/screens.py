@@ -219,13 +219,21 @@ def busy(device: DeviceHealth, now: float) -> Screen:
     return Screen(f"busy_{device.name}", tuple(rows))
 
 
-def device_fault(device: DeviceHealth) -> Screen:
+FAULT_PAGE_LINES = 3
+FAULT_PAGE_SECONDS = 3.0
+
+
+def device_fault(device: DeviceHealth, now: float = 0.0) -> Screen:
     fault = clean(device.fault or device.activity or "fault")
     if len(fault) * CELL_W * 2 <= INNER_W:  # "PAPER OUT", "COVER OPEN" fit as the title
         rows = [big(fault.upper()), gap(), text(device.name), text("needs a person")]
-    else:
-        rows = [big("ATTENTION"), gap(), text(f"{device.name}:"), *wrap(fault, 2)]
-    return Screen("fault", tuple(rows))
+        return Screen("fault", tuple(rows))
+    # the whole instruction, a page at a time (issue 13 item 7): never cut off with an ellipsis
+    lines = textwrap.wrap(f"{device.name}: {fault}", CHARS) or [""]
+    pages = [lines[i:i + FAULT_PAGE_LINES] for i in range(0, len(lines), FAULT_PAGE_LINES)]
+    page = pages[int(now / FAULT_PAGE_SECONDS) % len(pages)]
+    title = "ATTENTION" if len(pages) == 1 else f"ATTN {pages.index(page) + 1}/{len(pages)}"
+    return Screen("fault", (big(title), gap(), *(text(line) for line in page)))
 
 
 def displaced(health: Health) -> Screen:
@@ -279,7 +287,7 @@ def choose(health: Health, now: float, *, tz: tzinfo | None = None,
         return storage_fault(health)
     faults, waiting, working = (_devices(health, state) for state in (FAULT, WAITING, BUSY))
     if faults:
-        return device_fault(faults[0])
+        return device_fault(faults[0], now)
     if waiting:
         device = waiting[0]
         return present_card(device, now) if device.name == "encoder" else busy(device, now)

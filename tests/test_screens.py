@@ -183,8 +183,12 @@ def test_fault_screens():
     short = screens.render(screens.choose(Health(devices=printer(FAULT, fault="cover open")), NOW))
     assert shows(short, "COVER OPEN", scale=2) and shows(short, "printer")
     long_text = "the print head is too hot, let it cool down before printing again"
-    screen = screens.choose(Health(devices=printer(FAULT, fault=long_text)), NOW)
-    assert screen.rows[0].text == "ATTENTION" and screen.rows[-1].text.endswith(screens.ELLIPSIS)
+    pages = [screens.choose(Health(devices=printer(FAULT, fault=long_text)), NOW + k * screens.FAULT_PAGE_SECONDS)
+             for k in range(2)]
+    assert [p.rows[0].text for p in pages] == ["ATTN 1/2", "ATTN 2/2"]
+    # the whole instruction over the pages, nothing cut off (old code: "...before printing…")
+    shown = " ".join(r.text for p in pages for r in p.rows[2:])
+    assert shown == f"printer: {long_text}" and screens.ELLIPSIS not in shown
 
 
 def test_offline_since_local_time():
