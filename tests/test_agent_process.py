@@ -1,6 +1,7 @@
 """The agent as a real process: kill -9 at random points, SIGTERM flush, systemd notify, status and queue CLIs."""
 
 import base64
+import contextlib
 import json
 import os
 import random
@@ -202,37 +203,48 @@ def test_status_and_queue_commands(tmp_path):
     assert queue("list").stdout.strip() == "outbox empty"
 
 
-@pytest.mark.timeout(180)
-def test_kill_9_after_key_1_of_3_ends_error_1_of_3_without_another_key(tmp_path):
+@contextlib.contextmanager
+def encoder_agent(tmp_path, card_delay, key_count):
+    """A virtual encoder, the Mews simulator, an agent process on them and one key command:
+    (encoder, sim, config, since, proc, command id)."""
     from sim.encoder import VirtualEncoder
 
-    encoder = VirtualEncoder(card_delay=1.5, port=0).start()
+    encoder = VirtualEncoder(card_delay=card_delay, port=0).start()
     try:
         with sim_mews.MewsSimulator(rate_limit=False) as sim:
             extra = f'\n[encoder]\nport = "{encoder.url}"\nreply_timeout = 10.0\n'
             config = write_config(tmp_path, sim, log_types=(), extra=extra)
             since = time.time()
             proc = start_agent(config)
-            cid = sim.add_key_cutter_command(key_count=3)
             try:
-                wait_until(lambda: len(encoder.keys) >= 1 and keys_journalled(tmp_path, cid) >= 1, timeout=60,
-                           what="key 1 made and journalled")
+                yield encoder, sim, config, since, proc, sim.add_key_cutter_command(key_count=key_count)
             finally:
-                proc.send_signal(signal.SIGKILL)
-                proc.wait(10)
-            assert len(encoder.keys) == 1  # killed while the guest held card 2
-            proc = start_agent(config)
-            try:
-                wait_until(lambda: final_state(sim, cid), timeout=60, what="key command final")
-            finally:
-                code, err = stop_agent(proc, tmp_path, since)
-            # on the old code: Error "the unit restarted during encoder work; no result was confirmed"
-            assert sim.command(cid)["State"] == "Error"
-            assert "1 of 3 keys made" in sim.command(cid)["History"][-1]["Notes"]
-            assert len(encoder.keys) == 1 and code == 0, err  # no further key was cut
+                if proc.poll() is None:  # a failed test leaves no agent behind
+                    proc.kill()
+                    proc.wait(10)
     finally:
         encoder.stop()
 
+
+@pytest.mark.timeout(180)
+def test_kill_9_after_key_1_of_3_ends_error_1_of_3_without_another_key(tmp_path):
+    with encoder_agent(tmp_path, card_delay=1.5, key_count=3) as (encoder, sim, config, since, proc, cid):
+        try:
+            wait_until(lambda: len(encoder.keys) >= 1 and keys_journalled(tmp_path, cid) >= 1, timeout=60,
+                       what="key 1 made and journalled")
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+        assert len(encoder.keys) == 1  # killed while the guest held card 2
+        proc = start_agent(config)
+        try:
+            wait_until(lambda: final_state(sim, cid), timeout=60, what="key command final")
+        finally:
+            code, err = stop_agent(proc, tmp_path, since)
+        # on the old code: Error "the unit restarted during encoder work; no result was confirmed"
+        assert sim.command(cid)["State"] == "Error"
+        assert "1 of 3 keys made" in sim.command(cid)["History"][-1]["Notes"]
+        assert len(encoder.keys) == 1 and code == 0, err  # no further key was cut
 
 def keys_journalled(tmp_path, cid) -> int:
     import sqlite3
@@ -250,26 +262,15 @@ def keys_journalled(tmp_path, cid) -> int:
 
 @pytest.mark.timeout(180)
 def test_sigterm_during_a_10_key_job_stops_after_the_current_key_within_10_s(tmp_path):
-    from sim.encoder import VirtualEncoder
-
-    encoder = VirtualEncoder(card_delay=1.0, port=0).start()
-    try:
-        with sim_mews.MewsSimulator(rate_limit=False) as sim:
-            extra = f'\n[encoder]\nport = "{encoder.url}"\nreply_timeout = 10.0\n'
-            config = write_config(tmp_path, sim, log_types=(), extra=extra)
-            since = time.time()
-            proc = start_agent(config)
-            cid = sim.add_key_cutter_command(key_count=10)
-            wait_until(lambda: len(encoder.keys) >= 1, timeout=60, what="key 1 made")
-            wait_running(tmp_path, since)
-            asked = time.monotonic()
-            proc.send_signal(signal.SIGTERM)
-            code = proc.wait(30)
-            took = time.monotonic() - asked
-            made = len(encoder.keys)
-            assert code == 0 and took < 10, (code, took)  # on the old code: it kept encoding all 10 keys
-            assert made < 10
-            state = sim.command(cid)
-            assert state["State"] == "Error" and f"{made} of 10 keys made" in state["History"][-1]["Notes"]
-    finally:
-        encoder.stop()
+    with encoder_agent(tmp_path, card_delay=1.0, key_count=10) as (encoder, sim, config, since, proc, cid):
+        wait_until(lambda: len(encoder.keys) >= 1, timeout=60, what="key 1 made")
+        wait_running(tmp_path, since)
+        asked = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(30)
+        took = time.monotonic() - asked
+        made = len(encoder.keys)
+        assert code == 0 and took < 10, (code, took)  # on the old code: it kept encoding all 10 keys
+        assert made < 10
+        state = sim.command(cid)
+        assert state["State"] == "Error" and f"{made} of 10 keys made" in state["History"][-1]["Notes"]

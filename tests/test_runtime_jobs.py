@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import os
 import subprocess
 import sys
@@ -20,6 +22,28 @@ from tests.test_dispatcher import FakeHandler, cmd, final_of, history, wait_unti
 from tests.test_encoder_handler import command, config, visi
 from agent.handlers.encoder import from_config as encoder_from_config
 from sim.encoder import VirtualEncoder
+
+
+@contextlib.contextmanager
+def printer_dispatcher(tmp_path, **kw):
+    """A dispatcher with the real printer handler on a virtual printer: (dispatcher, store, printer)."""
+    from agent.config import PrinterConfig
+    from agent.handlers.printer import PrinterHandler
+    from sim.printer.virtual import VirtualPrinter
+
+    with VirtualPrinter() as vp:
+        store = Store(tmp_path)
+        d = Dispatcher(store, [PrinterHandler(PrinterConfig(port=vp.url, baudrate=921600, row_time_ms=0.0))],
+                       Health(), **kw)
+        d.start()
+        try:
+            yield d, store, vp
+        finally:
+            d.stop(5)
+
+
+def text_document(text: bytes) -> dict:
+    return {"FileType": "text/plain", "FileData": base64.b64encode(text).decode()}
 
 
 @pytest.fixture
@@ -91,29 +115,16 @@ def test_a_stop_leaves_a_waiting_command_as_it_is_and_it_resumes_after_the_resta
 
 
 def test_reprint_with_paper_out_shows_the_failure_and_retries_nothing(tmp_path):
-    from agent.config import PrinterConfig
-    from agent.handlers.printer import PrinterHandler
-    from sim.printer.virtual import VirtualPrinter
-
-    with VirtualPrinter() as vp:
-        handler = PrinterHandler(PrinterConfig(port=vp.url, baudrate=921600, row_time_ms=0.0))
-        store = Store(tmp_path)
-        d = Dispatcher(store, [handler], Health())
-        d.start()
-        try:
-            import base64
-            first = d.submit(Job(kind=JobKind.PRINT_DOCUMENT, source=Source.POS,
-                                 data={"FileType": "text/plain", "FileData": base64.b64encode(b"Coffee 2.50").decode()}))
-            assert first.wait(30).ok and vp.wait_receipts(1)
-            vp.set_state(paper_out=True)
-            seen = []
-            outcome = PanelActions(d, store).reprint_last(on_progress=seen.append)
-            assert outcome.state is OutcomeState.FAILED and "paper" in outcome.note
-            vp.set_state(paper_out=False)
-            time.sleep(1.0)
-            assert len(vp.receipts) == 1  # nothing reprinted behind the user's back
-        finally:
-            d.stop(5)
+    with printer_dispatcher(tmp_path) as (d, store, vp):
+        first = d.submit(Job(kind=JobKind.PRINT_DOCUMENT, source=Source.POS, data=text_document(b"Coffee 2.50")))
+        assert first.wait(30).ok and vp.wait_receipts(1)
+        vp.set_state(paper_out=True)
+        seen = []
+        outcome = PanelActions(d, store).reprint_last(on_progress=seen.append)
+        assert outcome.state is OutcomeState.FAILED and "paper" in outcome.note
+        vp.set_state(paper_out=False)
+        time.sleep(1.0)
+        assert len(vp.receipts) == 1  # nothing reprinted behind the user's back
 
 
 def test_second_run_on_one_state_folder_exits_2_naming_the_folder_and_the_pid(tmp_path):
@@ -212,35 +223,21 @@ def test_a_command_named_but_not_parsed_ends_in_error_once(tmp_path):
 
 
 def test_a_reloaded_paper_roll_is_noticed_within_2_s_while_a_print_waits(tmp_path):
-    import base64
+    class Longest:
+        def uniform(self, low, high):
+            return high
 
-    from agent.config import PrinterConfig
-    from agent.handlers.printer import PrinterHandler
-    from sim.printer.virtual import VirtualPrinter
-
-    with VirtualPrinter() as vp:
-        handler = PrinterHandler(PrinterConfig(port=vp.url, baudrate=921600, row_time_ms=0.0))
-        store = Store(tmp_path)
-        # a long retry delay: only the status poll can resume the job early (old code: slept the delay)
-        class Longest:
-            def uniform(self, low, high):
-                return high
-
-        d = Dispatcher(store, [handler], Health(), retry_backoff=Backoff(60.0, 60.0, rng=Longest()))
-        d.start()
-        try:
-            vp.set_state(paper_out=True)
-            data = {"FileType": "text/plain", "FileData": base64.b64encode(b"Registration card").decode()}
-            d.offer([cmd("p1", data=data)])
-            wait_until(lambda: d.health.devices["printer"].state == "fault", timeout=30)
-            time.sleep(1.0)
-            vp.set_state(paper_out=False)
-            reloaded = time.monotonic()
-            wait_until(lambda: final_of(store, "p1"), timeout=30)
-            assert time.monotonic() - reloaded < 10  # generous bound; the poll runs every 0.5 s
-            assert final_of(store, "p1") == ["Processed"] and vp.wait_receipts(1)
-        finally:
-            d.stop(5)
+    # a long retry delay: only the status poll can resume the job early (old code: slept the delay)
+    with printer_dispatcher(tmp_path, retry_backoff=Backoff(60.0, 60.0, rng=Longest())) as (d, store, vp):
+        vp.set_state(paper_out=True)
+        d.offer([cmd("p1", data=text_document(b"Registration card"))])
+        wait_until(lambda: d.health.devices["printer"].state == "fault", timeout=30)
+        time.sleep(1.0)
+        vp.set_state(paper_out=False)
+        reloaded = time.monotonic()
+        wait_until(lambda: final_of(store, "p1"), timeout=30)
+        assert time.monotonic() - reloaded < 10  # generous bound; the poll runs every 0.5 s
+        assert final_of(store, "p1") == ["Processed"] and vp.wait_receipts(1)
 
 
 def test_lost_records_never_cause_a_second_key_but_printing_goes_ahead(tmp_path):
