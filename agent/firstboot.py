@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from agent import config as config_mod
-from hal.atomic import fsync_dir, write_atomically
+from common.atomic import fsync_dir, write_atomically
 
 # The hardened service may write only here (ReadWritePaths in kiosk-agent.service).
 SERVICE_STATE_DIR = "/var/lib/kiosk-agent"

@@ -294,9 +294,16 @@ class FrontPanel:
             self._notice(title, f"failed: {e}")
 
     def _do_reprint(self) -> str:
-        self.actions.reprint_last()
+        def shown(progress) -> None:
+            if progress.text:
+                self._notice("REPRINT", progress.text)
+
+        outcome = self.actions.reprint_last(on_progress=shown)  # a job on the printer's worker
+        if not outcome.ok:
+            log.warning("front panel: reprint failed: %s", outcome.note)
+            return f"failed: {outcome.note}"  # shown as it is; nothing is retried behind the user's back
         log.info("front panel: last receipt reprinted (button A)")
-        return "reprint requested"
+        return outcome.note or "reprinted"
 
     def _do_clear(self) -> str:
         count = self.actions.clear_dead_letters()

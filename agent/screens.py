@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from agent import __version__
-from agent.runtime.health import (BOOTING, BUSY, CONFIG_ERROR, CONNECTING, DISPLACED, FAULT, OFFLINE,
+from agent.runtime.health import (BOOTING, BUSY, CONFIG_ERROR, CONNECTING, DISPLACED, FAULT, OFFLINE, TOKEN_REJECTED,
                                   ONLINE, WAITING, DeviceHealth, Health)
 
 WIDTH, HEIGHT = 128, 64
@@ -219,18 +219,35 @@ def busy(device: DeviceHealth, now: float) -> Screen:
     return Screen(f"busy_{device.name}", tuple(rows))
 
 
-def device_fault(device: DeviceHealth) -> Screen:
+FAULT_PAGE_LINES = 3
+FAULT_PAGE_SECONDS = 3.0
+
+
+def device_fault(device: DeviceHealth, now: float = 0.0) -> Screen:
     fault = clean(device.fault or device.activity or "fault")
     if len(fault) * CELL_W * 2 <= INNER_W:  # "PAPER OUT", "COVER OPEN" fit as the title
         rows = [big(fault.upper()), gap(), text(device.name), text("needs a person")]
-    else:
-        rows = [big("ATTENTION"), gap(), text(f"{device.name}:"), *wrap(fault, 2)]
-    return Screen("fault", tuple(rows))
+        return Screen("fault", tuple(rows))
+    # the whole instruction, a page at a time (issue 13 item 7): never cut off with an ellipsis
+    lines = textwrap.wrap(f"{device.name}: {fault}", CHARS) or [""]
+    pages = [lines[i:i + FAULT_PAGE_LINES] for i in range(0, len(lines), FAULT_PAGE_LINES)]
+    page = pages[int(now / FAULT_PAGE_SECONDS) % len(pages)]
+    title = "ATTENTION" if len(pages) == 1 else f"ATTN {pages.index(page) + 1}/{len(pages)}"
+    return Screen("fault", (big(title), gap(), *(text(line) for line in page)))
 
 
 def displaced(health: Health) -> Screen:
     return Screen("displaced", (big("DISPLACED"), gap(),
                                 *wrap("Another device signed in with this connector token.", 3)))
+
+
+def token_rejected(health: Health) -> Screen:
+    return Screen("token_rejected", (big("BAD TOKEN"), gap(),
+                                     *wrap("Mews refused the connector token: check mews.connector_token", 4)))
+
+
+def storage_fault(health: Health) -> Screen:
+    return Screen("storage", (big("STORAGE"), gap(), *wrap(f"{health.storage}: the unit keeps retrying", 3)))
 
 
 def config_error(health: Health) -> Screen:
@@ -264,9 +281,13 @@ def choose(health: Health, now: float, *, tz: tzinfo | None = None,
         return config_error(health)
     if health.connection == DISPLACED:
         return displaced(health)
+    if health.connection == TOKEN_REJECTED:
+        return token_rejected(health)
+    if getattr(health, "storage", "ok") != "ok":
+        return storage_fault(health)
     faults, waiting, working = (_devices(health, state) for state in (FAULT, WAITING, BUSY))
     if faults:
-        return device_fault(faults[0])
+        return device_fault(faults[0], now)
     if waiting:
         device = waiting[0]
         return present_card(device, now) if device.name == "encoder" else busy(device, now)
@@ -349,34 +370,3 @@ def render(screen: Screen, shift: tuple[int, int] = CENTER):
 def render_health(health: Health, now: float, **kw):
     """choose + render in one call."""
     return render(choose(health, now, **kw))
-
-
-def readme_screenshots(folder: str, scale: int = 3) -> list[str]:
-    """Write the README's three example screens (online, printing, present card), scaled up."""
-    import os
-
-    from PIL import Image
-
-    from agent.runtime.health import DeviceHealth
-
-    now = 1_700_000_000.0
-    examples = {
-        "oled-online": online(Health(connection=ONLINE, enterprise="Grand Hotel Demo", ip_address="192.168.1.42",
-                                     outbox_depth=0)),
-        "oled-printing": printing(DeviceHealth("printer", BUSY, done=1, total=3)),
-        "oled-present-card": present_card(DeviceHealth("encoder", WAITING, done=0, total=2, deadline=now + 27), now),
-    }
-    os.makedirs(folder, exist_ok=True)
-    paths = []
-    for name, screen in examples.items():
-        image = render(screen).convert("L")
-        path = os.path.join(folder, name + ".png")
-        image.resize((WIDTH * scale, HEIGHT * scale), Image.NEAREST).save(path, optimize=True)
-        paths.append(path)
-    return paths
-
-
-if __name__ == "__main__":  # python -m agent.screens docs/images
-    import sys
-
-    print("\n".join(readme_screenshots(sys.argv[1] if len(sys.argv) > 1 else "docs/images")))

@@ -124,7 +124,7 @@ def burst_unlimited(sim_cls):
     from agent import config as config_mod
     from agent.mews.client import MewsClient
     from agent.mews.ratelimit import RateLimiter
-    from agent.runtime.supervisor import Supervisor
+    from agent.runtime.app import build_agent
 
     with tempfile.TemporaryDirectory() as d, sim_cls(rate_limit=False) as sim:
         folder = Path(d)
@@ -138,7 +138,7 @@ log_level = "warning"
 log_device_types = ["Printer"]
 """)
         cfg = config_mod.load(str(folder / "config.toml"))
-        agent = Supervisor(cfg, client=MewsClient(cfg.mews, limiter=RateLimiter(limit=10**9)))
+        agent = build_agent(cfg, client=MewsClient(cfg.mews, limiter=RateLimiter(limit=10**9)))
         thread = threading.Thread(target=agent.serve, daemon=True)
         thread.start()
         try:

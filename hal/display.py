@@ -13,7 +13,7 @@ import io
 import os
 from pathlib import Path
 
-from hal.atomic import write_atomically
+from common.atomic import write_atomically
 from hal.errors import DeviceDisconnected, DeviceError
 
 WIDTH, HEIGHT = 128, 64

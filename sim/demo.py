@@ -99,14 +99,14 @@ pos_id = 1
     def start_agent(self, config_path: Path) -> None:
         from agent import config as config_mod
         from agent import logs
-        from agent.runtime.supervisor import Supervisor
+        from agent.runtime.app import build_agent
 
         self.cfg = config_mod.load(str(config_path))
         logs.setup("info", self.cfg.secrets())
         handler = logging.FileHandler(self.out / "agent.log")
         handler.setFormatter(logs.RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
         logging.getLogger().handlers[:] = [handler]  # the console tells the story; the log keeps details
-        self.agent = Supervisor(self.cfg)
+        self.agent = build_agent(self.cfg)
         self.thread = threading.Thread(target=self.agent.serve, name="agent", daemon=True)
         self.thread.start()
         if not wait_for(lambda: self.agent.listener.connected and self.agent.health.connection == "online", 20):

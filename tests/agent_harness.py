@@ -36,13 +36,13 @@ device_timeout = 30.0
 
 
 class AgentThread:
-    """A Supervisor serving in a background thread (no signal handlers)."""
+    """An agent (built by build_agent) serving in a background thread (no signal handlers)."""
 
     def __init__(self, config_path: Path, **kw):
-        from agent.runtime.supervisor import Supervisor
+        from agent.runtime.app import build_agent
 
         self.cfg = config_mod.load(str(config_path))
-        self.supervisor = Supervisor(self.cfg, **kw)
+        self.supervisor = build_agent(self.cfg, **kw)
         self.thread = threading.Thread(target=self.supervisor.serve, daemon=True)
 
     def __enter__(self):

@@ -1,7 +1,7 @@
 import os
 import stat
 
-import hal.atomic as atomic
+import common.atomic as atomic
 
 
 def test_replace_keeps_old_or_new_and_sets_mode(tmp_path):

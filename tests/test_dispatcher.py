@@ -7,7 +7,8 @@ import pytest
 from agent.mews.models import Command
 from agent.runtime.backoff import Backoff
 from agent.runtime.dispatcher import Dispatcher
-from agent.runtime.handler import CommandRejected
+from agent.runtime.handler import CommandRejected, job_command, serves_job
+from agent.runtime.jobs import KIND_OF_DEVICE_TYPE, JobKind
 from agent.runtime.health import Health
 from agent.runtime.store import Store
 from hal.errors import DeviceError
@@ -16,11 +17,18 @@ from hal.errors import DeviceError
 class FakeHandler:
     def __init__(self, types=("Printer",), name="printer", retry_after_crash=True, steps=1, script=None):
         self.device_types, self.name, self.device = types, name, ""
+        self.kinds = frozenset(KIND_OF_DEVICE_TYPE.get(t, JobKind.DEVICE_COMMAND) for t in types)
         self.retry_after_crash = retry_after_crash
         self.steps = steps
         self.script = list(script or [])  # exceptions to raise on successive attempts
         self.executed = []
         self.gate = None
+
+    def serves(self, job):
+        return serves_job(self, job)
+
+    def run(self, job, progress):
+        return self.execute(job_command(job, self.device_types[0]), progress)
 
     def execute(self, command, progress):
         self.executed.append(command.id)
@@ -239,17 +247,19 @@ def test_retry_after_a_restart_is_not_taken_for_a_cancel(tmp_path):
         d.stop(2)
 
 
-def test_the_journal_keeps_a_print_command_whole_for_its_retry(make):
+def test_the_spool_keeps_a_print_command_whole_for_its_retry_and_the_journal_keeps_no_document(make):
     h = FakeHandler()
     h.gate = threading.Event()
     d, store = make(h)
-    command = cmd("a", data={"CopyCount": 2, "FileType": "application/pdf"})
+    command = cmd("a", data={"CopyCount": 2, "FileType": "application/pdf", "FileData": "JVBERi0" * 1000})
     d.offer([command])
     wait_until(lambda: h.executed == ["a"])
     [(cid, device_type, runs, payload)] = store.interrupted()
+    assert (cid, device_type, runs, payload) == ("a", "Printer", 1, None)  # agent.db holds no document
+    assert Command.from_json(d.spool.load("a")) == command  # device id, name, type and data included
     h.gate.set()
-    assert (cid, device_type, runs) == ("a", "Printer", 1)
-    assert Command.from_json(json.loads(payload)) == command  # device id, name and type included
+    wait_until(lambda: final_of(store, "a"))
+    assert d.spool.load("a") is None
 
 
 def test_progress_reported_for_multi_step_work(make):

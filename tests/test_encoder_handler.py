@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from agent.config import parse
 from agent.handlers.encoder import EncoderHandler, from_config
+from agent.runtime.jobs import Job, JobKind, Source
 from agent.handlers.key_order import latin1_text, parse_key_order
 from agent.mews.models import Command
 from agent.runtime.handler import CommandCancelled, CommandRejected, NullProgress
@@ -189,9 +190,13 @@ def test_from_config_and_handler_contract(sim):
     assert isinstance(h, EncoderHandler)
     assert h.device_types == ("VisiOnlineKeyCutter", "KeyCutter")
     assert (h.name, h.retry_after_crash, h.device) == ("encoder", False, "Front desk encoder")
-    assert h.serves(command(visi()))
-    assert not h.serves(Command.from_json({"Id": "x", "Device": {"Id": "other", "Name": "Back office"}}))
-    assert not h.serves(Command.from_json({"Id": "x", "Device": {"Id": "dev-enc", "Name": "n", "Type": "Printer"}}))
+    assert h.serves(Job.of_command(command(visi())))
+    assert not h.serves(Job.of_command(Command.from_json({"Id": "x", "Device": {"Id": "other", "Name": "Back office",
+                                                                                 "Type": "KeyCutter"}})))
+    assert not h.serves(Job.of_command(Command.from_json({"Id": "x", "Device": {"Id": "dev-enc", "Name": "n",
+                                                                                 "Type": "Printer"}})))
+    assert h.serves(Job(kind=JobKind.CUT_KEYS, data={}, source=Source.KIOSK))
+    assert not h.serves(Job(kind=JobKind.PRINT_DOCUMENT, data={}, source=Source.KIOSK))
     h.close()
 
 

@@ -7,6 +7,7 @@ from gpiozero.pins.mock import MockFactory
 from PIL import Image
 
 from agent import config, screens
+from agent.runtime.jobs import Outcome, OutcomeState
 from agent.frontpanel import SHIFT_PATH, FrontPanel, PanelTiming, Painter
 from agent.runtime.health import BUSY, DISPLACED, FAULT, IDLE, OFFLINE, ONLINE, WAITING, DeviceHealth, Health
 from hal.display import BRIGHT, DIM, PngDisplay
@@ -35,10 +36,11 @@ class Actions:
         self.cleared = threading.Event()
         self.on_clear, self.fail = on_clear, fail
 
-    def reprint_last(self):
+    def reprint_last(self, on_progress=None):
         if self.fail:
             raise RuntimeError("no receipt printed yet")
         self.reprinted.set()
+        return Outcome(OutcomeState.DONE, "reprinted")
 
     def clear_dead_letters(self):
         if self.on_clear:
@@ -194,7 +196,7 @@ def test_button_a_hold_reprints(made):
     press(panel.parts.button_a, until=panel.actions.reprinted)
     assert panel.wait_action()
     panel.update(online())
-    assert panel.screen.name == "notice" and "reprint requested" in panel.screen.text
+    assert panel.screen.name == "notice" and "reprinted" in panel.screen.text
     settle(panel.parts.buzzer.pin)
     panel.parts.buzzer.pin.assert_states([False, True, False])  # one beep: the hold was heard
     assert len(panel.parts.buzzer.pin.states) == 3

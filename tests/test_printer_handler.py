@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from agent.config import PrinterConfig
-from agent.handlers import printer as handler_module
+from agent.runtime.jobs import Job, JobKind, Source
 from agent.handlers.printer import PrinterHandler, from_config, print_document
 from agent.mews.models import Command
 from agent.runtime.handler import CommandCancelled, CommandRejected, InvalidInput, NullProgress
@@ -141,25 +141,24 @@ def test_cancel_between_copies_stops_printing(vp, cfg, card_pdf):
     assert vp.wait_receipts(1) and len(vp.receipts) == 1
 
 
-def test_reprint_last(vp, cfg, card_pdf, card, monkeypatch):
-    monkeypatch.setattr(handler_module, "_last_job", None)
+def test_reprint_last(vp, cfg, card_pdf, card):
     h = PrinterHandler(cfg)
+    assert JobKind.REPRINT_LAST in h.kinds  # the capability, discovered through the protocol
     with pytest.raises(DeviceError, match="nothing printed"):
         h.reprint_last()
     h.execute(command(card_pdf), NullProgress())
-    h.reprint_last()
+    assert h.run(Job(kind=JobKind.REPRINT_LAST, data={}, source=Source.PANEL), NullProgress()) == "reprinted"
     assert vp.wait_receipts(2)
     assert vp.receipts[1].tobytes() == card.tobytes()
+    with pytest.raises(DeviceError, match="nothing printed"):
+        PrinterHandler(cfg).reprint_last()  # the last document lives in its handler, not in a global
 
 
-def test_print_document_for_pos_receipts(vp, cfg, monkeypatch):
-    monkeypatch.setattr(handler_module, "_last_job", None)
+def test_print_document_for_pos_receipts(vp, cfg):
     text = "Coffee        2.50\nCake €        3.90\n"
     assert print_document(cfg, "text/plain", text.encode()) == f"printed 1 copy, {round(2 * 30 * 25.4 / 203)} mm"
     assert vp.wait_receipts(1)
     assert vp.receipts[0].tobytes() == raster.rasterize("text/plain", text.encode(), 384).tobytes()
-    PrinterHandler(cfg).reprint_last()  # the POS receipt is the last document now
-    assert vp.wait_receipts(2)
     with pytest.raises(InvalidInput):
         print_document(cfg, "text/csv", b"a,b")
 

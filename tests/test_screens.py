@@ -183,8 +183,12 @@ def test_fault_screens():
     short = screens.render(screens.choose(Health(devices=printer(FAULT, fault="cover open")), NOW))
     assert shows(short, "COVER OPEN", scale=2) and shows(short, "printer")
     long_text = "the print head is too hot, let it cool down before printing again"
-    screen = screens.choose(Health(devices=printer(FAULT, fault=long_text)), NOW)
-    assert screen.rows[0].text == "ATTENTION" and screen.rows[-1].text.endswith(screens.ELLIPSIS)
+    pages = [screens.choose(Health(devices=printer(FAULT, fault=long_text)), NOW + k * screens.FAULT_PAGE_SECONDS)
+             for k in range(2)]
+    assert [p.rows[0].text for p in pages] == ["ATTN 1/2", "ATTN 2/2"]
+    # the whole instruction over the pages, nothing cut off (old code: "...before printing…")
+    shown = " ".join(r.text for p in pages for r in p.rows[2:])
+    assert shown == f"printer: {long_text}" and screens.ELLIPSIS not in shown
 
 
 def test_offline_since_local_time():
@@ -240,7 +244,9 @@ def test_screens_compare_by_value():
 
 
 def test_readme_screenshots_are_scaled_frames(tmp_path):
-    paths = screens.readme_screenshots(str(tmp_path), scale=3)
+    from sim.screenshots import readme_screenshots
+
+    paths = readme_screenshots(str(tmp_path), scale=3)
     assert [p.rsplit("/", 1)[1] for p in paths] == ["oled-online.png", "oled-printing.png", "oled-present-card.png"]
     for path in paths:
         with Image.open(path) as im:

@@ -15,14 +15,19 @@ def register(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     cfg = load_config_or_exit(args.config)
     from agent import logs
-    from agent.runtime.supervisor import Supervisor
-
+    from agent.runtime.app import build_agent
+    from agent.runtime.statelock import StateFolderBusy, StateLock
     from agent.runtime.store import StateError
 
     logs.setup(cfg.agent.log_level, cfg.secrets())
+    lock = StateLock(cfg.state_dir)
     try:
-        supervisor = Supervisor(cfg)
-    except StateError as e:
+        lock.acquire()
+        agent = build_agent(cfg)
+    except (StateError, StateFolderBusy, OSError) as e:
         print(f"kiosk-agent: {cfg.path}: {e}", file=sys.stderr)
         return 2
-    return supervisor.run()
+    try:
+        return agent.run()
+    finally:
+        lock.release()

@@ -53,11 +53,14 @@ def main(args: argparse.Namespace) -> int:
         f"enterprise:   {health.enterprise or '-'}",
         f"ip address:   {health.ip_address or '-'}",
         f"outbox:       {health.outbox_depth} pending, {health.dead_letters} dead",
+        f"storage:      {health.storage}",
         f"last event:   {_ago(health.last_event_at)}",
         f"last command: {health.last_command or '-'}",
     ]
     for dev in health.devices.values():
-        text = dev.state + (f": {dev.activity}" if dev.activity else "") + (f" ({dev.fault})" if dev.fault else "")
+        text = dev.state + (f": {dev.activity}" if dev.activity else "")
+        if dev.fault and dev.fault != dev.activity:
+            text += f" ({dev.fault})"
         lines.append(f"{dev.name + ':':13} {text}")
     if health.message:
         lines.append(f"message:      {health.message}")

@@ -8,13 +8,15 @@ how many: re-running would cut a new series and void the keys the guest holds.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from zoneinfo import ZoneInfo
 
 from agent.config import Config, EncoderConfig
 from agent.handlers.key_order import latin1_text, parse_key_order
 from agent.mews.models import Command
-from agent.runtime.handler import CommandRejected, DeviceError, InvalidInput, Progress
+from agent.runtime.handler import CommandRejected, DeviceError, InvalidInput, Progress, job_command, serves_job
+from agent.runtime.jobs import Job, JobKind, Outcome, OutcomeState
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,7 @@ class EncoderHandler:
     """Cuts room keys on the configured encoder."""
 
     device_types = ("VisiOnlineKeyCutter", "KeyCutter")
+    kinds = frozenset({JobKind.CUT_KEYS, JobKind.READ_CARD, JobKind.CHECKOUT_CARD})
     name = "encoder"
     retry_after_crash = False  # an interrupted key run must never start a new series by itself
 
@@ -37,11 +40,37 @@ class EncoderHandler:
                                  operator=latin1_text(cfg.operator), reply_timeout=cfg.reply_timeout)
         self.encoder = encoder
 
-    def serves(self, command: Command) -> bool:
-        """True when the command's device is one this handler is configured for."""
-        if command.device.type is not None and command.device.type not in self.device_types:
-            return False
-        return not self.device or self.device in (command.device.id, command.device.name)
+    def serves(self, job: Job) -> bool:
+        """True when the job is one this handler takes on its configured device."""
+        return serves_job(self, job)
+
+    def run(self, job: Job, progress: Progress) -> str | Outcome:
+        if job.kind is JobKind.READ_CARD:
+            return self._read_card(progress)
+        if job.kind is JobKind.CHECKOUT_CARD:
+            return self._check_out(job.data, progress)
+        command = job_command(job, "KeyCutter")
+        note = self.execute(command, progress)
+        total = parse_key_order(command.data, self.timezone).key_count
+        return Outcome(OutcomeState.DONE, note, {"keys_made": total, "keys_asked": total})
+
+    def _read_card(self, progress: Progress) -> Outcome:
+        progress.activity("present the card", deadline=time.time() + self.cfg.reply_timeout)
+        info = self.encoder.read_card()
+        until = info.valid_until.isoformat(timespec="minutes") if info.valid_until else ""
+        blank = not info.rooms
+        return Outcome(OutcomeState.DONE, "blank card" if blank else "card read",
+                       {"blank": blank, "rooms": list(info.rooms), "valid_until": until})
+
+    def _check_out(self, data: dict, progress: Progress) -> str:
+        rooms = data.get("LockIds") if isinstance(data, dict) else None
+        room = data.get("Room") if isinstance(data, dict) else None
+        room = room or (rooms[0] if isinstance(rooms, list) and rooms else None)
+        if not isinstance(room, (str, int)) or isinstance(room, bool) or not str(room).strip():
+            raise CommandRejected("check-out names no room (Room or LockIds)")
+        progress.activity(f"checking out room {room}")
+        self.encoder.check_out(str(room).strip())
+        return f"room {room} checked out"
 
     def execute(self, command: Command, progress: Progress) -> str:
         order = parse_key_order(command.data, self.timezone)
@@ -67,8 +96,14 @@ class EncoderHandler:
                     raise CommandRejected(str(e)) from e
                 raise
             made += 1
+            progress.key_made(made, total)  # journalled: after a crash, k of N made is known
             progress.step(k, total, f"key {k} of {total} encoded")
         return f"{total} key{'s' if total != 1 else ''} encoded for {order.rooms_text}"
+
+    def ready(self) -> bool:
+        """While a job waits: True once the encoder's serial device is present again (re-plugged)."""
+        port = self.cfg.port
+        return os.path.exists(port) if port.startswith("/") else False
 
     def close(self) -> None:
         self.encoder.close()

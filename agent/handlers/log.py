@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 
 from agent.mews.models import Command
+from agent.runtime.handler import job_command, serves_job
+from agent.runtime.jobs import KIND_OF_DEVICE_TYPE, Job, JobKind
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +27,18 @@ class LogHandler:
 
     def __init__(self, device_type: str, state_dir: Path, *, step_delay: float = 0.0):
         self.device_types = (device_type,)
+        self.kinds = frozenset({KIND_OF_DEVICE_TYPE.get(device_type, JobKind.DEVICE_COMMAND)})
         self.name = f"log-{device_type}"
         # Like a key encoder, a KeyCutter stand-in is never repeated after a crash.
         self.retry_after_crash = "KeyCutter" not in device_type
         self.path = Path(state_dir) / "log-handler.jsonl"
         self.step_delay = step_delay
+
+    def serves(self, job: Job) -> bool:
+        return serves_job(self, job)
+
+    def run(self, job: Job, progress) -> str:
+        return self.execute(job_command(job, self.device_types[0]), progress)
 
     def execute(self, command: Command, progress) -> str:
         data = command.data
@@ -41,6 +50,8 @@ class LogHandler:
         for k in range(1, count + 1):
             if self.step_delay:
                 time.sleep(self.step_delay)
+            if "KeyCutter" in (command.device.type or ""):
+                progress.key_made(k, count)
             progress.step(k, count, f"step {k} of {count}")
         return f"logged {count} step(s)"
 

@@ -3,8 +3,8 @@
 A document is rendered once, then printed ``CopyCount`` times with the status
 checked before the job and after every copy. When paper runs out the command
 waits (retryable DeviceError) and, on retry, prints only the copies still
-missing. The last document printed stays in memory for the front panel's
-reprint button; nothing is written to disk.
+missing. The last document this handler printed stays in memory (in the
+handler) for the front panel's reprint job; nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -15,15 +15,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from agent.mews.models import Command
-from agent.runtime.handler import CommandRejected, DeviceError, NullProgress
+from agent.runtime.handler import CommandRejected, DeviceError, NullProgress, job_command, serves_job
+from agent.runtime.jobs import Job, JobKind
 
 log = logging.getLogger(__name__)
 
 MAX_COPIES = 50
 _PENDING_KEPT = 4  # commands waiting for paper whose rendered job we keep
-
-_last_lock = threading.Lock()
-_last_job = None  # (printer_cfg, RasterJob) of the last document printed in this process
 
 
 def render(printer_cfg, file_type: str, data: bytes):
@@ -52,12 +50,6 @@ def note(copies: int, job) -> str:
     return f"printed {copies} {'copy' if copies == 1 else 'copies'}, {mm} mm"
 
 
-def _remember(printer_cfg, job) -> None:
-    global _last_job
-    with _last_lock:
-        _last_job = (printer_cfg, job)
-
-
 def _print(printer, job, copies: int, progress, *, first: int = 1, after_copy=None) -> int:
     """Print copies first..copies, reporting progress (which may cancel) before each."""
     def before(k: int) -> None:
@@ -76,7 +68,6 @@ def print_document(printer_cfg, file_type: str, data: bytes, copies: int = 1, pr
         raise CommandRejected(f"copies must be between 1 and {MAX_COPIES}")
     job = render(printer_cfg, file_type, data)
     _print(EscPosPrinter.from_settings(printer_cfg), job, copies, progress or NullProgress())
-    _remember(printer_cfg, job)
     return note(copies, job)
 
 
@@ -90,6 +81,7 @@ class PrinterHandler:
     """Handler for Mews `Printer` commands on one ESC/POS printer."""
 
     device_types = ("Printer",)
+    kinds = frozenset({JobKind.PRINT_DOCUMENT, JobKind.REPRINT_LAST})
     name = "printer"
     retry_after_crash = True  # a reprint after a crash wastes paper, a lost print loses a document
 
@@ -101,6 +93,15 @@ class PrinterHandler:
         self.printer = printer or EscPosPrinter.from_settings(printer_cfg)
         self._pending: OrderedDict[str, _Pending] = OrderedDict()
         self._lock = threading.Lock()
+        self._last = None  # the RasterJob last printed by this handler, for the reprint job
+
+    def serves(self, job: Job) -> bool:
+        return serves_job(self, job)
+
+    def run(self, job: Job, progress) -> str:
+        if job.kind is JobKind.REPRINT_LAST:
+            return self.reprint_last(progress)
+        return self.execute(job_command(job, "Printer"), progress)
 
     def execute(self, command: Command, progress) -> str:
         data = command.data or {}
@@ -132,21 +133,29 @@ class PrinterHandler:
             self._drop(command.id)
             raise
         self._drop(command.id)
-        _remember(self.cfg, pending.job)
+        self._last = pending.job
         return note(copies, pending.job)
 
-    def reprint_last(self) -> None:
-        """Print the last document once more (front panel button); raises DeviceError on failure."""
-        with _last_lock:
-            last = _last_job
+    def reprint_last(self, progress=None) -> str:
+        """Print the last document once more (the panel's reprint job); raises DeviceError on failure."""
+        last = self._last
         if last is None:
-            raise DeviceError("nothing printed yet: no receipt to reprint", retryable=False)
+            raise DeviceError("nothing printed yet: no document to reprint", retryable=False)
         try:
-            self.printer.print_job(last[1], 1)
+            _print(self.printer, last, 1, progress or NullProgress())
         except DeviceError as e:
             log.warning("printer: reprint failed: %s", e)
             raise
         log.info("printer: last document reprinted")
+        return "reprinted"
+
+    def ready(self) -> bool:
+        """A cheap status poll while a job waits: True once paper, cover and link are fine again."""
+        try:
+            st = self.printer.status()
+        except Exception:
+            return False
+        return bool(st.online and not (st.paper_out or st.cover_open or st.error))
 
     def status(self):
         """The printer's current status (for `doctor`); DeviceError when it cannot be asked."""

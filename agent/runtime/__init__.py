@@ -1,1 +1,1 @@
-"""Supervisor loop, dispatcher, durable outbox and execution journal."""
+"""Composition root, drain loop, job dispatch, durable outbox and execution journal."""

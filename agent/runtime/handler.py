@@ -1,29 +1,37 @@
 """The interface every device handler implements, and the errors it may raise.
 
-A handler turns a Mews command into HAL calls::
+A handler does one job at a time on its device::
 
-    notes = handler.execute(command, progress)
+    outcome = handler.run(job, progress)      # a str note, or an Outcome
 
-It returns a short human note for ``Processed`` and raises:
+Mews commands arrive as jobs too (``Job.of_command``); ``execute(command,
+progress)`` is the Mews-shaped entry the handler's ``run`` uses for them.
+``serves(job)`` is the one place that decides who takes a job (dispatch and crash
+recovery alike); ``kinds`` lists the job kinds a handler takes, so an optional
+capability (``JobKind.REPRINT_LAST``) is discovered through the protocol.
+
+Handlers raise:
 
 - ``hal.errors.DeviceError`` (``retryable`` True: paper out, encoder busy, no
-  card): the command stays ``Received`` and is retried with backoff up to
-  ``agent.device_timeout``; ``retryable`` False ends it in ``Error``.
-- ``CommandRejected`` (or ``hal.errors.InvalidInput``): the data is unusable;
-  the command ends in ``Error`` with the message as its note.
-- ``CommandCancelled`` is raised *by* ``progress.step`` when the platform
-  cancelled the command; handlers let it propagate (they stop between steps).
+  card): a Mews command stays ``Received`` and is retried with backoff up to
+  ``agent.device_timeout``; ``retryable`` False ends it in ``Error``. A local
+  job fails at once with the reason (its caller decides).
+- ``CommandRejected`` (or ``hal.errors.InvalidInput``): the data is unusable.
+- ``CommandCancelled`` / ``JobStopped`` are raised *by* ``progress.step`` when
+  the job was cancelled or the agent is stopping; handlers let them propagate
+  (they stop between steps: a card is never left half-written).
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from agent.mews.models import Command
+from agent.mews.models import Command, Device
+from agent.runtime.jobs import Job, JobKind, Outcome
 from hal.errors import DeviceError, InvalidInput
 
-__all__ = ["Handler", "Progress", "CommandRejected", "CommandCancelled", "DeviceError",
-           "InvalidInput", "NullProgress"]
+__all__ = ["Handler", "Progress", "CommandRejected", "CommandCancelled", "JobStopped", "DeviceError",
+           "InvalidInput", "NullProgress", "serves_job", "job_command"]
 
 
 class CommandRejected(InvalidInput):
@@ -31,14 +39,18 @@ class CommandRejected(InvalidInput):
 
 
 class CommandCancelled(Exception):
-    """The platform cancelled the command; work stops between steps."""
+    """The platform (or the local caller) cancelled the job; work stops between steps."""
+
+
+class JobStopped(Exception):
+    """The agent is stopping; work stops between steps and resumes (or is accounted for) after the restart."""
 
 
 class Progress(Protocol):
-    """What a handler reports while it works; the display and the platform observe it."""
+    """What a handler reports while it works; the display, the platform and local callers observe it."""
 
     def step(self, done: int, total: int, activity: str = "") -> None:
-        """Report ``done`` of ``total`` steps (copies, keys); raises CommandCancelled when cancelled."""
+        """Report ``done`` of ``total`` steps (copies, keys); raises CommandCancelled / JobStopped."""
 
     def activity(self, text: str, deadline: float | None = None) -> None:
         """Say what the device is doing or waiting for ("present card 1 of 2"), for the display.
@@ -46,18 +58,50 @@ class Progress(Protocol):
         ``deadline`` (unix time) marks a wait with a countdown, e.g. until the encoder gives up.
         """
 
+    def key_made(self, made: int, total: int) -> None:
+        """Key ``made`` of ``total`` is on a card: journalled before the next key is cut."""
+
 
 class Handler(Protocol):
     """A device handler; ``device_types`` are the Mews ``Device.Type`` values it serves."""
 
     device_types: tuple[str, ...]
+    kinds: frozenset[JobKind]  # the job kinds it takes (REPRINT_LAST: it can reprint its last document)
     device: str  # Mews Device Id or Name served; "" = every command of these types
     name: str  # short device name for the display and health ("printer", "encoder")
     retry_after_crash: bool  # True: an interrupted command is retried once; False: it ends in Error
 
+    def serves(self, job: Job) -> bool: ...
+
+    def run(self, job: Job, progress: Progress) -> str | Outcome: ...
+
     def execute(self, command: Command, progress: Progress) -> str: ...
 
+    def ready(self) -> bool:
+        """Optional cheap status poll while a job waits for the device (paper reloaded, re-plugged)."""
+
     def close(self) -> None: ...
+
+
+def serves_job(handler, job: Job) -> bool:
+    """The rule every handler's ``serves`` follows: its kind, its device type, its device."""
+    if job.kind not in handler.kinds:
+        return False
+    if job.device_type and job.device_type not in handler.device_types:
+        return False
+    if not handler.device:
+        return True
+    command = job.command
+    names = (command.device.id, command.device.name) if command is not None else (job.device,)
+    return not any(names) or handler.device in names
+
+
+def job_command(job: Job, device_type: str) -> Command:
+    """The Mews-shaped command for a job (a local job gets a command-like view of its data)."""
+    if isinstance(job.command, Command):
+        return job.command
+    return Command(id=job.id, state="Received", created_utc="", device=Device(id=job.device, name="",
+                                                                               type=device_type), data=job.data)
 
 
 class NullProgress:
@@ -66,9 +110,13 @@ class NullProgress:
     def __init__(self):
         self.steps: list[tuple[int, int, str]] = []
         self.activities: list[str] = []
+        self.keys: list[tuple[int, int]] = []
 
     def step(self, done: int, total: int, activity: str = "") -> None:
         self.steps.append((done, total, activity))
 
     def activity(self, text: str, deadline: float | None = None) -> None:
         self.activities.append(text)
+
+    def key_made(self, made: int, total: int) -> None:
+        self.keys.append((made, total))

@@ -10,11 +10,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from hal.atomic import write_atomically
+from common.atomic import write_atomically
 
 # connection states
-BOOTING, CONNECTING, ONLINE, OFFLINE, DISPLACED, CONFIG_ERROR = (
-    "booting", "connecting", "online", "offline", "displaced", "config_error")
+BOOTING, CONNECTING, ONLINE, OFFLINE, DISPLACED, TOKEN_REJECTED, CONFIG_ERROR = (
+    "booting", "connecting", "online", "offline", "displaced", "token_rejected", "config_error")
 
 # device states
 IDLE, BUSY, WAITING, FAULT = "idle", "busy", "waiting", "fault"
@@ -47,6 +47,7 @@ class Health:
     counters: dict[str, int] = field(default_factory=dict)
     message: str = ""  # config error text, broadcast message, ...
     clock_ok: bool = True
+    storage: str = "ok"  # "ok" or a one-line description of a state-folder fault
     updated_at: float = 0.0
 
     def to_json(self) -> dict:
@@ -62,6 +63,21 @@ class Health:
     def write(self, path: Path) -> None:
         """Write atomically: a reader never sees half a file."""
         write_atomically(path, json.dumps(self.to_json(), indent=1, sort_keys=True).encode(), mode=0o644)
+
+    def status_line(self) -> str:
+        """One line for systemd's STATUS=."""
+        text = f"{self.connection}, queue {self.outbox_depth}"
+        if self.connection == TOKEN_REJECTED and self.message:
+            text += f": {self.message}"
+        if self.storage != "ok":
+            text += f", storage fault: {self.storage}"
+        if self.dead_letters:
+            text += f", {self.dead_letters} dead"
+        if self.last_command:
+            text += f", last {self.last_command}"
+        if not self.clock_ok:
+            text += ", clock not set"
+        return text[:200]
 
     @classmethod
     def read(cls, path: Path) -> "Health":

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
-__all__ = ["JobKind", "Source", "Job", "OutcomeState", "Outcome", "JobProgress", "JobHandle", "Jobs"]
+__all__ = ["JobKind", "KIND_OF_DEVICE_TYPE", "CARD_KINDS", "Source", "Job", "OutcomeState", "Outcome", "JobProgress", "JobHandle", "Jobs"]
 
 
 class JobKind(str, Enum):
@@ -30,6 +30,14 @@ class JobKind(str, Enum):
     CUT_KEYS = "cut_keys"
     READ_CARD = "read_card"
     CHECKOUT_CARD = "checkout_card"
+    DEVICE_COMMAND = "device_command"  # a Mews command for a device type with no kind of its own
+
+
+# Mews Device.Type -> the job kind its commands are
+KIND_OF_DEVICE_TYPE = {"Printer": JobKind.PRINT_DOCUMENT, "KeyCutter": JobKind.CUT_KEYS,
+                       "VisiOnlineKeyCutter": JobKind.CUT_KEYS}
+# kinds whose every job is journalled (at most once): they write to or void a card
+CARD_KINDS = frozenset({JobKind.CUT_KEYS, JobKind.CHECKOUT_CARD})
 
 
 class Source(str, Enum):
@@ -48,6 +56,24 @@ class Job:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     device: str = ""  # device Id or Name; "" = the one device that serves this kind
     created: float = field(default_factory=time.time)
+    device_type: str = ""  # Mews Device.Type of a Mews command ("Printer", "KeyCutter", ...)
+    command: object = field(default=None, compare=False, repr=False)  # the Mews Command (source MEWS)
+
+    @classmethod
+    def of_command(cls, command) -> "Job":
+        """The job a Mews command asks for."""
+        kind = KIND_OF_DEVICE_TYPE.get(command.device.type or "", JobKind.DEVICE_COMMAND)
+        return cls(kind=kind, data=command.data if isinstance(command.data, dict) else {}, source=Source.MEWS,
+                   id=command.id, device=command.device.id, device_type=command.device.type or "",
+                   command=command)
+
+    @property
+    def touches_card(self) -> bool:
+        return self.kind in CARD_KINDS
+
+    def describe(self) -> str:
+        what = self.device_type or self.kind.value
+        return f"{what} {'command' if self.source is Source.MEWS else self.source.value + ' job'} {self.id[:8]}"
 
 
 class OutcomeState(str, Enum):

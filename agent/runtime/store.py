@@ -46,7 +46,7 @@ FINAL = FINAL_STATES  # kept for importers; the one definition is agent.mews.mod
 MAX_HELD = 1000  # reports kept in memory while the disk refuses writes
 
 # journal states
-EXECUTING, DONE, RETRY = "executing", "done", "retry"
+EXECUTING, DONE, RETRY, PARKED = "executing", "done", "retry", "parked"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -411,6 +411,48 @@ class Store:
         with self._tx() as db:
             cur = db.execute("DELETE FROM journal WHERE state=? AND COALESCE(finished, started) < ?",
                              (DONE, self.clock() - days * 86400))
+            return cur.rowcount
+
+    # ---- journal: keys made, parked jobs (the runtime's block) ------------------
+
+    def _journal_extra(self, db) -> None:
+        if not getattr(self, "_journal_extra_ready", False):
+            db.execute("CREATE TABLE IF NOT EXISTS journal_keys (command_id TEXT PRIMARY KEY, "
+                       "made INTEGER NOT NULL, total INTEGER NOT NULL)")
+            self._journal_extra_ready = True
+
+    def journal_key(self, command_id: str, made: int, total: int) -> None:
+        """Record that key ``made`` of ``total`` is on a card (the series' CN, then each CC); fsynced."""
+        with self._tx() as db:
+            self._journal_extra(db)
+            db.execute("INSERT INTO journal_keys (command_id, made, total) VALUES (?,?,?) "
+                       "ON CONFLICT(command_id) DO UPDATE SET made=excluded.made, total=excluded.total",
+                       (command_id, made, total))
+
+    def journal_keys(self, command_id: str) -> tuple[int, int] | None:
+        """(made, total) keys of a key job, or None when no key was recorded."""
+        with self._tx() as db:
+            self._journal_extra(db)
+            row = db.execute("SELECT made, total FROM journal_keys WHERE command_id=?", (command_id,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def journal_park(self, command_id: str) -> None:
+        """A job stopped (agent stopping) before it touched anything lasting: resume it after the restart."""
+        with self._tx() as db:
+            db.execute("UPDATE journal SET state=?, runs=0 WHERE command_id=?", (PARKED, command_id))
+
+    def journal_parked(self) -> list[tuple[str, str | None]]:
+        """(id, device_type) of the jobs parked by a stop, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT command_id, device_type FROM journal WHERE state=? ORDER BY started",
+                                    (PARKED,)).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def journal_prune_keys(self) -> int:
+        """Drop key records whose journal entry is gone (pruned after 30 days)."""
+        with self._tx() as db:
+            self._journal_extra(db)
+            cur = db.execute("DELETE FROM journal_keys WHERE command_id NOT IN (SELECT command_id FROM journal)")
             return cur.rowcount
 
     # ---- counters -------------------------------------------------------------

@@ -1,0 +1,157 @@
+"""The composition root: ``build_agent(cfg)`` wires every part; ``Agent`` runs it until stopped.
+
+Store, client, outbox, listener, dispatcher (the ``Jobs`` local callers use),
+handlers, drain loop, observers (front panel), the POS service and the kiosk:
+each takes its collaborators through its constructor. ``run``, the demo, the
+tests and the bench all build the agent here and reach its parts through the
+returned ``Agent``'s public fields.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from agent.config import Config
+from agent.logs import redact
+from agent.runtime import health as hs
+from agent.runtime.dispatcher import Dispatcher
+from agent.runtime.eventlog import EventLog
+from agent.runtime.intake import EventIntake
+from agent.runtime.loop import DrainLoop
+from agent.runtime.outbox import Echoes, OutboxSender
+from agent.runtime.sdnotify import Notifier
+from agent.runtime.store import Store
+
+log = logging.getLogger(__name__)
+
+
+
+@dataclass
+class Agent:
+    cfg: Config
+    store: Store
+    client: object
+    health: hs.Health
+    handlers: list
+    dispatcher: Dispatcher  # also the Jobs local callers submit to
+    sender: OutboxSender
+    loop: DrainLoop
+    intake: EventIntake
+    eventlog: EventLog
+    notifier: Notifier
+    listener: object = None
+    frontpanel: object = None
+    pos: object = None
+    kiosk: object = None
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def jobs(self) -> Dispatcher:
+        return self.dispatcher
+
+    def start(self) -> None:
+        from agent.runtime import lifecycle
+
+        lifecycle.start(self)
+
+    def serve(self) -> int:
+        """Start, loop until stopped, shut down; returns the exit code."""
+        from agent.runtime import lifecycle
+
+        self.start()
+        try:
+            lifecycle.main_loop(self)
+        finally:
+            lifecycle.shutdown(self)
+        return 0
+
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT/SIGHUP (a second SIGINT exits at once); returns the exit code."""
+        from agent.runtime import lifecycle
+
+        lifecycle.install_signals(self)
+        return self.serve()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.wake.set()
+
+    def status_line(self) -> str:
+        return self.health.status_line()
+
+
+def build_agent(cfg: Config, *, client=None, handlers=None, notifier: Notifier | None = None,
+                ping_interval: float | None = None, ping_timeout: float | None = None) -> Agent:
+    """Wire the agent for ``cfg``; ``client``/``handlers`` may be given (tests, bench)."""
+    health = hs.Health()
+    store = Store(cfg.state_dir)
+    if client is None:
+        from agent.mews.client import MewsClient
+
+        client = MewsClient(cfg.mews)
+    if handlers is None:
+        from agent.handlers import build_handlers
+
+        handlers = build_handlers(cfg)
+    sibling = getattr(client, "connection", None)
+    drain_client = sibling() if callable(sibling) else client  # drain and outbox on separate connections
+    echoes = Echoes()
+    wake = threading.Event()
+
+    def delivered(ok: bool) -> None:
+        wake.set()
+
+    sender = OutboxSender(store, client, forward_url=cfg.events.forward_url, echoes=echoes, on_delivered=delivered)
+    dispatcher = Dispatcher(store, handlers, health, device_timeout=cfg.agent.device_timeout, on_report=sender.wake)
+    eventlog = EventLog(cfg.state_dir, max_bytes=cfg.events.log_max_bytes,
+                        forward=(lambda ev: (store.enqueue_forward(ev), sender.wake())) if cfg.events.forward_url
+                        else None)
+    loop = DrainLoop(drain_client, dispatcher, health, poll_interval=cfg.mews.poll_interval)
+    intake = EventIntake(health, echoes, dispatcher, eventlog, loop, wake)
+    listener = None
+    if cfg.mews.mode == "websocket":
+        from agent.mews.listener import PING_INTERVAL, PING_TIMEOUT, EventListener
+
+        listener = EventListener(cfg.mews, client, on_events=intake.on_events, on_connected=intake.connected,
+                                 on_disconnected=intake.disconnected, ping_interval=ping_interval or PING_INTERVAL,
+                                 ping_timeout=ping_timeout or PING_TIMEOUT)
+        loop.listener = listener
+    agent = Agent(cfg=cfg, store=store, client=client, health=health, handlers=handlers, dispatcher=dispatcher,
+                  sender=sender, loop=loop, intake=intake, eventlog=eventlog, notifier=notifier or Notifier(),
+                  listener=listener, wake=wake)
+    _observers(agent)
+    return agent
+
+
+def _observers(agent: Agent) -> None:
+    """Front panel, POS service and kiosk: optional, and a fault in one never stops the agent."""
+    cfg = agent.cfg
+    try:
+        from agent.frontpanel import FrontPanel
+        from agent.runtime.panel import PanelActions
+
+        agent.frontpanel = FrontPanel.from_config(cfg, PanelActions(agent.dispatcher, agent.store))
+    except ImportError:
+        agent.frontpanel = None
+    except Exception as e:  # a display or GPIO fault never stops the agent
+        log.error("front panel unavailable: %s", e)
+    if cfg.pos is not None:
+        try:
+            from agent.pos.service import PosService
+
+            agent.pos = PosService.from_config(cfg, agent.health)
+        except Exception as e:
+            log.error("ConcertPOS service unavailable: %s", redact(str(e)))
+    kiosk_cfg = getattr(cfg, "kiosk", None)
+    if kiosk_cfg is not None and getattr(kiosk_cfg, "enabled", False):
+        try:
+            from agent.kiosk.service import KioskService
+
+            agent.kiosk = KioskService(cfg, agent.client, agent.dispatcher, agent.store)
+        except ImportError as e:
+            log.error("kiosk enabled but the kiosk service is not installed: %s", e)
+        except Exception as e:
+            log.error("kiosk service unavailable: %s", redact(str(e)))

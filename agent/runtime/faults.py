@@ -1,0 +1,33 @@
+"""One table: a platform fault -> the health connection state, the text shown, and how long to pause."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.mews import errors as mews_errors
+from agent.runtime import health as hs
+
+DISPLACED_PAUSE = 120.0  # seconds before signing in again after another client took over
+TOKEN_PAUSE = 60.0  # a rejected token is retried once a minute: a fix on the platform side is picked up
+TOKEN_TEXT = "Mews refused the connector token: check mews.connector_token"
+
+
+@dataclass(frozen=True)
+class Fault:
+    connection: str | None  # health connection state; None = unchanged
+    message: str  # what the display and `status` show ("" = nothing special)
+    pause: float | None  # seconds before the next drain; None = the drain's own backoff
+    log_text: str
+
+
+def classify(e: BaseException) -> Fault:
+    token_rejected = getattr(mews_errors, "TokenRejected", None)
+    if token_rejected is not None and isinstance(e, token_rejected):
+        return Fault(hs.TOKEN_REJECTED, TOKEN_TEXT, TOKEN_PAUSE, TOKEN_TEXT)
+    if isinstance(e, mews_errors.Displaced):
+        return Fault(hs.DISPLACED, str(e), DISPLACED_PAUSE, f"displaced: {e}")
+    if isinstance(e, mews_errors.RateLimited):
+        after = getattr(e, "retry_after", None)
+        return Fault(None, "", after if after else None, f"rate limited: {e}")
+    text = e.describe() if isinstance(e, mews_errors.MewsError) else f"{type(e).__name__}: {e}"
+    return Fault(hs.OFFLINE, "", None, text)

@@ -1,0 +1,108 @@
+"""Drain scheduling: when to call ``commands/getAllActive``, and how long to pause after a fault.
+
+A drain is due at start, on every (re)connect, on DeviceCommand events
+(coalesced: a burst costs one drain) and every ``poll_interval`` while the
+websocket is down. A failed drain is retried with backoff (0.5 s doubling,
+capped at ``poll_interval``) until one succeeds; faults the table in
+``faults`` knows pause longer (displaced: 2 min, rejected token: 1 min).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from agent.logs import redact
+from agent.mews import errors as mews_errors
+from agent.runtime import health as hs
+from agent.runtime.backoff import Backoff
+from agent.runtime.faults import classify
+
+log = logging.getLogger(__name__)
+
+
+class DrainLoop:
+    def __init__(self, client, dispatcher, health: hs.Health, *, poll_interval: float, listener=None,
+                 clock=time.monotonic):
+        self.client, self.dispatcher, self.health = client, dispatcher, health
+        self.poll_interval = poll_interval
+        self.listener = listener
+        self.clock = clock
+        self.backoff = Backoff(0.5, max(0.5, poll_interval))
+        self.requested = True  # drain once at start
+        self.next_poll = 0.0
+        self.paused_until = 0.0
+        self.rest_ok = False
+        self.rest_tried = False
+        self.failing = False
+        self.fault_state: str | None = None  # displaced / token_rejected while it lasts
+        self.drains = 0
+
+    def request(self) -> None:
+        self.requested = True
+
+    def due(self) -> bool:
+        now = self.clock()
+        ws_up = self.listener is not None and self.listener.connected
+        return (self.requested or (now >= self.next_poll and not ws_up)) and now >= self.paused_until
+
+    def tick(self) -> None:
+        if self.due():
+            self.requested = False
+            self.next_poll = self.clock() + self.poll_interval
+            self.drain()
+
+    def drain(self) -> None:
+        """commands/getAllActive -> dispatcher; a failure schedules the retry."""
+        self.rest_tried = True
+        try:
+            commands = self.client.get_all_active_commands()
+        except (mews_errors.MewsError, OSError) as e:
+            self._failed(e)
+            return
+        if self.failing:
+            log.info("platform reachable again")
+        self.failing = False
+        self.backoff.succeeded()
+        self.drains += 1
+        self.rest_ok = True
+        if self.fault_state is not None:
+            self.fault_state = None
+            self.health.message = ""
+        new = self.dispatcher.offer(commands)
+        if new:
+            log.info("took %d new command(s)", new)
+
+    def _failed(self, e: BaseException) -> None:
+        fault = classify(e)
+        pause = fault.pause if fault.pause is not None else self.backoff.next_delay()
+        self.paused_until = self.clock() + pause
+        self.requested = True  # retried until one succeeds (issue 11 item 1)
+        if fault.connection is None:  # rate limited: the platform asked us to wait
+            log.warning("drain paused %.1f s: %s", pause, redact(fault.log_text))
+            return
+        self.rest_ok = False
+        if fault.connection in (hs.DISPLACED, hs.TOKEN_REJECTED):
+            self.fault_state = fault.connection
+            self.health.message = fault.message
+            log.error("%s; trying again in %.0f s", redact(fault.log_text), pause)
+            return
+        # Offline for hours must not flood the journal: say it once, then only at debug level.
+        (log.debug if self.failing else log.warning)("drain failed: %s; retry in %.1f s", redact(fault.log_text),
+                                                     pause)
+        self.failing = True
+
+    def listener_fault(self, error: BaseException | None) -> None:
+        """The websocket closed; a rejected handshake token shows as token_rejected."""
+        if error is not None and classify(error).connection == hs.TOKEN_REJECTED:
+            fault = classify(error)
+            self.fault_state, self.health.message = fault.connection, fault.message
+
+    def connection_state(self) -> str:
+        """The health connection state now."""
+        ws_ok = self.listener is None or self.listener.connected
+        if self.fault_state is not None:
+            return self.fault_state
+        if self.rest_ok and ws_ok:
+            return hs.ONLINE
+        return hs.OFFLINE if self.rest_tried else hs.CONNECTING

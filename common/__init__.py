@@ -1,0 +1,1 @@
+"""Small helpers both rooms use (agent/ and hal/), with no dependency on either."""
