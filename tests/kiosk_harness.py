@@ -14,7 +14,9 @@ from sim.encoder import VirtualEncoder
 from sim.mews.server import MewsSimulator
 from sim.printer.virtual import VirtualPrinter
 from sim.terminal.server import TerminalSimulator
-from tests.kiosk_jobs import DeviceJobs
+from agent.runtime.dispatcher import Dispatcher
+from agent.runtime.health import Health
+from agent.runtime.store import Store
 
 
 def midday_zone() -> str:
@@ -63,7 +65,11 @@ slip_qr_url = "https://example.com/welcome"
         self.client = MewsClient(self.cfg.mews)
         enc = EncoderHandler(self.cfg.encoder, self.cfg.agent.timezone)
         enc.encoder.ack_timeout = 0.3
-        self.jobs = DeviceJobs(enc, PrinterHandler(self.cfg.printer))
+        self.handlers = [enc, PrinterHandler(self.cfg.printer)]
+        self.store = Store(self.cfg.state_dir)
+        # The runtime's own dispatcher: the kiosk's jobs run on the device workers, journalled.
+        self.jobs = Dispatcher(self.store, self.handlers, Health(), device_timeout=5.0)
+        self.jobs.start()
         from hal.payment import from_config
 
         self.ctx = KioskContext(cfg=self.cfg, client=self.client, jobs=self.jobs,
@@ -77,8 +83,8 @@ slip_qr_url = "https://example.com/welcome"
         return next(r for r in self.ent.reservations.values() if r["Number"] == number)
 
     def close(self):
-        for step in (self.client.close, self.jobs.encoder.close, self.jobs.printer.close, self.terminal.stop,
-                     self.printer.stop, self.encoder.stop, self.sim.stop):
+        for step in (self.client.close, self.jobs.stop, *(h.close for h in self.handlers), self.store.close,
+                     self.terminal.stop, self.printer.stop, self.encoder.stop, self.sim.stop):
             with contextlib.suppress(Exception):
                 step()
 

@@ -96,20 +96,22 @@ def build_agent(cfg: Config, *, client=None, handlers=None, notifier: Notifier |
         from agent.handlers import build_handlers
 
         handlers = build_handlers(cfg)
+    # The outbox and the drain use separate connections: a slow drain never holds back a report.
+    # The drain keeps the client given (tests inject platform faults through it).
     sibling = getattr(client, "connection", None)
-    drain_client = sibling() if callable(sibling) else client  # drain and outbox on separate connections
+    outbox_client = sibling() if callable(sibling) else client
     echoes = Echoes()
     wake = threading.Event()
 
     def delivered(ok: bool) -> None:
         wake.set()
 
-    sender = OutboxSender(store, client, forward_url=cfg.events.forward_url, echoes=echoes, on_delivered=delivered)
+    sender = OutboxSender(store, outbox_client, forward_url=cfg.events.forward_url, echoes=echoes, on_delivered=delivered)
     dispatcher = Dispatcher(store, handlers, health, device_timeout=cfg.agent.device_timeout, on_report=sender.wake)
     eventlog = EventLog(cfg.state_dir, max_bytes=cfg.events.log_max_bytes,
                         forward=(lambda ev: (store.enqueue_forward(ev), sender.wake())) if cfg.events.forward_url
                         else None)
-    loop = DrainLoop(drain_client, dispatcher, health, poll_interval=cfg.mews.poll_interval)
+    loop = DrainLoop(client, dispatcher, health, poll_interval=cfg.mews.poll_interval)
     intake = EventIntake(health, echoes, dispatcher, eventlog, loop, wake)
     listener = None
     if cfg.mews.mode == "websocket":
@@ -150,7 +152,8 @@ def _observers(agent: Agent) -> None:
         try:
             from agent.kiosk.service import KioskService
 
-            agent.kiosk = KioskService(cfg, agent.client, agent.dispatcher, agent.store)
+            agent.kiosk = KioskService(cfg, agent.client, agent.dispatcher, store=agent.store,
+                                       wake_outbox=agent.sender.wake)
         except ImportError as e:
             log.error("kiosk enabled but the kiosk service is not installed: %s", e)
         except Exception as e:
