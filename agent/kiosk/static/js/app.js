@@ -228,5 +228,5 @@ async function boot() {
 }
 
 // For the screenshot tool and tests: draw a Screen document as the API would answer it.
-window.kiosk = { show, finish, state: () => screen, language, switchLanguage };
+window.kiosk = { show, draw: (next) => { screen = next; render(); renderChrome(); }, finish, state: () => screen, language, switchLanguage };
 boot();
