@@ -7,7 +7,7 @@ import * as keyboard from "./keyboard.js";
 const LANGUAGE_NAMES = { en: "English", de: "Deutsch", fr: "Français", es: "Español", it: "Italiano",
   cs: "Čeština", nl: "Nederlands" };
 
-let config = { languages: ["en"], default_language: "en", hotel: {}, idle_timeout: 60, idle_countdown: 10 };
+let config = { languages: ["en", "de", "fr", "es", "it", "cs", "nl"], default_language: "en", hotel: {}, idle_timeout: 60, idle_countdown: 10 };
 let screen = null; // the current Screen from the API, or null on welcome
 let poller = null;
 let lastInput = Date.now();
