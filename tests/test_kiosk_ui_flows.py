@@ -1,0 +1,76 @@
+"""The kiosk UI as a guest in headless Chromium against the real kiosk API (KioskService) and the simulators."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.kiosk_ui_browser import axe_serious, chromium, close, wait_ready
+
+service_mod = pytest.importorskip("agent.kiosk.service", reason="kiosk web layer (agent/kiosk/service.py) not merged")
+harness = pytest.importorskip("tests.kiosk_harness", reason="kiosk test harness not merged")
+
+
+@pytest.fixture
+def kiosk(tmp_path, request):
+    rig = harness.Rig(tmp_path, kiosk_extra=getattr(request, "param", ""))
+    svc = service_mod.KioskService(rig.cfg, rig.client, rig.jobs, terminal=rig.ctx.terminal)
+    svc.start()
+    driver = chromium()
+    try:
+        driver.get(svc.url + "/")
+        wait_ready(driver)
+        yield rig, driver
+    finally:
+        close(driver)
+        svc.stop()
+        rig.close()
+
+
+def wait_screen(driver, name, timeout=30):
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.getElementById('screen').dataset.screen") == name)
+
+
+def tap(driver, label_id):
+    driver.execute_script("document.querySelector(`#screen [data-id='${arguments[0]}']`).click()", label_id)
+
+
+def fill(driver, name, text):
+    from selenium.webdriver.common.by import By
+    box = driver.find_element(By.ID, f"f-{name}")
+    box.clear()
+    box.send_keys(text)
+
+
+def test_full_checkin_with_payment_two_keys_and_slip_in_german(kiosk):
+    rig, driver = kiosk
+    driver.execute_script("return window.kiosk.switchLanguage('de')")
+    driver.execute_script("document.getElementById('start-check-in').click()")
+    wait_screen(driver, "find")
+    assert not axe_serious(driver)
+    fill(driver, "number", "1002")
+    fill(driver, "last_name", "Fernández")
+    tap(driver, "ui.button.find")
+    wait_screen(driver, "details")
+    tap(driver, "ui.button.confirm")
+    wait_screen(driver, "payment")
+    assert "360,00" in driver.find_element("css selector", ".amount").text
+    tap(driver, "ui.button.pay")
+    wait_screen(driver, "keys")
+    driver.execute_script("document.querySelectorAll(\"#screen [data-id='ui.button.keys']\")[1].click()")  # 2 keys
+    wait_screen(driver, "done", timeout=60)
+    text = driver.find_element("id", "screen").text
+    assert "Zimmer" in text and "gedruckt" in text
+    assert len(rig.ent.payments) == 1 and len(rig.encoder.keys) == 2
+
+
+def test_wrong_name_is_a_calm_refusal_without_the_guest_name(kiosk):
+    rig, driver = kiosk
+    driver.execute_script("document.getElementById('start-check-in').click()")
+    wait_screen(driver, "find")
+    fill(driver, "number", "1001")
+    fill(driver, "last_name", "Nobody")
+    tap(driver, "ui.button.find")
+    wait_screen(driver, "refused")
+    assert "Walker" not in driver.page_source and "We could not find a booking" in driver.page_source
+    assert not axe_serious(driver)
