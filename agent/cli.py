@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "mews": ("mews", "call one Mews Connector API operation and print the JSON response"),
     "pos": ("pos", "ConcertPOS gateway: status, products, methods, deposit, transactions, pay"),
     "doctor": ("doctor", "check config, network, platform and devices; one line per check"),
+    "kiosk": ("kiosk", "run one guest check-in or check-out through the running agent's kiosk API"),
     "sim": ("sim", "run a simulator: mews, printer, encoder, pos"),
     "demo": ("demo", "run the agent against simulated platform and devices; write demo-output/"),
 }

@@ -17,7 +17,8 @@ from agent.cli import add_config_argument, load_config_or_exit
 # Kept here as plain names so `--help` needs no client import; tests check them
 # against agent.mews.client.OPERATIONS.
 OPERATION_NAMES = (
-    "app/signIn", "spaces/getAll", "resources/getAll", "reservations/getAll", "reservations/start", "reservations/process",
+    "app/signIn", "spaces/getAll", "resources/getAll", "reservations/getAll", "reservations/getAll/2023-06-06",
+    "customers/getAll", "reservations/start", "reservations/process",
     "reservations/cancel", "customers/getBalance", "customers/getOpenItems", "customers/update",
     "payments/addCreditCard", "tasks/add", "commands/getAllActive", "commands/update",
 )

@@ -1,4 +1,4 @@
-"""`kiosk-agent sim mews|printer|encoder|pos`: the simulators (need the `sim` extra).
+"""`kiosk-agent sim mews|printer|encoder|pos|terminal`: the simulators (need the `sim` extra).
 
 The simulator packages are imported only here, lazily, so the agent itself never
 depends on them.
@@ -16,6 +16,7 @@ SIMULATORS = {
     "printer": ("sim.printer.cli", "virtual ESC/POS printer on a pty or TCP port; receipts as PNG"),
     "encoder": ("sim.encoder.cli", "virtual key-card encoder (PMS Industry Standard) on a pty or TCP port"),
     "pos": ("sim.pos.cli", "ConcertPOS gateway: one port per shard, shared state"),
+    "terminal": ("sim.terminal.cli", "card payment terminal over TCP: approves, declines, times out or loses answers"),
 }
 
 
@@ -52,6 +53,12 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--instance", default="my-venue")
     p.add_argument("--api-key", default="demo-api-key")
     p.add_argument("--seed", default=None, help="JSON seed file (products, payment methods, POS)")
+
+    p = sub.add_parser("terminal", help=SIMULATORS["terminal"][1])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8790)
+    p.add_argument("--mode", default="approve", choices=("approve", "decline", "timeout", "lose"),
+                   help="what the first charge does (then approve; change with {\"op\": \"mode\"})")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -405,3 +405,43 @@ class CreditCard(WireModel):
             return super().from_json(value)
         except CardNumberNotObfuscated as e:
             raise ModelError(f"CreditCard: {e}") from None
+
+
+# ---- reservations/getAll/2023-06-06 and customers/getAll (the current forms) ----------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonCount(WireModel):
+    age_category_id: str | None = wire("AgeCategoryId")
+    count: int = wire("Count", kind=int, required=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReservationV2(WireModel):
+    """A reservation of ``reservations/getAll/2023-06-06``: the owner is ``AccountId``, no embedded customer."""
+
+    id: str = wire("Id", required=True)
+    state: str | None = wire("State")
+    number: str | None = wire("Number")
+    scheduled_start_utc: str | None = wire("ScheduledStartUtc", "StartUtc")
+    scheduled_end_utc: str | None = wire("ScheduledEndUtc", "EndUtc")
+    account_id: str | None = wire("AccountId")
+    assigned_resource_id: str | None = wire("AssignedResourceId")
+    requested_category_id: str | None = wire("RequestedResourceCategoryId")
+    person_counts: list[PersonCount] = wire("PersonCounts", kind=PersonCount, many=True)
+
+    @property
+    def person_count(self) -> int:
+        return sum(max(p.count, 0) for p in self.person_counts)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReservationsPage(WireModel):
+    reservations: list[ReservationV2] = wire("Reservations", kind=ReservationV2, many=True)
+    cursor: str | None = wire("Cursor")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomersPage(WireModel):
+    customers: list[Customer] = wire("Customers", kind=Customer, many=True)
+    cursor: str | None = wire("Cursor")

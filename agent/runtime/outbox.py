@@ -57,7 +57,7 @@ class OutboxSender:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._not_before = {"command": 0.0, "forward": 0.0}
+        self._not_before = {"command": 0.0, "forward": 0.0, "call": 0.0}
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
@@ -77,10 +77,10 @@ class OutboxSender:
     def flush(self, timeout: float) -> bool:
         """Send until the outbox is empty or ``timeout`` passed; True when empty."""
         deadline = time.monotonic() + timeout
-        self._not_before = {"command": 0.0, "forward": 0.0}
+        self._not_before = {"command": 0.0, "forward": 0.0, "call": 0.0}
         while time.monotonic() < deadline:
             sent_any = False
-            for kind in ("command", "forward"):
+            for kind in ("command", "call", "forward"):
                 if kind == "forward" and not self.forward_url:
                     continue
                 status = self._send_some(kind, deadline)
@@ -99,7 +99,7 @@ class OutboxSender:
     def send_round(self) -> float:
         """Send what is due now; returns how long the thread may sleep before the next round."""
         waits = []
-        for kind in ("command", "forward"):
+        for kind in ("command", "call", "forward"):
             if kind == "forward" and not self.forward_url:
                 continue
             now = time.monotonic()
@@ -139,6 +139,8 @@ class OutboxSender:
                 self.echoes.expect(p["CommandId"], p["State"])
                 self.client.update_command(p["CommandId"], p["State"], progress=p.get("Progress"),
                                            notes=p.get("Notes"))
+            elif kind == "call":
+                self.client.call(report.payload["Operation"], report.payload["Body"])
             else:
                 self._forward(report.payload)
         except mews_errors.RateLimited as e:
@@ -146,7 +148,7 @@ class OutboxSender:
         except (mews_errors.BadRequest, mews_errors.Forbidden, mews_errors.NotFound, mews_errors.Conflict,
                 mews_errors.InvalidResponse, PermanentForwardError) as e:
             reason = e.describe() if isinstance(e, mews_errors.MewsError) else str(e)
-            log.error("outbox: report %d (%s %s) dead-lettered: %s", report.id, report.command_id or "event",
+            log.error("outbox: report %d (%s %s) dead-lettered: %s", report.id, report.command_id or kind,
                       report.state or "", reason)
             self.store.dead_letter(report.id, reason)
             return True
@@ -161,7 +163,7 @@ class OutboxSender:
         return True
 
     def _retry_later(self, report: Report, error: Exception, retry_after: float | None) -> bool:
-        backoff = self.backoff if report.kind == "command" else self.forward_backoff
+        backoff = self.forward_backoff if report.kind == "forward" else self.backoff
         delay = backoff.next_delay()
         if retry_after is not None:
             delay = max(retry_after, 0.05)

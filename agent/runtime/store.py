@@ -27,7 +27,7 @@ EXECUTING, DONE, RETRY = "executing", "done", "retry"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,              -- 'command' (commands/update) or 'forward' (event to a local system)
+    kind TEXT NOT NULL,              -- 'command' (commands/update), 'forward' (event to a local system), 'call'
     command_id TEXT,
     state TEXT,
     payload TEXT NOT NULL,           -- JSON, without tokens
@@ -156,6 +156,19 @@ class Store:
                              (json.dumps(event), self.clock()))
             self._bound(db)
             return cur.lastrowid
+
+    def enqueue_call(self, operation: str, body: dict) -> int:
+        """Queue one platform call (e.g. payments/addCreditCard) for the outbox sender; deleted once delivered."""
+        with self._tx() as db:
+            cur = db.execute("INSERT INTO outbox (kind, payload, final, created) VALUES ('call',?,1,?)",
+                             (json.dumps({"Operation": operation, "Body": body}), self.clock()))
+            return cur.lastrowid
+
+    def pending(self, report_id: int) -> bool:
+        """True while a queued row waits for delivery (not sent, not dead-lettered)."""
+        with self._lock:
+            row = self._db.execute("SELECT dead FROM outbox WHERE id=?", (report_id,)).fetchone()
+        return row is not None and not row[0]
 
     def _bound(self, db) -> None:
         (pending,) = db.execute("SELECT COUNT(*) FROM outbox WHERE dead=0").fetchone()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Callable
 
 from aiohttp import web
 
+from sim.mews import kiosk
 from sim.mews.errors import ApiError
 from sim.mews.faults import retry_after_header
 
@@ -38,6 +39,7 @@ def operations(sim: "MewsSimulator") -> dict[str, Callable[[dict], dict]]:
         "tasks/add": ent.add_task,
         "commands/getAllActive": book.get_all_active,
         "commands/update": book.update,
+        **kiosk.operations(ent),
     }
 
 
@@ -106,4 +108,8 @@ class ConnectorApi:
                 result = handler(body)
         except ApiError as e:
             return error_response(e.status, e.message, rid, e.headers)
+        except kiosk.AnswerLost:
+            if request.transport is not None:
+                request.transport.close()  # done, but the answer never arrives
+            return web.Response(status=500)
         return web.json_response(result)

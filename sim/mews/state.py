@@ -13,7 +13,7 @@ import threading
 import uuid
 from typing import Callable
 
-from sim.mews import events, fields
+from sim.mews import events, fields, kiosk
 from sim.mews.errors import bad_request, forbidden
 from sim.mews.seed import RESERVATION_STATES, SPACE_STATES
 
@@ -161,8 +161,11 @@ class Enterprise:
             if space["State"] != "Inspected":
                 raise forbidden(f"Room {space['Number']} is not ready ({space['State']}): "
                                 "it must be inspected before check-in.")
+            kiosk.check_start(r)
             r["State"] = "Started"
             self._changed(r)
+            if r.get("StartAnswerLost"):
+                raise kiosk.AnswerLost()
             return {}
 
     def process_reservation(self, body: dict) -> dict:
@@ -308,6 +311,7 @@ class Enterprise:
             c.update({"FirstName": first_name, "LastName": last_name, "Phone": phone,
                       "NationalityCode": nationality, "BirthDateUtc": fields.format_utc(birth),
                       "Passport": passport})
+            c.update({k: body[k] for k in ("Email", "Address") if k in body})  # the current platform's fields
             return self.customer_json(c)
 
     # ---- tasks

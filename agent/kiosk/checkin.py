@@ -1,0 +1,205 @@
+"""Check-in: find the booking, confirm details, room ready, balance, start, keys, welcome slip."""
+
+from __future__ import annotations
+
+from datetime import time as dtime
+
+from agent.kiosk import fields as guest_fields
+from agent.kiosk import receipts
+from agent.kiosk.booking import Bookings
+from agent.kiosk.names import same_name
+from agent.kiosk.pay import settle
+from agent.kiosk.session import Session, failed, refused
+from agent.mews import errors as mews_errors
+from agent.runtime.jobs import Job, JobKind, Source
+
+PAID = 0.005
+
+
+def _text(fields: dict, name: str) -> str:
+    value = fields.get(name)
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+class CheckIn(Session):
+    flow = "check-in"
+    prompt_id = "checkin.find.prompt"
+    actions_by_screen = {"find": ("find",), "details": ("confirm",), "payment": ("pay",), "keys": ("keys",),
+                         "done": (), "refused": ("staff", "restart"), "failed": ("staff", "restart")}
+
+    def __init__(self, ctx, language: str = "en"):
+        super().__init__(ctx, language)
+        self.stay = None
+        self.space = None
+
+    def forget(self) -> None:
+        self.stay = None
+        self.space = None
+
+    def where(self) -> str:
+        parts = []
+        if self.stay is not None:
+            parts.append(f"reservation {self.stay.number}")
+        if self.space is not None:
+            parts.append(f"room {self.space.number}")
+        return ", ".join(parts)
+
+    # ---- find -------------------------------------------------------------------------
+
+    def on_find(self, fields: dict) -> None:
+        number, last_name = _text(fields, "number"), _text(fields, "last_name")
+        ctx = self.ctx
+
+        def find():
+            stay = Bookings(ctx.client, ctx.cfg.mews.reservations_version, ctx.clock).by_number(number)
+            return stay if stay is not None and same_name(last_name, stay.customer.last_name) else None
+
+        stay = self.lookup({"number": number, "last_name": last_name}, find, "booking")
+        if stay is None:
+            return
+        self.stay = stay
+        self.result["reservation"] = stay.number
+        now = ctx.local()
+        if ctx.local(stay.start_utc).date() != now.date():
+            raise refused("refused.not_today", why="not arriving today")
+        opens = dtime.fromisoformat(ctx.cfg.kiosk.checkin_from)
+        if now.time() < opens:
+            raise refused("refused.too_early", {"time": ctx.cfg.kiosk.checkin_from}, why="before check-in time")
+        self._show_details()
+
+    def _show_details(self) -> None:
+        s, c = self.stay, self.stay.customer
+        spaces = self.ctx.fresh_spaces()
+        self.space = next((x for x in spaces.spaces if x.id == s.space_id), None)
+        category = None
+        if self.space is not None:
+            category = next((k.name for k in spaces.space_categories if k.id == self.space.category_id), None)
+        a = c.address
+        editable = list(guest_fields.EDITABLE) + (list(guest_fields.PASSPORT) if self.ctx.cfg.kiosk.ask_passport else [])
+        guest = {"first_name": c.first_name, "last_name": c.last_name, "email": c.email, "phone": c.phone,
+                 "address": {"line1": a.line1 if a else None, "city": a.city if a else None,
+                             "postal_code": a.postal_code if a else None, "country": a.country_code if a else None},
+                 "nationality": c.nationality_code,
+                 "passport_number": c.passport.number if c.passport else None,
+                 "passport_expiry": (c.passport.expiration_utc or "")[:10] or None if c.passport else None}
+        stay = {"number": s.number, "arrival": self.ctx.local_text(s.start_utc),
+                "departure": self.ctx.local_text(s.end_utc), "category": category, "adults": s.adults,
+                "children": s.children}
+        self.show("details", "checkin.details.prompt", guest=guest, stay=stay, editable=editable)
+
+    # ---- details ----------------------------------------------------------------------
+
+    def on_confirm(self, fields: dict) -> None:
+        ctx = self.ctx
+        changes, errors = guest_fields.check(fields, ctx.local().date(), ctx.cfg.kiosk.ask_passport)
+        if errors:
+            self.errors = errors
+            return
+        customer = self.stay.customer
+        current = customer.to_json()
+        if any(current.get(k) != v for k, v in changes.items()):
+            updated = ctx.client.update_customer_fields(customer, changes)
+            self.stay = type(self.stay)(**{**self.stay.__dict__, "customer": updated})
+        if self.space is None or self.space.state != "Inspected":
+            room = self.space.number if self.space is not None else "none assigned"
+            raise refused("refused.room_not_ready", task=f"room not ready for check-in (room {room})",
+                          why=f"room {room} is {self.space.state if self.space else 'not assigned'}")
+        self.result["room"] = self.space.number
+        balance = ctx.client.get_customer_balance(customer.id)
+        amount = {"Currency": balance.currency, "Value": round(balance.value, 2)}
+        self.result["balance"] = amount
+        if balance.value <= PAID:
+            self.background("checkin.starting", {}, self._start)
+        elif ctx.terminal is None:
+            raise refused("refused.balance_due", {"amount": amount}, task=f"balance due {amount['Value']:.2f} "
+                          f"{amount['Currency']} before check-in", why="balance due, no terminal")
+        else:
+            self.show("payment", "checkin.payment.prompt", {"amount": amount}, amount=amount)
+
+    def on_pay(self, fields: dict) -> None:
+        amount = self.data["amount"]
+
+        def work():
+            paid = settle(self.ctx, self.stay.customer.id, self.stay.number, amount)
+            if not paid["delivered"]:
+                self.ctx.tasks.raise_task(f"card payment {paid['reference']} not yet recorded in Mews "
+                                          f"(kept for delivery)")
+            self.result["balance"] = {"Currency": amount["Currency"], "Value": 0.0}
+            self._start()
+
+        self.background("payment.follow_terminal", {"amount": amount}, work)
+
+    # ---- start, keys, slip ---------------------------------------------------------------
+
+    def _start(self) -> None:
+        ctx, stay = self.ctx, self.stay
+        with self.lock:
+            self.message = ("checkin.starting", {})
+        try:
+            ctx.client.start_reservation(stay.id)
+        except mews_errors.Forbidden as e:
+            # A start whose answer was lost and that the HTTP layer sent again is refused as "already
+            # checked in": read the reservation before telling the guest anything.
+            if Bookings(ctx.client, ctx.cfg.mews.reservations_version, ctx.clock).reread(stay) != "Started":
+                raise refused("refused.platform_rule", {"text": e.message}, task="check-in refused by Mews",
+                              why=e.describe()) from None
+        except (mews_errors.Retryable, mews_errors.InvalidResponse) as e:
+            state = Bookings(ctx.client, ctx.cfg.mews.reservations_version, ctx.clock).reread(stay)
+            if state != "Started":
+                raise failed("failed.platform", task="check-in did not go through (network)",
+                             why=f"{e.describe()}; state now {state}") from None
+        self.started_at = ctx.clock()
+        self.result["result"] = "checked in"
+        with self.lock:
+            max_keys = max(1, min(stay.adults, ctx.cfg.kiosk.max_keys))
+            self.show("keys", "checkin.keys.prompt", {"max_keys": max_keys}, max_keys=max_keys)
+
+    def on_keys(self, fields: dict) -> None:
+        count, max_keys = fields.get("count"), self.data["max_keys"]
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= max_keys:
+            self.errors = {"count": {"id": "field.keys", "params": {"max": max_keys}}}
+            return
+        self.background("checkin.keys.present", {"n": 1, "total": count}, lambda: self._keys(count))
+
+    def _keys(self, count: int) -> None:
+        ctx, stay, c = self.ctx, self.stay, self.stay.customer
+        data = {"LockIds": [self.space.number] + [str(x) for x in ctx.cfg.kiosk.common_areas], "KeyCount": count,
+                "StartUtc": self.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "EndUtc": stay.end_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "FirstName": c.first_name or "", "LastName": c.last_name or "", "ReservationNumber": stay.number}
+        outcome = self.run_job(Job(kind=JobKind.CUT_KEYS, data=data, source=Source.KIOSK), "checkin.keys.present",
+                               lambda p: {"n": min(p.done + 1, count), "total": count})
+        made = int(outcome.result.get("keys_made", count if outcome.ok else 0))
+        self.result["keys"] = made
+        if not outcome.ok or made < count:
+            self.result["result"] = "failed"
+            if made:
+                raise failed("failed.keys_partial", {"made": made, "total": count},
+                             task=f"checked in, {made} of {count} keys made", why=outcome.note)
+            raise failed("failed.keys_after_start", task=f"checked in, 0 of {count} keys made", why=outcome.note)
+        self._slip(made)
+
+    def _slip(self, keys: int) -> None:
+        ctx, stay, k = self.ctx, self.stay, self.ctx.cfg.kiosk
+        room = self.space.number
+        floor = next((f.split("=", 1)[1] for f in k.floors if "=" in f and room.startswith(f.split("=", 1)[0])),
+                     room)
+        with self.lock:
+            self.message = ("checkin.printing", {})
+        png = receipts.welcome_slip(hotel=ctx.hotel_name, guest=" ".join(
+            p for p in (stay.customer.first_name, stay.customer.last_name) if p), room=room, floor=floor,
+            arrival=ctx.local_text(self.started_at), departure=ctx.local_text(stay.end_utc),
+            lines=[str(x) for x in k.slip_lines], qr_url=k.slip_qr_url, logo=k.logo)
+        outcome = self.run_job(Job(kind=JobKind.PRINT_DOCUMENT, data=receipts.print_data(png), source=Source.KIOSK),
+                               "checkin.printing")
+        self.result["printed"] = outcome.ok
+        with self.lock:
+            self.show("done", "checkin.done" if outcome.ok else "checkin.done.no_slip",
+                      {"room": room, "floor": floor}, room=room, floor=floor, keys=keys, printed=outcome.ok,
+                      departure=ctx.local_text(stay.end_utc), reservation=stay.number,
+                      balance=self.result.get("balance"))
+            self.forget_guest()
+
+    def forget_guest(self) -> None:
+        """At the end, keep only what the done screen shows (no guest personal data)."""
+        self.stay = type(self.stay)(**{**self.stay.__dict__, "customer": None}) if self.stay else None

@@ -1,0 +1,150 @@
+"""Check-out: identify by room + last name or by the key card, the bill, pay, process, folio, void key."""
+
+from __future__ import annotations
+
+from agent.kiosk import receipts
+from agent.kiosk.booking import Bookings, _utc, space_named
+from agent.kiosk.checkin import PAID, _text
+from agent.kiosk.names import same_name
+from agent.kiosk.pay import settle
+from agent.kiosk.session import Session, failed, refused
+from agent.mews import errors as mews_errors
+from agent.runtime.jobs import Job, JobKind, Source
+
+
+class CheckOut(Session):
+    flow = "check-out"
+    prompt_id = "checkout.find.prompt"
+    actions_by_screen = {"find": ("find", "read_card"), "bill": ("pay", "checkout"), "goodbye": (),
+                         "refused": ("staff", "restart"), "failed": ("staff", "restart")}
+
+    def __init__(self, ctx, language: str = "en"):
+        super().__init__(ctx, language)
+        self.stay = None
+        self.room = None
+        self.card_room = None
+        self.items: list[dict] = []
+
+    def forget(self) -> None:
+        self.stay, self.items, self.card_room = None, [], None
+
+    def where(self) -> str:
+        parts = [f"reservation {self.stay.number}"] if self.stay is not None else []
+        if self.room:
+            parts.append(f"room {self.room}")
+        return ", ".join(parts)
+
+    def on_read_card(self, fields: dict) -> None:
+        def work():
+            outcome = self.run_job(Job(kind=JobKind.READ_CARD, data={}, source=Source.KIOSK), "checkout.card.present")
+            rooms = outcome.result.get("rooms") or []
+            with self.lock:
+                if not outcome.ok:
+                    self.message = ("failed.card_read", {})
+                elif outcome.result.get("blank") or not rooms:
+                    self.message = ("refused.card_blank", {})
+                else:
+                    self.card_room = str(rooms[0])
+                    self.data = {"card_room": self.card_room}
+                    self.message = ("checkout.find.card_read", {"room": self.card_room})
+
+        self.background("checkout.card.present", {}, work)
+
+    def on_find(self, fields: dict) -> None:
+        room = self.card_room or _text(fields, "room")
+        last_name = _text(fields, "last_name")
+        ctx = self.ctx
+        space = None
+
+        def find():
+            nonlocal space
+            space = space_named(ctx.spaces().spaces, room)
+            if space is None:
+                return None
+            stays = Bookings(ctx.client, ctx.cfg.mews.reservations_version, ctx.clock).by_space(space.id)
+            return next((s for s in stays if same_name(last_name, s.customer.last_name)), None)
+
+        stay = self.lookup({"room": room, "last_name": last_name}, find, "check-out")
+        if stay is None:
+            return
+        self.stay, self.room = stay, space.number
+        self.result.update({"reservation": stay.number, "room": space.number})
+        if ctx.local(stay.end_utc).date() > ctx.local().date():
+            raise refused("refused.checkout_not_today", why="not the last day of the stay")
+        self._bill()
+
+    def _bill(self) -> None:
+        ctx, stay = self.ctx, self.stay
+        open_items = ctx.client.get_customers_open_items([stay.customer.id])
+        self.items = [{"name": i.name or "", "date": ctx.local_text(_utc(i.consumption_utc))[:10] if i.consumption_utc
+                       else "", "amount": i.amount.to_json() if i.amount else None}
+                      for c in open_items for i in c.items if i.amount is not None]
+        balance = ctx.client.get_customer_balance(stay.customer.id)
+        amount = {"Currency": balance.currency, "Value": round(balance.value, 2)}
+        self.result["balance"] = amount
+        due = balance.value > PAID
+        if due and ctx.terminal is None:
+            raise refused("refused.balance_due", {"amount": amount},
+                          task=f"check-out: balance due {amount['Value']:.2f} {amount['Currency']}",
+                          why="balance due, no terminal")
+        stay_data = {"number": stay.number, "room": self.room, "arrival": ctx.local_text(stay.start_utc),
+                     "departure": ctx.local_text(stay.end_utc)}
+        self.show("bill", "checkout.bill.prompt" if due else "checkout.bill.settled", {"balance": amount},
+                  items=[{k: v for k, v in i.items()} for i in self.items], balance=amount, stay=stay_data)
+
+    def on_pay(self, fields: dict) -> None:
+        amount = self.data["balance"]
+        if amount["Value"] <= PAID:
+            return self.on_checkout(fields)
+
+        def work():
+            paid = settle(self.ctx, self.stay.customer.id, self.stay.number, amount)
+            if not paid["delivered"]:
+                raise failed("failed.checkout_unknown", task=f"card payment {paid['reference']} approved, "
+                             "not yet recorded in Mews: check out at reception", why="payment not delivered")
+            self.items.append({"name": "Card payment", "date": self.ctx.local_text(self.ctx.clock())[:10],
+                               "amount": {"Currency": amount["Currency"], "Value": -amount["Value"]}})
+            self._process()
+
+        self.background("payment.follow_terminal", {"amount": amount}, work)
+
+    def on_checkout(self, fields: dict) -> None:
+        if self.data["balance"]["Value"] > PAID:
+            raise refused("refused.see_reception", why="balance due")
+        self.background("checkout.processing", {}, self._process)
+
+    def _process(self) -> None:
+        ctx, stay = self.ctx, self.stay
+        with self.lock:
+            self.message = ("checkout.processing", {})
+        try:
+            ctx.client.process_reservation(stay.id)
+        except mews_errors.Forbidden as e:
+            raise refused("refused.platform_rule", {"text": e.message}, task="check-out refused by Mews",
+                          why=e.describe()) from None
+        except (mews_errors.Retryable, mews_errors.InvalidResponse) as e:
+            state = Bookings(ctx.client, ctx.cfg.mews.reservations_version, ctx.clock).reread(stay)
+            if state not in ("Processed", None):
+                raise failed("failed.checkout_unknown", task="check-out did not go through (network)",
+                             why=f"{e.describe()}; state now {state}") from None
+        self.result["result"] = "checked out"
+        self.result["balance"] = {"Currency": self.data.get("balance", {}).get("Currency"), "Value": 0.0}
+        k = ctx.cfg.kiosk
+        with self.lock:
+            self.message = ("checkout.printing", {})
+        png = receipts.folio(hotel=ctx.hotel_name, guest=" ".join(
+            p for p in (stay.customer.first_name, stay.customer.last_name) if p), number=stay.number, room=self.room,
+            items=self.items, balance=self.result["balance"], printed_at=ctx.local_text(ctx.clock()), logo=k.logo)
+        printed = self.run_job(Job(kind=JobKind.PRINT_DOCUMENT, data=receipts.print_data(png), source=Source.KIOSK),
+                               "checkout.printing").ok
+        self.result["printed"] = printed
+        voided = False
+        if k.void_key_on_checkout and self.card_room:
+            voided = self.run_job(Job(kind=JobKind.CHECKOUT_CARD, data={"LockIds": [self.room]},
+                                      source=Source.KIOSK), "checkout.card.present").ok
+        with self.lock:
+            message = "checkout.goodbye.no_folio" if not printed else (
+                "checkout.goodbye.drop_cards" if voided else "checkout.goodbye")
+            self.show("goodbye", message, {}, printed=printed, key_voided=voided, drop_cards=voided,
+                      reservation=stay.number, room=self.room, balance=self.result["balance"])
+            self.forget()

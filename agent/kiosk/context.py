@@ -1,0 +1,136 @@
+"""What a kiosk session works with: platform, device jobs, terminal, staff tasks, throttle, hotel clock."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from agent.mews import errors as mews_errors
+
+log = logging.getLogger("agent.kiosk")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class LookupThrottle:
+    """After ``limit`` failed lookups within ``window`` s, every lookup is refused for ``block`` s."""
+
+    def __init__(self, limit: int = 5, window: float = 300.0, block: float = 120.0, clock=time.monotonic):
+        self.limit, self.window, self.block, self.clock = limit, window, block, clock
+        self._failures: deque[float] = deque()
+        self._blocked_until = 0.0
+        self._lock = threading.Lock()
+
+    def blocked(self) -> bool:
+        with self._lock:
+            return self.clock() < self._blocked_until
+
+    def failed(self) -> bool:
+        """Count a failed lookup; True when this one starts a block."""
+        with self._lock:
+            now = self.clock()
+            self._failures.append(now)
+            while self._failures and self._failures[0] < now - self.window:
+                self._failures.popleft()
+            if len(self._failures) >= self.limit:
+                self._failures.clear()
+                self._blocked_until = now + self.block
+                return True
+            return False
+
+
+class StaffTasks:
+    """tasks/add naming reservation and room, never the guest; a failure is logged, never raised."""
+
+    def __init__(self, client, deadline_minutes: float, clock=utc_now):
+        self.client, self.deadline, self.clock = client, deadline_minutes, clock
+        self.raised: list[str] = []  # names of tasks raised (tests, status)
+
+    def raise_task(self, name: str, description: str = "") -> bool:
+        deadline = self.clock() + timedelta(minutes=self.deadline)
+        try:
+            self.client.add_task(f"Kiosk: {name}", deadline, description=description or None)
+        except (mews_errors.MewsError, OSError, ValueError) as e:
+            log.warning("kiosk: staff task %r not raised: %s", name, e)
+            return False
+        self.raised.append(name)
+        log.info("kiosk: staff task raised: %s", name)
+        return True
+
+
+class DirectRecorder:
+    """Records a card payment with payments/addCreditCard now, retrying network losses a few times.
+
+    The running agent passes a durable recorder (the store's outbox) instead; this one
+    serves tests and a kiosk without a store.
+    """
+
+    def __init__(self, client, attempts: int = 3, pause: float = 1.0):
+        self.client, self.attempts, self.pause = client, attempts, pause
+
+    def record(self, body: dict, timeout: float) -> bool:
+        for attempt in range(self.attempts):
+            try:
+                self.client.call("payments/addCreditCard", body)
+                return True
+            except mews_errors.Retryable as e:
+                log.warning("kiosk: payment record not delivered (%s); attempt %d", e.describe(), attempt + 1)
+                time.sleep(self.pause)
+            except mews_errors.MewsError as e:
+                log.error("kiosk: payment record refused: %s", e.describe())
+                return False
+        return False
+
+
+@dataclass
+class KioskContext:
+    cfg: object  # agent.config.Config
+    client: object  # MewsClient
+    jobs: object  # agent.runtime.jobs.Jobs
+    terminal: object | None = None  # hal.payment.PaymentTerminal
+    recorder: object | None = None  # .record(body, timeout) -> bool (delivered)
+    clock: object = utc_now
+    throttle: LookupThrottle = field(default_factory=LookupThrottle)
+    tasks: StaffTasks | None = None
+    _spaces: tuple = (0.0, None)
+
+    def __post_init__(self):
+        if self.tasks is None:
+            self.tasks = StaffTasks(self.client, self.cfg.kiosk.task_deadline, self.clock)
+        if self.recorder is None:
+            self.recorder = DirectRecorder(self.client)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.cfg.agent.timezone)
+
+    def local(self, moment: datetime | None = None) -> datetime:
+        return (moment or self.clock()).astimezone(self.tz)
+
+    def local_text(self, moment: datetime) -> str:
+        return self.local(moment).strftime("%Y-%m-%dT%H:%M")
+
+    @property
+    def hotel_name(self) -> str:
+        """``kiosk.hotel_name``, else the enterprise's name from the sign-in, else "Welcome"."""
+        enterprise = getattr(self.client, "enterprise", None)
+        return self.cfg.kiosk.hotel_name or getattr(enterprise, "name", None) or "Welcome"
+
+    def spaces(self):
+        """spaces/getAll, kept 30 s (room states change; the kiosk asks once per guest)."""
+        at, result = self._spaces
+        if result is None or time.monotonic() - at > 30.0:
+            result = self.client.get_all_spaces()
+            self._spaces = (time.monotonic(), result)
+        return result
+
+    def fresh_spaces(self):
+        self._spaces = (0.0, None)
+        return self.spaces()

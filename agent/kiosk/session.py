@@ -1,0 +1,229 @@
+"""A guest session: the current screen, its data, the actions it takes; long steps run in the background.
+
+No web in here: ``act(action, fields)`` and ``screen()`` answer plain dicts in the
+shape of docs/kiosk-api.md's Screen. Guest data lives only in this object and is
+wiped on finish, cancel and idle timeout (``wipe()``).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+
+from agent.mews import errors as mews_errors
+
+log = logging.getLogger("agent.kiosk")
+
+
+class ActionRefused(Exception):
+    """An action not valid on this screen (409) or malformed (400)."""
+
+    def __init__(self, status: int, message_id: str, params: dict | None = None):
+        super().__init__(message_id)
+        self.status, self.message_id, self.params = status, message_id, params or {}
+
+
+class End(Exception):
+    """A step ends the session on ``refused`` or ``failed`` with a message for the guest."""
+
+    def __init__(self, screen: str, message_id: str, params: dict | None = None, task: str = "", why: str = ""):
+        super().__init__(message_id)
+        self.screen, self.message_id, self.params, self.task, self.why = screen, message_id, params or {}, task, why
+
+
+def refused(message_id, params=None, task="", why=""):
+    return End("refused", message_id, params, task, why)
+
+
+def failed(message_id, params=None, task="", why=""):
+    return End("failed", message_id, params, task, why)
+
+
+class Session:
+    flow = ""
+    first_screen = "find"
+
+    def __init__(self, ctx, language: str = "en"):
+        self.ctx = ctx
+        self.id = secrets.token_hex(16)
+        self.language = language
+        self.lock = threading.RLock()
+        self.name = self.first_screen
+        self.message = (self.prompt_id, {})
+        self.data: dict = {}
+        self.errors: dict = {}
+        self.busy = False
+        self.progress: dict | None = None
+        self.last_input = time.monotonic()
+        self.ended = False
+        self.staff_called = False
+        self.result: dict = {}  # facts for the CLI: result, reservation, room, keys, printed, balance
+        self._worker: threading.Thread | None = None
+        self._handle = None  # the running job, to cancel it
+
+    prompt_id = ""
+    actions_by_screen: dict[str, tuple[str, ...]] = {}
+
+    # ---- the API --------------------------------------------------------------------
+
+    def screen(self) -> dict:
+        with self.lock:
+            actions = [] if self.busy else list(self.actions_by_screen.get(self.name, ())) + ["cancel"]
+            return {"session": self.id, "flow": self.flow, "screen": self.name,
+                    "message": {"id": self.message[0], "params": dict(self.message[1])},
+                    "data": dict(self.data), "errors": dict(self.errors), "busy": self.busy,
+                    "progress": dict(self.progress) if self.progress else None, "actions": actions}
+
+    def act(self, action: str, fields: dict) -> dict:
+        with self.lock:
+            self.last_input = time.monotonic()
+            if action == "cancel":
+                self.cancel()
+                return self.screen()
+            if self.busy:
+                raise ActionRefused(409, "error.busy")
+            if action == "restart" and self.name in ("refused", "failed"):
+                self._restart()
+                return self.screen()
+            if action == "staff":
+                self.call_staff()
+                return self.screen()
+            if action not in self.actions_by_screen.get(self.name, ()):
+                raise ActionRefused(409, "error.not_allowed")
+            self.errors = {}
+            step = getattr(self, "on_" + action)
+            try:
+                step(fields)
+            except End as e:
+                self._end(e)
+            except (mews_errors.MewsError, OSError) as e:
+                self._end(failed("failed.platform", why=_describe(e)))
+            return self.screen()
+
+    def call_staff(self) -> None:
+        where = self.where()
+        self.ctx.tasks.raise_task(f"guest asks for help{(' - ' + where) if where else ''}")
+        self.staff_called = True
+        self.data["staff_called"] = True
+        self.message = ("staff.called", {})
+
+    def cancel(self) -> None:
+        handle = self._handle
+        if handle is not None:
+            handle.cancel()
+        if self.busy and self.ctx.terminal is not None and self.name == "payment":
+            self.ctx.terminal.abort()
+        self.wipe()
+
+    def wipe(self) -> None:
+        with self.lock:
+            self.data, self.errors, self.progress = {}, {}, None
+            self.forget()
+            self.ended = True
+            self.name, self.message = "ended", ("session.cancelled", {})
+
+    def forget(self) -> None:
+        """Drop the guest data the flow keeps (subclasses)."""
+
+    def where(self) -> str:
+        """'reservation N, room R' as far as known (never the guest)."""
+        return ""
+
+    def wait_idle(self, timeout: float = 60.0) -> dict:
+        """Wait until no background step runs (CLI, tests); the screen then."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return self.screen()
+
+    # ---- for steps ------------------------------------------------------------------
+
+    def lookup(self, inputs: dict, find, what: str):
+        """The guest's booking from required ``inputs`` via ``find()``, or None (field errors shown).
+
+        Throttled lookups and misses are refused alike: the guest never learns which input was wrong."""
+        self.errors = {k: {"id": "field.required", "params": {}} for k, v in inputs.items() if not v}
+        if self.errors:
+            return None
+        if self.ctx.throttle.blocked():
+            raise refused("refused.throttled", why="lookup throttled")
+        stay = find()
+        if stay is None:
+            if self.ctx.throttle.failed():
+                self.ctx.tasks.raise_task(f"repeated failed {what} lookups; lookups paused for 2 minutes")
+            raise refused("refused.not_found", why=f"no matching {what}")
+        return stay
+
+    def show(self, name: str, message_id: str, params: dict | None = None, **data) -> None:
+        self.name, self.message, self.progress = name, (message_id, params or {}), None
+        self.data = data
+
+    def background(self, message_id: str, params: dict, work) -> None:
+        """Run ``work()`` in a thread; the screen shows busy with ``message_id`` until it is done."""
+        self.busy = True
+        self.message = (message_id, params)
+
+        def run():
+            try:
+                work()
+            except End as e:
+                with self.lock:
+                    self._end(e)
+            except (mews_errors.MewsError, OSError) as e:
+                with self.lock:
+                    self._end(failed("failed.platform", why=_describe(e)))
+            except Exception:  # a bug must end the guest's session politely, never hang it
+                log.exception("kiosk: %s step failed", self.flow)
+                with self.lock:
+                    self._end(failed("failed.unavailable", task="kiosk fault", why="internal error"))
+            finally:
+                with self.lock:
+                    self.busy = False
+                    self.progress = None if self.name in ("refused", "failed", "done", "goodbye") else self.progress
+
+        self._worker = threading.Thread(target=run, name=f"kiosk-{self.flow}", daemon=True)
+        self._worker.start()
+
+    def run_job(self, job, text_id: str, params_of=lambda p: {}):
+        """Submit a device job and mirror its progress on the screen; its Outcome."""
+        handle = self.ctx.jobs.submit(job)
+        self._handle = handle
+        try:
+            while True:
+                outcome = handle.wait(0.1)
+                p = handle.progress()
+                with self.lock:
+                    if self.ended:
+                        handle.cancel()
+                    self.progress = {"text_id": text_id, "params": params_of(p), "done": p.done,
+                                     "total": p.total, "deadline": p.deadline}
+                if outcome is not None:
+                    return outcome
+        finally:
+            self._handle = None
+
+    def _end(self, e: End) -> None:
+        if self.ended:
+            return
+        where = self.where()
+        if e.why:
+            log.info("kiosk %s: %s (%s)%s", self.flow, e.message_id, e.why, f" - {where}" if where else "")
+        called = False
+        if e.task:
+            called = self.ctx.tasks.raise_task(f"{e.task}{(' - ' + where) if where else ''}", e.why)
+        self.staff_called = self.staff_called or called
+        self.result.setdefault("result", e.screen)
+        self.result["message"] = (e.message_id, e.params)
+        self.show(e.screen, e.message_id, e.params, staff_called=self.staff_called)
+
+    def _restart(self) -> None:
+        self.forget()
+        self.result = {}
+        self.staff_called = False
+        self.show(self.first_screen, self.prompt_id)
+
+
+def _describe(e: Exception) -> str:
+    return e.describe() if isinstance(e, mews_errors.MewsError) else f"{type(e).__name__}: {e}"

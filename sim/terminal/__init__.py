@@ -1,0 +1,1 @@
+"""A simulated card payment terminal (`kiosk-agent sim terminal`)."""

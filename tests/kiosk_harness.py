@@ -1,0 +1,88 @@
+"""Kiosk test plumbing: sim mews + virtual encoder/printer + simulated terminal, a config, a context."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timezone
+
+from agent import config as config_mod
+from agent.handlers.encoder import EncoderHandler
+from agent.handlers.printer import PrinterHandler
+from agent.kiosk.context import KioskContext, LookupThrottle
+from agent.mews.client import MewsClient
+from sim.encoder import VirtualEncoder
+from sim.mews.server import MewsSimulator
+from sim.printer.virtual import VirtualPrinter
+from sim.terminal.server import TerminalSimulator
+from tests.kiosk_jobs import DeviceJobs
+
+
+def midday_zone() -> str:
+    """An Etc/GMT zone where it is about 13:00 now: the seed's now-3h .. now+2h fall on today's local date."""
+    offset = 13 - datetime.now(timezone.utc).hour  # local = utc + offset
+    offset = max(-12, min(14, offset))
+    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # Etc signs are inverted
+
+
+class Rig:
+    def __init__(self, tmp_path, *, version="2023-06-06", payment=True, kiosk_extra=""):
+        self.tmp = tmp_path
+        self.sim = MewsSimulator(rate_limit=False).start()
+        self.encoder = VirtualEncoder(log_path=str(tmp_path / "keys.jsonl")).start()
+        self.printer = VirtualPrinter(out_dir=tmp_path / "receipts").start()
+        self.terminal = TerminalSimulator(timeout=1.0).start()
+        pay = f'[payment]\naddress = "127.0.0.1:{self.terminal.port}"\ntimeout = 5.0\n' if payment else ""
+        text = f"""
+[mews]
+platform_address = "{self.sim.url}"
+connector_token = "{self.sim.connector_token}"
+timeout = 3.0
+reservations_version = "{version}"
+[agent]
+state_dir = "{tmp_path / 'state'}"
+timezone = "{midday_zone()}"
+[encoder]
+port = "{self.encoder.url}"
+reply_timeout = 3.0
+[printer]
+port = "{self.printer.url}"
+row_time_ms = 0.0
+[kiosk]
+enabled = true
+listen = "127.0.0.1:0"
+checkin_from = "00:00"
+hotel_name = "Kiosk Demo Hotel"
+common_areas = ["GYM"]
+slip_lines = ["Wi-Fi: KioskGuest / password sunrise", "Breakfast 7:00-10:30"]
+slip_qr_url = "https://example.com/welcome"
+{kiosk_extra}
+{pay}"""
+        path = tmp_path / "config.toml"
+        path.write_text(text)
+        self.cfg = config_mod.load(str(path))
+        self.client = MewsClient(self.cfg.mews)
+        enc = EncoderHandler(self.cfg.encoder, self.cfg.agent.timezone)
+        enc.encoder.ack_timeout = 0.3
+        self.jobs = DeviceJobs(enc, PrinterHandler(self.cfg.printer))
+        from hal.payment import from_config
+
+        self.ctx = KioskContext(cfg=self.cfg, client=self.client, jobs=self.jobs,
+                                terminal=from_config(self.cfg.payment), throttle=LookupThrottle())
+
+    @property
+    def ent(self):
+        return self.sim.enterprise
+
+    def reservation(self, number):
+        return next(r for r in self.ent.reservations.values() if r["Number"] == number)
+
+    def close(self):
+        for step in (self.client.close, self.jobs.encoder.close, self.jobs.printer.close, self.terminal.stop,
+                     self.printer.stop, self.encoder.stop, self.sim.stop):
+            with contextlib.suppress(Exception):
+                step()
+
+
+def run(session, action, **fields):
+    session.act(action, fields)
+    return session.wait_idle(30)
