@@ -94,7 +94,7 @@ SCREENS = {
                                    "nationality": "CZ"},
                          "stay": {"number": "4821", "arrival": "2026-12-01T14:00", "departure": "2026-12-03T11:00",
                                   "category": "Double", "adults": 2, "children": 0},
-                         "editable": ["email", "phone", "line1", "city", "postal_code", "country", "nationality"]},
+                         "editable": ["email", "phone", "address", "nationality"]},
                 "errors": {"email": {"id": "field.email", "params": {}}}, "busy": False, "progress": None, "actions": ["confirm", "cancel"]},
     "payment": {"session": "s1", "flow": "check-in", "screen": "payment", "message": {"id": "payment.follow_terminal", "params": {"amount": AMOUNT}},
                 "data": {"amount": AMOUNT}, "errors": {}, "busy": True, "progress": None, "actions": ["cancel"]},

@@ -121,7 +121,8 @@ def test_finish_leaves_no_guest_data(page):
     assert left == [False, False, 0, 0, None, "/", None]
 
 
-@pytest.mark.skip(reason="needs the kiosk branch's JSON API and web layer (agent/kiosk web server at kiosk.listen) merged "
-                         "into this branch: full check-in/check-out with sims, wrong name, room not ready, idle, throttle")
-def test_guest_flows_against_the_real_kiosk_api():
+@pytest.mark.skip(reason="not written yet (out of time): through the UI against KioskService, full check-out, "
+                         "English check-in with 2 keys (seed 1001), room not ready, idle timeout mid-flow, throttle; "
+                         "see tests/test_kiosk_ui_flows.py for the check-in with payment and the wrong name")
+def test_remaining_guest_flows_through_the_ui():
     raise AssertionError("not run")

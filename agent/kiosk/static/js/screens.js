@@ -25,7 +25,7 @@ function message(screen) {
 }
 
 function field(name, value, opts = {}) {
-  const id = `f-${name}`;
+  const id = `f-${name.replace(".", "-")}`;
   const error = opts.error;
   const input = el("input", {
     id, name, value: value ?? "", autocomplete: "off", autocapitalize: "off", spellcheck: "false",
@@ -34,7 +34,7 @@ function field(name, value, opts = {}) {
     required: opts.required ? true : null,
   });
   const box = el("div", { class: error ? "field field-error" : "field" },
-    el("label", { for: id }, t(`ui.field.${name}`)), input);
+    el("label", { for: id }, t(`ui.field.${opts.label || name}`)), input);
   if (error) {
     box.append(el("p", { class: "field-message", id: `${id}-error`, role: "alert" },
       el("span", { class: "icon", "aria-hidden": "true" }, "⚠ "), t(error.id, error.params || {})));
@@ -44,7 +44,11 @@ function field(name, value, opts = {}) {
 
 function values(form) {
   const out = {};
-  for (const input of form.querySelectorAll("input[name]")) out[input.name] = input.value.trim();
+  for (const input of form.querySelectorAll("input[name]")) {
+    const [outer, inner] = input.name.split(".");
+    if (inner) (out[outer] = out[outer] || {})[inner] = input.value.trim();
+    else out[outer] = input.value.trim();
+  }
   return out;
 }
 
@@ -96,8 +100,12 @@ function details(screen, act) {
   const form = el("form", { class: "form", novalidate: true });
   const address = guest.address || {};
   for (const name of editable) {
-    const value = name in guest ? guest[name] : address[name === "line1" ? "line1" : name];
-    form.append(field(name, value, { keyboard: FIELD_KEYBOARD[name] || "letters", error: errors[name] }));
+    if (name === "address") { // one editable field of the flow, four inputs on the screen
+      ["line1", "city", "postal_code", "country"].forEach((part, i) => form.append(field(`address.${part}`, address[part],
+        { label: part, keyboard: FIELD_KEYBOARD[part] || "letters", error: i === 0 ? errors.address : errors[`address.${part}`] })));
+      continue;
+    }
+    form.append(field(name, guest[name], { keyboard: FIELD_KEYBOARD[name] || "letters", error: errors[name] }));
   }
   form.addEventListener("submit", (e) => e.preventDefault());
   return [heading("ui.title.details"), message(screen), summary, form,
