@@ -79,3 +79,21 @@ def test_wrong_name_is_a_calm_refusal_without_the_guest_name(kiosk):
     wait_screen(driver, "refused")
     assert "Walker" not in driver.page_source and "We could not find a booking" in driver.page_source
     assert not axe_serious(driver)
+
+
+@pytest.mark.parametrize("kiosk", ["idle_timeout = 5"], indirect=True)
+def test_idle_timeout_mid_flow_leaves_no_guest_data(kiosk):
+    rig, driver = kiosk
+    driver.execute_script("document.getElementById('start-check-in').click()")
+    wait_screen(driver, "find")
+    fill(driver, "number", "1002")
+    fill(driver, "last_name", "Fernández")
+    tap(driver, "ui.button.find")
+    wait_screen(driver, "details")
+    assert "bruno.fernandez@example.com" in driver.page_source
+    wait_screen(driver, "welcome", timeout=60)  # 5 s idle, the countdown overlay, then welcome
+    left = driver.execute_script(
+        "const html = document.documentElement.outerHTML;"
+        "return [html.includes('Fernández'), html.includes('bruno.fernandez'), html.includes('PAB123456'),"
+        " localStorage.length, sessionStorage.length, history.state, location.pathname, window.kiosk.state()]")
+    assert left == [False, False, False, 0, 0, None, "/", None]
