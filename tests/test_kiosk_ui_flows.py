@@ -44,15 +44,21 @@ def fill(driver, name, text):
     box.send_keys(text)
 
 
+def find_booking(driver, number, last_name, axe=False):
+    """Welcome -> check in -> find, typed as the guest does, then tap "find"."""
+    driver.execute_script("document.getElementById('start-check-in').click()")
+    wait_screen(driver, "find")
+    if axe:
+        assert not axe_serious(driver)
+    fill(driver, "number", number)
+    fill(driver, "last_name", last_name)
+    tap(driver, "ui.button.find")
+
+
 def test_full_checkin_with_payment_two_keys_and_slip_in_german(kiosk):
     rig, driver = kiosk
     driver.execute_script("return window.kiosk.switchLanguage('de')")
-    driver.execute_script("document.getElementById('start-check-in').click()")
-    wait_screen(driver, "find")
-    assert not axe_serious(driver)
-    fill(driver, "number", "1002")
-    fill(driver, "last_name", "Fernández")
-    tap(driver, "ui.button.find")
+    find_booking(driver, "1002", "Fernández", axe=True)
     wait_screen(driver, "details")
     for part, text in (("line1", "Calle Mayor 1"), ("city", "Madrid"), ("postal_code", "28013"), ("country", "ES")):
         fill(driver, f"address-{part}", text)
@@ -71,11 +77,7 @@ def test_full_checkin_with_payment_two_keys_and_slip_in_german(kiosk):
 
 def test_wrong_name_is_a_calm_refusal_without_the_guest_name(kiosk):
     rig, driver = kiosk
-    driver.execute_script("document.getElementById('start-check-in').click()")
-    wait_screen(driver, "find")
-    fill(driver, "number", "1001")
-    fill(driver, "last_name", "Nobody")
-    tap(driver, "ui.button.find")
+    find_booking(driver, "1001", "Nobody")
     wait_screen(driver, "refused")
     assert "Walker" not in driver.page_source and "We could not find a booking" in driver.page_source
     assert not axe_serious(driver)
@@ -84,11 +86,7 @@ def test_wrong_name_is_a_calm_refusal_without_the_guest_name(kiosk):
 @pytest.mark.parametrize("kiosk", ["idle_timeout = 5"], indirect=True)
 def test_idle_timeout_mid_flow_leaves_no_guest_data(kiosk):
     rig, driver = kiosk
-    driver.execute_script("document.getElementById('start-check-in').click()")
-    wait_screen(driver, "find")
-    fill(driver, "number", "1002")
-    fill(driver, "last_name", "Fernández")
-    tap(driver, "ui.button.find")
+    find_booking(driver, "1002", "Fernández")
     wait_screen(driver, "details")
     assert "bruno.fernandez@example.com" in driver.page_source
     wait_screen(driver, "welcome", timeout=60)  # 5 s idle, the countdown overlay, then welcome
