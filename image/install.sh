@@ -94,6 +94,14 @@ install_files() {
 	step "systemd units, first-boot script, journald and watchdog drop-ins"
 	install -m 0644 "$FILES/kiosk-agent.service" "$FILES/kiosk-firstboot.service" /etc/systemd/system/
 	install -m 0755 "$FILES/kiosk-firstboot" /usr/local/sbin/kiosk-firstboot
+	# The kiosk screen: its own unprivileged user; the unit's ExecCondition keeps it
+	# off unless [kiosk] enabled = true and a display is connected.
+	install -m 0644 "$FILES/kiosk-screen.service" /etc/systemd/system/
+	install -m 0755 "$FILES/kiosk-screen" /usr/local/sbin/kiosk-screen
+	id kiosk-screen >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/kiosk-screen \
+		--no-create-home --shell /usr/sbin/nologin --comment "kiosk screen" kiosk-screen
+	for g in video render input; do groupadd -f -r "$g"; done
+	usermod -a -G video,render,input kiosk-screen
 	# keep a technician's local settings on reinstall
 	[ -f /etc/default/kiosk-firstboot ] || install -m 0644 "$FILES/kiosk-firstboot.default" /etc/default/kiosk-firstboot
 	install -D -m 0644 "$FILES/journald-kiosk.conf" /etc/systemd/journald.conf.d/50-kiosk.conf
@@ -102,7 +110,7 @@ install_files() {
 	install -d -m 0750 -o root -g "$AGENT_USER" /etc/kiosk-agent
 	install -d -m 0750 -o "$AGENT_USER" -g "$AGENT_USER" /var/lib/kiosk-agent
 	install -d -m 0755 /mnt/kiosk-data
-	systemctl enable kiosk-firstboot.service kiosk-agent.service
+	systemctl enable kiosk-firstboot.service kiosk-agent.service kiosk-screen.service
 	# A serial login on the UART would answer the printer.
 	systemctl mask serial-getty@ttyS0.service serial-getty@ttyAMA0.service >/dev/null 2>&1 || true
 }
