@@ -143,7 +143,7 @@ class Boot:
         for raw in chunk[:end].decode(errors="replace").splitlines():
             parts = raw.strip("\r").split("\t", 2)
             if len(parts) == 3 and parts[0] == "PC":
-                self.lines.append((time.time() - self.started, parts[1], parts[2]))
+                self.lines.append((time.time() - self.started, parts[1], parts[2].strip()))
 
     def get(self, name: str):
         return next(((t, v) for t, n, v in self.lines if n == name), None)
