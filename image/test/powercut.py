@@ -255,7 +255,9 @@ def main() -> int:
     owned = attribute(platform)
     recs = [r for r, _ in boots]
     not_final = [cid for cid, c in cmds.items() if c["State"] not in FINAL]
-    lost = [cid for cid, _, state, _ in journal if state == "done" and cmds.get(cid, {}).get("State") not in FINAL]
+    # the data disk outlives a run: journal entries of earlier runs name commands this platform never made
+    lost = [cid for cid, _, state, _ in journal if state == "done" and cid in platform.created
+            and cmds[cid]["State"] not in FINAL]
     dup_keys, extra_prints = [], []
     for cid, (t, kind, count) in platform.created.items():
         got = owned.get(cid, [])
