@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench soak image-test clean
+.PHONY: demo test bench soak image-test powercut-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ soak: $(STAMP)
 
 image-test:
 	image/test/run.sh
+
+# Not part of test or CI: POWERCUT_N cuts (default 100) under QEMU TCG, POWERCUT_SEED to replay.
+powercut-test: $(STAMP)
+	image/test/powercut.sh
 
 clean:
 	rm -rf $(VENV) demo-output build *.egg-info

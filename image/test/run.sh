@@ -214,11 +214,18 @@ report() {
 	log "all checks passed"
 }
 
-mkdir -p "$WORK"
-ensure_tools
-debootstrap_base
-build_wheelhouse
-prepare_root
-make_disks
-boot_vm
-report
+# image/test/powercut.sh sources this file for its build steps (build_image) only.
+build_image() {
+	mkdir -p "$WORK"
+	ensure_tools
+	debootstrap_base
+	build_wheelhouse
+	prepare_root
+	make_disks
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	build_image
+	boot_vm
+	report
+fi
