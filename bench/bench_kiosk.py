@@ -94,7 +94,7 @@ def run_flows(version: str, url: str, token: str, tmp: Path) -> dict:
     from agent.kiosk.checkout import CheckOut
     from agent.kiosk.context import KioskContext
     from agent.mews.client import MewsClient
-    from tests.kiosk_harness import midday_zone
+    from sim.mews.kiosk import midday_zone
 
     cfg_path = tmp / f"{version}.toml"
     cfg_path.write_text(f'[mews]\nplatform_address = "{url}"\nconnector_token = "{token}"\n'

@@ -1,6 +1,6 @@
 """Kiosk UI in headless Chromium: first paint of the welcome screen and tap-to-next-screen.
 
-Measured today against the static page over loopback (tests/kiosk_ui_browser.serve_static):
+Measured today against the static page over loopback (sim/kiosk_browser.serve_static):
 first contentful paint of welcome (goal <= 1 s) and a tap that redraws a screen in the
 page (the UI's own share of "tap to next screen"; goal <= 150 ms p95 including the
 agent). The agent's share and its RSS with the UI server on (goal idle <= 40 MB) need
@@ -27,7 +27,7 @@ def main():
     if not (shutil.which("chromium") and shutil.which("chromedriver")):
         print("bench_ui: skipped (needs chromium and chromium-driver)")
         return
-    from tests.kiosk_ui_browser import SCREENS, chromium, close, serve_static, wait_ready
+    from sim.kiosk_browser import SCREENS, chromium, close, serve_static, wait_ready
     server, base = serve_static()
     driver = chromium()
     try:

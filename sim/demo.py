@@ -51,10 +51,15 @@ class Demo:
         self.printer = VirtualPrinter(width_dots=384, out_dir=self.out / "receipts").start()
         self.encoder = VirtualEncoder(card_delay=0.8, log_path=str(self.out / "keys.jsonl")).start()
         self.pos = PosGatewaySimulator(ports=(0, 0, 0)).start()
+        from sim import kiosk_demo
+
+        self.terminal = kiosk_demo.start_terminal()
+        self.kiosk_listen = f"127.0.0.1:{free_port()}"
         say(f"  Mews platform      {self.mews.url}  (REST + websocket)")
         say(f"  thermal printer    {self.printer.url}  -> {self.out / 'receipts'}")
         say(f"  key-card encoder   {self.encoder.url}  -> {self.out / 'keys.jsonl'}")
         say(f"  ConcertPOS gateway {', '.join(self.pos.urls)}")
+        say(f"  payment terminal   127.0.0.1:{self.terminal.port}  (simulated)")
 
     def write_config(self) -> Path:
         shards = ", ".join(f'"{s}"' for s in self.pos.shards)
@@ -93,7 +98,7 @@ api_key = "{self.pos.api_key}"
 shards = [{shards}]
 url_template = "{self.pos.url_template}"
 pos_id = 1
-""")
+""" + kiosk_tables(self.terminal, self.kiosk_listen))
         return path
 
     def start_agent(self, config_path: Path) -> None:
@@ -113,12 +118,46 @@ pos_id = 1
             self.fail("the agent did not come online")
         say(f"  agent online: enterprise {self.agent.health.enterprise!r}, websocket connected")
 
+    def step_kiosk(self) -> None:
+        from sim import kiosk_demo
+
+        say(f"\n7. Self-service kiosk at http://{self.kiosk_listen}/: a guest checks in (balance paid on the "
+            "terminal, 2 keys, welcome slip), another checks out (folio)")
+        if not wait_for(lambda: self.agent.kiosk is not None, 10):
+            self.fail("the kiosk service did not start")
+            return
+        before = len(self.printer.receipt_paths)
+        self.kiosk_lines = kiosk_demo.run(self.mews, self.kiosk_listen, self.out)
+        for line in self.kiosk_lines:
+            say(f"    {line}")
+        wait_for(lambda: len(self.printer.receipt_paths) >= before + 2, 10)
+        for p in self.printer.receipt_paths[before:]:
+            say(f"    receipt PNG: {p}")
+        result = json.loads((self.out / "kiosk.json").read_text())
+        for flow, wanted in (("check-in", "checked in"), ("check-out", "checked out")):
+            if result[flow]["result"] != wanted:
+                self.fail(f"kiosk {flow}: {result[flow]['result']} ({result[flow].get('message')})")
+
+    def step_ui_screenshots(self) -> None:
+        say("\n8. Kiosk touchscreen: screenshots of every screen in every language (headless Chromium)")
+        try:
+            from sim.ui_screens import take_screenshots
+
+            shots = take_screenshots(self.out / "ui")
+        except Exception as e:  # no Chromium on this machine: the demo says so and goes on
+            shots = None
+            say(f"    skipped: {type(e).__name__}: {e}")
+        if shots is None:
+            say("    skipped: Chromium/chromedriver not installed (apt-get install chromium chromium-driver)")
+        else:
+            say(f"    {len(shots) if hasattr(shots, '__len__') else shots} screenshot(s) in {self.out / 'ui'}")
+
     def stop(self) -> None:
         agent = getattr(self, "agent", None)
         if agent is not None:
             agent.stop()
             self.thread.join(40)
-        for name in ("pos", "encoder", "printer", "mews"):
+        for name in ("terminal", "pos", "encoder", "printer", "mews"):
             thing = getattr(self, name, None)
             if thing is not None:
                 try:
@@ -256,6 +295,20 @@ pos_id = 1
         return rows
 
 
+def kiosk_tables(terminal, listen: str) -> str:
+    from sim import kiosk_demo
+
+    return kiosk_demo.config_tables(terminal, listen=listen)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def run(args) -> int:
     out = Path(args.out).resolve()
     if out.exists():
@@ -274,6 +327,8 @@ def run(args) -> int:
         demo.step_outage()
         demo.step_bad_command()
         demo.step_pos_sale(config_path)
+        demo.step_kiosk()
+        demo.step_ui_screenshots()
         time.sleep(1.5)  # let the display settle on the final screen
     except Exception as e:  # the demo reports, it does not hide
         demo.fail(f"{type(e).__name__}: {e}")
@@ -290,10 +345,16 @@ def run(args) -> int:
                                     f"OLED frames: {len(frames)} PNG in oled/\n"
                                     "encoder key log: keys.jsonl\nagent log: agent.log\n")
     (out / "summary.json").write_text(json.dumps({"commands": rows, "failures": demo.failures}, indent=2))
+    kiosk_lines = getattr(demo, "kiosk_lines", [])
+    if kiosk_lines:
+        with (out / "summary.md").open("a") as f:
+            f.write("\n" + "\n".join(f"- {line}" for line in kiosk_lines) + "\n")
     say("\nSummary")
     width = max((len(r["command"]) for r in rows), default=10)
     for r in rows:
         say(f"  {r['command']:<{width}}  {r['state']:<9}  {r['notes'][:70]}")
+    for line in kiosk_lines:
+        say(f"  {line}")
     say(f"\nEverything is in {out}:")
     say(f"  receipts/   {len(receipts)} receipt PNG(s)")
     say(f"  oled/       {len(frames)} distinct OLED frame(s)")

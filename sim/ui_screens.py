@@ -21,7 +21,7 @@ def take_screenshots(out: Path, shots=None) -> list[Path] | None:
     if not (shutil.which("chromium") and shutil.which("chromedriver")):
         print("ui screens: skipped (needs chromium and chromium-driver)")
         return None
-    from tests.kiosk_ui_browser import SCREENS, chromium, close, serve_static, wait_ready
+    from sim.kiosk_browser import SCREENS, chromium, close, serve_static, wait_ready
     out.mkdir(parents=True, exist_ok=True)
     names = ["welcome", *SCREENS]
     wanted = shots or [(name, code) for code in LANGUAGES for name in names]

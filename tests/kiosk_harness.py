@@ -11,19 +11,13 @@ from agent.handlers.printer import PrinterHandler
 from agent.kiosk.context import KioskContext, LookupThrottle
 from agent.mews.client import MewsClient
 from sim.encoder import VirtualEncoder
+from sim.mews.kiosk import midday_zone  # noqa: F401 - the kiosk tests import it from here
 from sim.mews.server import MewsSimulator
 from sim.printer.virtual import VirtualPrinter
 from sim.terminal.server import TerminalSimulator
 from agent.runtime.dispatcher import Dispatcher
 from agent.runtime.health import Health
 from agent.runtime.store import Store
-
-
-def midday_zone() -> str:
-    """An Etc/GMT zone where it is about 13:00 now: the seed's now-3h .. now+2h fall on today's local date."""
-    offset = 13 - datetime.now(timezone.utc).hour  # local = utc + offset
-    offset = max(-12, min(14, offset))
-    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # Etc signs are inverted
 
 
 class Rig:

@@ -13,6 +13,8 @@ the answer, as a network loss would).
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from typing import TYPE_CHECKING
 
 from sim.mews import fields
@@ -77,3 +79,10 @@ def check_start(r: dict) -> None:
     """The sim-only start faults of a reservation (called by reservations/start before it starts)."""
     if r.get("StartRefusal"):
         raise ApiError(403, str(r["StartRefusal"]))
+
+
+def midday_zone() -> str:
+    """An Etc/GMT zone where it is about 13:00 now: the seed's now-3h .. now+2h fall on today's local date."""
+    offset = 13 - datetime.now(timezone.utc).hour  # local = utc + offset
+    offset = max(-12, min(14, offset))
+    return "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # Etc signs are inverted
