@@ -160,7 +160,7 @@ def hostile_documents():
 
     from PIL import Image
 
-    from tests.test_printer_limits import fill_bomb, form_bomb, png_header
+    from sim.printer.hostile import fill_bomb, form_bomb, png_header
 
     def png(img) -> bytes:
         buf = io.BytesIO()

@@ -17,6 +17,13 @@ PROBE_FACTOR = 0.5
 # Cropping a nearly empty page must not blow a corner stamp up to the paper width.
 MAX_ZOOM = 4.0
 INK = 250  # a pixel darker than this is content, for cropping
+# Small print: the page is rendered SUPERSAMPLE times finer than the paper and each
+# SUPERSAMPLE x SUPERSAMPLE block becomes one dot by its ink coverage (a box filter),
+# so a stroke thinner than a dot still darkens the dot it crosses (raster.PDF_THRESHOLD
+# prints it). A long page gets a smaller factor: the finer render stays under
+# MAX_FINE_PIXELS (1 byte each, a few copies) inside the sandbox's memory bound.
+SUPERSAMPLE = 4
+MAX_FINE_PIXELS = 12_000_000
 
 
 class Pages:
@@ -124,7 +131,20 @@ class Pages:
         if rows > max_rows:
             raise InvalidInput(f"PDF page {index + 1} would be {rows / (203 / 25.4):.0f} mm long, "
                                f"over the {max_rows / (203 / 25.4):.0f} mm paper limit")
-        return _render(page, scale, (left, height_pt - bottom, width_pt - right, top)), scale
+        crop = (left, height_pt - bottom, width_pt - right, top)
+        fine = supersample_factor(round(across * scale), rows)
+        img = _render(page, scale * fine, crop)
+        if fine > 1:
+            img = img.reduce(fine)  # box filter: each dot is the mean of its fine pixels
+        return img, scale
+
+
+def supersample_factor(width: int, rows: int) -> int:
+    """How much finer than the paper a width x rows render may be drawn (1 = at paper resolution)."""
+    for factor in range(SUPERSAMPLE, 1, -1):
+        if width * rows * factor * factor <= MAX_FINE_PIXELS:
+            return factor
+    return 1
 
 
 def _render(page, scale: float, crop):

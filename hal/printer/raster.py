@@ -27,6 +27,9 @@ MAX_DECODED_BYTES = 24_000_000
 MAX_FILEDATA_CHARS = 20_000_000  # base64 FileData, checked before decoding it
 PAGE_GAP_ROWS = 40  # 5 mm of paper between PDF pages
 THRESHOLD = 160  # text: slightly bolder than 50 % grey reads better on thermal paper
+# PDF pages arrive box-filtered from a finer render (hal.printer.pdf): a dot prints when
+# about a third of it is ink, so a thin stroke keeps a dot instead of vanishing.
+PDF_THRESHOLD = 176
 # An image with more than this share of mid-grey pixels is a photo and is
 # dithered; text and line art (mostly white, black and a few antialiased
 # edge pixels) is thresholded so edges stay sharp.
@@ -100,13 +103,13 @@ def is_photo(gray) -> bool:
     return total > 0 and sum(hist[GREY_LOW:GREY_HIGH]) > PHOTO_GREY_SHARE * total
 
 
-def to_bitmap(gray, photo: bool | None = None):
+def to_bitmap(gray, photo: bool | None = None, threshold: int = THRESHOLD):
     """1 bit per dot: Floyd-Steinberg for photos, a sharp threshold for everything else."""
     if photo is None:
         photo = is_photo(gray)
     if photo:
         return gray.convert("1")  # Pillow dithers with Floyd-Steinberg by default
-    table = [255 if v >= THRESHOLD else 0 for v in range(256)]
+    table = [255 if v >= threshold else 0 for v in range(256)]
     return gray.point(table, "1")
 
 
@@ -127,7 +130,7 @@ def _pdf(data: bytes, width_dots: int, max_pages: int, limit: int):
                 continue  # blank page: nothing to print
             if parts:
                 used += PAGE_GAP_ROWS
-            parts.append(to_bitmap(gray))
+            parts.append(to_bitmap(gray, threshold=PDF_THRESHOLD))
             used += gray.height
     if not parts:
         raise InvalidInput("the PDF has nothing to print (every page is blank)")
