@@ -136,6 +136,7 @@ def install_signals(agent) -> None:
 def shutdown(agent) -> None:
     """Finish the current device step, flush the outbox briefly, close; bounded to well under 10 s."""
     agent.notifier.stopping()
+    agent.loop.close()  # a drain still waiting on the platform hands nothing over
     agent.dispatcher.stopping.set()  # no new step starts while the rest closes
     if agent.listener is not None:
         agent.listener.stop(1.5)
