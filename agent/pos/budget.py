@@ -28,7 +28,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from hal.atomic import write_atomically
+from common.atomic import write_atomically
 
 log = logging.getLogger(__name__)
 

@@ -51,7 +51,6 @@ class Dispatcher:
         self._known: set[str] = set()  # queued or executing in this process
         self._started: dict[str, float] = {}
         self._lock = threading.Lock()
-        self._counter_lock = threading.Lock()
         self.workers = {id(h): DeviceWorker(self, h) for h in self.handlers}
         for h in self.handlers:
             health.devices.setdefault(h.name, DeviceHealth(name=h.name))
@@ -199,7 +198,7 @@ class Dispatcher:
         if work.handle is not None:
             work.handle.finish(outcome)
         if outcome.state is not OutcomeState.CANCELLED:
-            self.count("commands_processed" if outcome.ok else "commands_failed")
+            self.health.count("commands_processed" if outcome.ok else "commands_failed")
         level = logging.INFO if outcome.ok or outcome.state is OutcomeState.CANCELLED else logging.WARNING
         state = MEWS_STATE.get(outcome.state, "Cancelled") if work.mews else outcome.state.value
         log.log(level, "%s ends %s%s: %s", job.describe(), state,
@@ -211,10 +210,6 @@ class Dispatcher:
         """A job the stop caught in the queue: a Mews command stays as it is; a local caller hears why."""
         if work.handle is not None:
             work.handle.finish(Outcome(OutcomeState.FAILED, "the unit is stopping; try again in a minute"))
-
-    def count(self, name: str, n: int = 1) -> None:
-        with self._counter_lock:
-            self.health.counters[name] = self.health.counters.get(name, 0) + n
 
     def device_state(self, handler, state: str, activity: str = "", *, done: int = 0, total: int = 0,
                      deadline: float | None = None, fault: str = "") -> None:

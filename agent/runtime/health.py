@@ -1,12 +1,15 @@
 """The agent's health snapshot: what the display, LEDs, ``status`` and systemd observe.
 
 Observers read it; they never drive the agent. It is written atomically to
-``state_dir/health.json`` every few seconds.
+``state_dir/health.json`` every few seconds. Counters are updated from several
+threads (workers, the drain, the listener, the main loop): only through
+``count``/``set_counters``, under the snapshot's lock.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -50,8 +53,22 @@ class Health:
     storage: str = "ok"  # "ok" or a one-line description of a state-folder fault
     updated_at: float = 0.0
 
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()  # not a field: asdict and equality ignore it
+
+    def count(self, name: str, n: int = 1) -> None:
+        """Add ``n`` to counter ``name``; safe from any thread."""
+        with self._lock:
+            self.counters[name] = self.counters.get(name, 0) + n
+
+    def set_counters(self, values: dict[str, int]) -> None:
+        """Set counters kept elsewhere (the store's, the listener's); safe from any thread."""
+        with self._lock:
+            self.counters.update(values)
+
     def to_json(self) -> dict:
-        return asdict(self)
+        with self._lock:
+            return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict) -> "Health":

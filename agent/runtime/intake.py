@@ -21,7 +21,7 @@ class EventIntake:
             if not isinstance(ev, DeviceCommandEvent):
                 others.append(ev)
             elif self.echoes.is_echo(ev.id, ev.state):
-                self.dispatcher.count("echoes_ignored")
+                self.health.count("echoes_ignored")
             elif ev.state == "Cancelled":
                 self.dispatcher.cancel(ev.id)
             elif ev.state not in FINAL_STATES and ev.state != "Processing":

@@ -107,15 +107,15 @@ def update_health(agent) -> None:
         h.enterprise = getattr(enterprise, "name", "") or h.enterprise
     h.outbox_depth, h.dead_letters = agent.store.depth()
     h.storage = getattr(agent.store, "fault", "") or agent.dispatcher.journal_fault or "ok"
-    h.counters["drains"] = loop.drains
+    h.set_counters({"drains": loop.drains})
     if agent.listener is not None:
-        h.counters["malformed_frames"] = agent.listener.malformed
+        h.set_counters({"malformed_frames": agent.listener.malformed})
     h.updated_at = time.time()
 
 
 def write_health(agent) -> None:
     try:
-        agent.health.counters.update(agent.store.counters())
+        agent.health.set_counters(agent.store.counters())
         agent.health.write(agent.cfg.state_dir / "health.json")
     except Exception as e:  # a full disk must not stop the loop
         log.warning("cannot write health.json: %s", e)
@@ -136,6 +136,7 @@ def install_signals(agent) -> None:
 def shutdown(agent) -> None:
     """Finish the current device step, flush the outbox briefly, close; bounded to well under 10 s."""
     agent.notifier.stopping()
+    agent.loop.close()  # a drain still waiting on the platform hands nothing over
     agent.dispatcher.stopping.set()  # no new step starts while the rest closes
     if agent.listener is not None:
         agent.listener.stop(1.5)

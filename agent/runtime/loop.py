@@ -5,11 +5,17 @@ A drain is due at start, on every (re)connect, on DeviceCommand events
 websocket is down. A failed drain is retried with backoff (0.5 s doubling,
 capped at ``poll_interval``) until one succeeds; faults the table in
 ``faults`` knows pause longer (displaced: 2 min, rejected token: 1 min).
+
+``tick()`` (the main loop) never waits on the network: a due drain runs on a
+thread of its own ("drain"), one at a time; requests that arrive meanwhile
+coalesce into one drain after it. So health.json and the watchdog keep going
+while a drain waits up to ``mews.timeout`` (issue 11 item 4).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from agent.logs import redact
@@ -37,6 +43,8 @@ class DrainLoop:
         self.failing = False
         self.fault_state: str | None = None  # displaced / token_rejected while it lasts
         self.drains = 0
+        self._thread: threading.Thread | None = None
+        self._closed = threading.Event()
 
     def request(self) -> None:
         self.requested = True
@@ -46,11 +54,31 @@ class DrainLoop:
         ws_up = self.listener is not None and self.listener.connected
         return (self.requested or (now >= self.next_poll and not ws_up)) and now >= self.paused_until
 
+    @property
+    def draining(self) -> bool:
+        """A drain is waiting on the platform now."""
+        return self._thread is not None and self._thread.is_alive()
+
     def tick(self) -> None:
-        if self.due():
-            self.requested = False
-            self.next_poll = self.clock() + self.poll_interval
+        """Start a due drain on the drain thread; returns at once."""
+        if self.draining or self._closed.is_set() or not self.due():
+            return
+        self.requested = False
+        self.next_poll = self.clock() + self.poll_interval
+        self._thread = threading.Thread(target=self._drain_once, name="drain", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """No drain starts, and an answer still in flight is not handed to the dispatcher (the agent stops)."""
+        self._closed.set()
+
+    def _drain_once(self) -> None:
+        try:
             self.drain()
+        except Exception:  # a bug in one drain must not end drains: the next one is retried
+            log.exception("drain failed unexpectedly")
+            self.requested = True
+            self.paused_until = self.clock() + self.backoff.next_delay()
 
     def drain(self) -> None:
         """commands/getAllActive -> dispatcher; a failure schedules the retry."""
@@ -59,6 +87,8 @@ class DrainLoop:
             commands = self.client.get_all_active_commands()
         except (mews_errors.MewsError, OSError) as e:
             self._failed(e)
+            return
+        if self._closed.is_set():
             return
         if self.failing:
             log.info("platform reachable again")
