@@ -44,6 +44,19 @@ def fill(driver, name, text):
     box.send_keys(text)
 
 
+KEY_CHOICES = "#screen [data-id='ui.button.keys']"
+
+
+def key_choices(driver, timeout=30):
+    """The key-count buttons' labels, once drawn (the keys screen is first busy while the stay starts)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.execute_script("return document.querySelectorAll(arguments[0]).length", KEY_CHOICES),
+        message=str(driver.execute_script("return window.kiosk.state()")))
+    return driver.execute_script("return [...document.querySelectorAll(arguments[0])].map(b => b.textContent)",
+                                 KEY_CHOICES)
+
+
 def find_booking(driver, number, last_name, axe=False):
     """Welcome -> check in -> find, typed as the guest does, then tap "find"."""
     driver.execute_script("document.getElementById('start-check-in').click()")
@@ -67,8 +80,9 @@ def test_full_checkin_with_payment_two_keys_and_slip_in_german(kiosk):
     assert "360,00" in driver.find_element("css selector", ".amount").text
     tap(driver, "ui.button.pay")
     wait_screen(driver, "keys")
-    offered = driver.execute_script("const b = document.querySelectorAll(\"#screen [data-id='ui.button.keys']\");"
-                                    " b[b.length - 1].click(); return b.length;")  # as many keys as offered
+    offered = len(key_choices(driver))
+    driver.execute_script("const b = document.querySelectorAll(arguments[0]); b[b.length - 1].click();",
+                          KEY_CHOICES)  # as many keys as offered
     wait_screen(driver, "done", timeout=60)
     text = driver.find_element("id", "screen").text
     assert "Zimmer" in text and "gedruckt" in text
@@ -108,14 +122,10 @@ def test_full_checkin_in_english_with_two_keys_and_the_slip(kiosk):
     assert "Alice" in screen_text(driver) and "Walker" in screen_text(driver)
     tap(driver, "ui.button.confirm")
     wait_screen(driver, "keys")  # 1001 is paid in advance: no payment screen
-    choices = "#screen [data-id='ui.button.keys']"
-    from selenium.webdriver.support.ui import WebDriverWait
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.querySelectorAll(arguments[0]).length", choices),
-                                    message=str(driver.execute_script("return window.kiosk.state()")))
+    labels = key_choices(driver)
     assert "How many keys would you like? (up to 2)" in screen_text(driver)
-    labels = driver.execute_script("return [...document.querySelectorAll(arguments[0])].map(b => b.textContent)", choices)
     assert len(labels) == 2 and "2" in labels[1], labels
-    driver.execute_script("document.querySelectorAll(arguments[0])[1].click()", choices)
+    driver.execute_script("document.querySelectorAll(arguments[0])[1].click()", KEY_CHOICES)
     wait_screen(driver, "done", timeout=60)
     text = screen_text(driver)
     assert "Room 103" in text and "You are checked in" in text
