@@ -44,6 +44,19 @@ def fill(driver, name, text):
     box.send_keys(text)
 
 
+KEY_CHOICES = "#screen [data-id='ui.button.keys']"
+
+
+def key_choices(driver, timeout=30):
+    """The key-count buttons' labels, once drawn (the keys screen is first busy while the stay starts)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.execute_script("return document.querySelectorAll(arguments[0]).length", KEY_CHOICES),
+        message=str(driver.execute_script("return window.kiosk.state()")))
+    return driver.execute_script("return [...document.querySelectorAll(arguments[0])].map(b => b.textContent)",
+                                 KEY_CHOICES)
+
+
 def find_booking(driver, number, last_name, axe=False):
     """Welcome -> check in -> find, typed as the guest does, then tap "find"."""
     driver.execute_script("document.getElementById('start-check-in').click()")
@@ -67,8 +80,9 @@ def test_full_checkin_with_payment_two_keys_and_slip_in_german(kiosk):
     assert "360,00" in driver.find_element("css selector", ".amount").text
     tap(driver, "ui.button.pay")
     wait_screen(driver, "keys")
-    offered = driver.execute_script("const b = document.querySelectorAll(\"#screen [data-id='ui.button.keys']\");"
-                                    " b[b.length - 1].click(); return b.length;")  # as many keys as offered
+    offered = len(key_choices(driver))
+    driver.execute_script("const b = document.querySelectorAll(arguments[0]); b[b.length - 1].click();",
+                          KEY_CHOICES)  # as many keys as offered
     wait_screen(driver, "done", timeout=60)
     text = driver.find_element("id", "screen").text
     assert "Zimmer" in text and "gedruckt" in text
@@ -95,3 +109,80 @@ def test_idle_timeout_mid_flow_leaves_no_guest_data(kiosk):
         "return [html.includes('Fernández'), html.includes('bruno.fernandez'), html.includes('PAB123456'),"
         " localStorage.length, sessionStorage.length, history.state, location.pathname, window.kiosk.state()]")
     assert left == [False, False, False, 0, 0, None, "/", None]
+
+
+def screen_text(driver):
+    return driver.find_element("id", "screen").text
+
+
+def test_full_checkin_in_english_with_two_keys_and_the_slip(kiosk):
+    rig, driver = kiosk
+    find_booking(driver, "1001", "walker")
+    wait_screen(driver, "details")
+    assert "Alice" in screen_text(driver) and "Walker" in screen_text(driver)
+    tap(driver, "ui.button.confirm")
+    wait_screen(driver, "keys")  # 1001 is paid in advance: no payment screen
+    labels = key_choices(driver)
+    assert "How many keys would you like? (up to 2)" in screen_text(driver)
+    assert len(labels) == 2 and "2" in labels[1], labels
+    driver.execute_script("document.querySelectorAll(arguments[0])[1].click()", KEY_CHOICES)
+    wait_screen(driver, "done", timeout=60)
+    text = screen_text(driver)
+    assert "Room 103" in text and "You are checked in" in text
+    assert rig.reservation("1001")["State"] == "Started"
+    assert [(k["command"], k["rooms"]) for k in rig.encoder.keys] == [("CN", ["103", "GYM"]), ("CC", ["103", "GYM"])]
+    assert rig.printer.wait_receipts(1) and rig.ent.payments == []
+
+
+def test_full_checkout_with_the_balance_paid_on_the_terminal_and_the_folio(kiosk):
+    rig, driver = kiosk
+    driver.execute_script("document.getElementById('start-check-out').click()")
+    wait_screen(driver, "find")
+    fill(driver, "room", "202")
+    fill(driver, "last_name", "Khan")
+    tap(driver, "ui.button.find")
+    wait_screen(driver, "bill")
+    text = screen_text(driver)
+    assert "Night 1" in text and "95.50" in driver.find_element("css selector", ".amount").text
+    assert not axe_serious(driver)
+    tap(driver, "ui.button.pay")
+    wait_screen(driver, "goodbye", timeout=60)
+    assert "You are checked out" in screen_text(driver)
+    assert rig.reservation("1007")["State"] == "Processed"
+    (payment,) = rig.ent.payments
+    assert payment["ReceiptIdentifier"].startswith("SIM") and rig.terminal.charge_requests == 1
+    assert rig.ent.balance(rig.reservation("1007")["CustomerId"]) == 0.0
+    assert rig.printer.wait_receipts(1)  # the folio
+    tap(driver, "ui.button.finish")
+    wait_screen(driver, "welcome")
+    assert "Khan" not in driver.page_source
+
+
+def test_room_not_ready_is_refused_and_staff_get_a_task(kiosk):
+    rig, driver = kiosk
+    find_booking(driver, "1003", "Dubois")
+    wait_screen(driver, "details")
+    tap(driver, "ui.button.confirm")
+    wait_screen(driver, "refused")
+    text = screen_text(driver)
+    assert "Your room is being prepared" in text and "A member of staff has been called" in text
+    (task,) = rig.ent.tasks
+    assert "reservation 1003" in task["Name"] and "room 101" in task["Name"] and "Dubois" not in task["Name"]
+    assert rig.reservation("1003")["State"] == "Confirmed" and rig.encoder.keys == []
+    assert not axe_serious(driver)
+
+
+def test_throttle_after_five_failed_lookups_refuses_the_right_booking_too(kiosk):
+    rig, driver = kiosk
+    for _ in range(5):
+        find_booking(driver, "1001", "Nobody")
+        wait_screen(driver, "refused")
+        assert "We could not find a booking" in screen_text(driver)
+        tap(driver, "ui.button.restart")
+        wait_screen(driver, "welcome")
+    find_booking(driver, "1001", "Walker")  # right this time, refused all the same
+    wait_screen(driver, "refused")
+    assert "Too many attempts" in screen_text(driver) and "Walker" not in driver.page_source
+    assert rig.reservation("1001")["State"] == "Confirmed"
+    assert [t for t in rig.ent.tasks if "failed booking lookups" in t["Name"]]
+    assert not any("Walker" in t["Name"] + (t["Description"] or "") for t in rig.ent.tasks)

@@ -38,6 +38,8 @@ def check(fields: dict, today: date, passport: bool) -> tuple[dict, dict]:
             errors[name] = _err("field.required")
             return None
         value = " ".join(value.split())
+        if not value:  # a field left empty on the screen (the profile had none): nothing to change
+            return None
         if len(value) > limit:
             errors[name] = _err("field.too_long")
             return None

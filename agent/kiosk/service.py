@@ -103,7 +103,7 @@ class KioskService:
         self._server = create_server(build_app(self), host=host, port=port, threads=4, ident="kiosk-agent",
                                      clear_untrusted_proxy_headers=True)
         self.address = (host, self._server.effective_port)
-        log.info("kiosk: API at http://%s:%d/", host, self.address[1])
+        log.info("kiosk: API at http://%s:%s/", host, self.address[1])
         web = threading.Thread(target=self._serve, name="kiosk-web", daemon=True)
         reaper = threading.Thread(target=self._reap_loop, name="kiosk-reaper", daemon=True)
         self._threads = [web, reaper]

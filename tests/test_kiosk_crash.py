@@ -1,0 +1,138 @@
+"""kill -9 of a real `kiosk-agent run` between reservations/start and the keys (issue 15), then a restart."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sqlite3
+import time
+
+import pytest
+
+from tests.agent_harness import wait_until, write_config
+from tests.test_agent_process import agent_log, start_agent
+
+pytest.importorskip("agent.kiosk.service", reason="kiosk web layer not merged")
+from agent.commands.kiosk import Api, Unreachable  # noqa: E402
+from sim.encoder import VirtualEncoder  # noqa: E402
+from sim.mews.kiosk import midday_zone  # noqa: E402
+from sim.mews.server import MewsSimulator  # noqa: E402
+from sim.printer.virtual import VirtualPrinter  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def kiosk_config(tmp_path, sim, encoder, printer, port):
+    extra = f"""timezone = "{midday_zone()}"
+[encoder]
+port = "{encoder.url}"
+reply_timeout = 10.0
+[printer]
+port = "{printer.url}"
+row_time_ms = 0.0
+[kiosk]
+enabled = true
+listen = "127.0.0.1:{port}"
+checkin_from = "00:00"
+hotel_name = "Kiosk Crash Hotel"
+"""
+    return write_config(tmp_path, sim, extra=extra)
+
+
+def ask(api, method, path, body=None):
+    try:
+        return api.ask(method, path, body)
+    except Unreachable:
+        return 0, {}
+
+
+def new_session(api):
+    wait_until(lambda: ask(api, "POST", "/api/sessions", {"flow": "check-in", "language": "en"})[0] == 201,
+               timeout=60, interval=0.2, what="kiosk API serving")
+    status, screen = api.ask("POST", "/api/sessions", {"flow": "check-in", "language": "en"})
+    assert status == 201, screen
+    return screen
+
+
+def act(api, screen, action, **fields):
+    status, screen = api.ask("POST", f"/api/sessions/{screen['session']}/input", {"action": action, **fields})
+    assert status == 200, screen
+    return screen
+
+
+def settle(api, screen):
+    end = time.monotonic() + 60
+    while screen.get("busy") and time.monotonic() < end:
+        time.sleep(0.05)
+        screen = api.ask("GET", f"/api/sessions/{screen['session']}")[1]
+    return screen
+
+
+def unfinished_journal(tmp_path) -> list:
+    db = sqlite3.connect(tmp_path / "state" / "agent.db")
+    try:
+        return db.execute("SELECT command_id, device_type, state FROM journal WHERE state NOT IN ('done')").fetchall()
+    finally:
+        db.close()
+
+
+@pytest.mark.timeout(300)
+def test_kill_9_while_the_first_key_is_presented_cuts_no_key_twice_and_calls_staff(tmp_path):
+    port = free_port()
+    with MewsSimulator(rate_limit=False) as sim, \
+            VirtualEncoder(card_delay=3.0, log_path=str(tmp_path / "keys.jsonl")) as encoder, \
+            VirtualPrinter(out_dir=tmp_path / "receipts") as printer:
+        config = kiosk_config(tmp_path, sim, encoder, printer, port)
+        api = Api(f"http://127.0.0.1:{port}")
+        proc = start_agent(config)
+        try:
+            screen = settle(api, act(api, new_session(api), "find", number="1001", last_name="Walker"))
+            assert screen["screen"] == "details", screen
+            screen = settle(api, act(api, screen, "confirm"))
+            assert screen["screen"] == "keys" and not screen["busy"], screen
+            number = "1001"
+            reservation = next(r for r in sim.enterprise.reservations.values() if r["Number"] == number)
+            assert reservation["State"] == "Started"
+            act(api, screen, "keys", count=2)
+            # The first card is on the encoder (CN sent, the guest's card_delay running): kill -9 now.
+            wait_until(lambda: api.ask("GET", f"/api/sessions/{screen['session']}")[1]["message"]["id"]
+                       == "checkin.keys.present", timeout=30, interval=0.02, what="first key on the encoder")
+            time.sleep(1.0)
+            assert encoder.keys == [], "the kill must land while the first card is presented"
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(20)
+        wait_until(lambda: len(encoder.keys) >= 1, timeout=10, what="the encoder finishing the card it had")
+        proc = start_agent(config)
+        try:
+            screen = new_session(api)  # the restarted kiosk serves a new session
+            assert screen["screen"] == "find"
+            again = settle(api, act(api, screen, "find", number=number, last_name="Walker"))
+            assert again["screen"] == "refused", again  # checked in already: no second start, no second series
+            with_task = lambda: [t for t in sim.enterprise.tasks if f"reservation {number}" in t["Name"]]  # noqa: E731
+            end = time.monotonic() + 10
+            while not with_task() and time.monotonic() < end:
+                time.sleep(0.2)
+            time.sleep(1.0)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(40)
+        assert reservation["State"] == "Started"
+        cut = [(k["command"], k["copy"], tuple(k["rooms"])) for k in encoder.keys]
+        assert len(cut) == len(set(cut)) == 1 and cut[0][0] == "CN", cut  # no key cut twice, no new series
+        assert unfinished_journal(tmp_path) == []
+        if not with_task():
+            # Known gap (reported): recovery closes an interrupted *local* key job with a log line only
+            # (agent/runtime/recovery.py), and the kiosk session that would raise the task died with the
+            # process; so a guest checked in with 1 of 2 keys gets no staff task. Remove once fixed.
+            pytest.xfail("no staff task after kill -9 during the kiosk's keys: the interrupted local key job "
+                         "is closed by recovery with a log line only")
+        (task,) = with_task()
+        assert "Walker" not in task["Name"] + (task["Description"] or "")
