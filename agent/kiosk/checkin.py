@@ -167,8 +167,12 @@ class CheckIn(Session):
                 "StartUtc": self.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "EndUtc": stay.end_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "FirstName": c.first_name or "", "LastName": c.last_name or "", "ReservationNumber": stay.number}
-        outcome = self.run_job(Job(kind=JobKind.CUT_KEYS, data=data, source=Source.KIOSK), "checkin.keys.present",
-                               lambda p: {"n": min(p.done + 1, count), "total": count})
+        mark = ctx.key_marks.mark(stay.number, self.space.number, count)
+        try:
+            outcome = self.run_job(Job(kind=JobKind.CUT_KEYS, data=data, source=Source.KIOSK),
+                                   "checkin.keys.present", lambda p: {"n": min(p.done + 1, count), "total": count})
+        finally:
+            ctx.key_marks.clear(mark)  # an outcome (or a failure) reaches staff through this session
         made = int(outcome.result.get("keys_made", count if outcome.ok else 0))
         self.result["keys"] = made
         if not outcome.ok or made < count:

@@ -8,8 +8,10 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from agent.kiosk.keymarks import KeyMarks
 from agent.mews import errors as mews_errors
 
 log = logging.getLogger("agent.kiosk")
@@ -99,9 +101,12 @@ class KioskContext:
     clock: object = utc_now
     throttle: LookupThrottle = field(default_factory=LookupThrottle)
     tasks: StaffTasks | None = None
+    key_marks: KeyMarks | None = None
     _spaces: tuple = (0.0, None)
 
     def __post_init__(self):
+        if self.key_marks is None:
+            self.key_marks = KeyMarks(Path(self.cfg.agent.state_dir) / "kiosk-keys")
         if self.tasks is None:
             self.tasks = StaffTasks(self.client, self.cfg.kiosk.task_deadline, self.clock)
         if self.recorder is None:

@@ -109,6 +109,16 @@ class KioskService:
         self._threads = [web, reaper]
         for t in self._threads:
             t.start()
+        self._report_interrupted_keys()
+
+    def _report_interrupted_keys(self) -> None:
+        """Keys cut off by a crash or power cut: the guest is checked in, staff must finish the keys."""
+        for mark in self.ctx.key_marks.take_leftovers():
+            where = f"reservation {mark.get('reservation')}, room {mark.get('room')}"
+            log.warning("kiosk: the unit restarted while cutting keys for %s", where)
+            self.ctx.tasks.raise_task(f"checked in, keys not confirmed: the unit restarted while cutting "
+                                      f"{mark.get('keys')} key(s) - {where}",
+                                      "the journal ended the key job without cutting more; check the guest's cards")
 
     def _serve(self) -> None:
         try:
