@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="F", default=None,
-                        help="config file (default /etc/kiosk-agent/config.toml, then $KIOSK_AGENT_CONFIG)")
+                        help="config file (default $KIOSK_AGENT_CONFIG, then /etc/kiosk-agent/config.toml)")
 
 
 def load_config_or_exit(path: str | None):

@@ -356,12 +356,8 @@ def parse(text: str, path: str = "config.toml") -> Config:
 
 
 def resolve_path(explicit: str | None) -> str:
-    """--config, else /etc/kiosk-agent/config.toml when it exists, else $KIOSK_AGENT_CONFIG."""
-    if explicit:
-        return explicit
-    if os.path.exists(DEFAULT_CONFIG):
-        return DEFAULT_CONFIG
-    return os.environ.get("KIOSK_AGENT_CONFIG") or DEFAULT_CONFIG
+    """--config, else $KIOSK_AGENT_CONFIG, else /etc/kiosk-agent/config.toml."""
+    return explicit or os.environ.get("KIOSK_AGENT_CONFIG") or DEFAULT_CONFIG
 
 
 def load(path: str | None = None) -> Config:
