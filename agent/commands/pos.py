@@ -44,7 +44,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     p = action("pay", "sell items: payitems once, outcome checked, receipt printed", pos=True)
     p.add_argument("--method", type=int, required=True, metavar="ID", help="payment method id")
     p.add_argument("--item", action="append", required=True, metavar="IDxN",
-                   help="product id and amount, e.g. 3x2 (repeatable)")
+                   help="product id and amount, e.g. 3x2; a bare id (3) is one item (repeatable)")
     p.add_argument("--no-receipt", action="store_true", help="do not print a receipt")
     p.add_argument("--retries", type=int, default=1, metavar="N",
                    help="resends allowed after a sale is proven not booked (default 1)")
@@ -98,7 +98,19 @@ def _status(args, cfg, client) -> int:
     return 0 if license.active else 1
 
 
+def _unknown_pos(args, client) -> int | None:
+    """Exit 1 with the known ids when --pos names no point of sale of the gateway (None: fine)."""
+    if args.pos is None:
+        return None
+    known = sorted(p.id for p in client.list_pos())
+    if args.pos in known:
+        return None
+    return _fail(f"no point of sale {args.pos} on this gateway (known: {', '.join(map(str, known)) or 'none'})", 1)
+
+
 def _products(args, cfg, client) -> int:
+    if (code := _unknown_pos(args, client)) is not None:
+        return code
     products = client.list_products(args.pos)
     rows = [f"{p.id:>5}  {p.price:>8.2f}  {'+deposit' if p.deposit else '        '}  {p.name}" for p in products]
     _emit(args, [p.raw for p in products], "\n".join(rows) or "(no products)")
@@ -106,6 +118,8 @@ def _products(args, cfg, client) -> int:
 
 
 def _methods(args, cfg, client) -> int:
+    if (code := _unknown_pos(args, client)) is not None:
+        return code
     methods = client.list_payment_methods(args.pos)
     _emit(args, [m.raw for m in methods], "\n".join(f"{m.id:>5}  {m.name}" for m in methods) or "(no methods)")
     return 0
@@ -120,6 +134,8 @@ def _deposit(args, cfg, client) -> int:
 def _transactions(args, cfg, client) -> int:
     if args.limit < 0:
         return _fail("--limit must be 0 or more", 2)
+    if (code := _unknown_pos(args, client)) is not None:
+        return code
     txs = client.list_transactions(args.pos, limit=args.limit or None)
     rows = [f"{t.id:>7}  {t.timestamp.isoformat() if t.timestamp else '-':<32}  POS {t.pos_id}  "
             f"method {t.payment_id}  {t.amount_product} x product {t.product_id}  {t.amount_money:.2f}  "
