@@ -7,7 +7,7 @@
 Starts on a random shard; on connect failure or loss it fails over to the next
 shard, backing off once every shard has failed. Reads (and registerdevice) are
 resent once on another shard after a loss; ``payitems`` never is: its
-``ConnectionLost``/``ReplyTimeout`` goes to the caller (see ``agent.pos.sale``).
+``ConnectionLost``/``PosReplyTimeout`` goes to the caller (see ``agent.pos.sale``).
 The api key goes into every request and is registered as a log secret.
 """
 
@@ -21,7 +21,7 @@ import time
 from agent.logs import add_secret
 from agent.pos.budget import Budget, budget_file
 from agent.pos.connection import Connection
-from agent.pos.errors import ConnectionLost, GatewayUnavailable, InvalidRequest, RateLimited
+from agent.pos.errors import ConnectionLost, GatewayUnavailable, InvalidRequest, PosRateLimited
 from agent.pos.models import (Deposit, License, PaymentMethod, PointOfSale, Product, Status, Transaction,
                               records)
 
@@ -202,7 +202,7 @@ class PosClient:
                 raise GatewayUnavailable("stopping")
             try:
                 return conn.request(command, params, timeout=timeout)
-            except RateLimited as e:
+            except PosRateLimited as e:
                 self.budget.cancel(command, token)  # refused unrun: costs nothing
                 token = ""
                 self.budget.penalise(command, e.retry_after)

@@ -11,12 +11,14 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from agent.pos.errors import PosError
+
 log = logging.getLogger(__name__)
 
 HASH_PREFIX = 8
 
 
-class ReceiptNotPrinted(Exception):
+class ReceiptNotPrinted(PosError):
     """The receipt could not be printed (the sale itself stands)."""
 
 
