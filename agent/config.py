@@ -14,6 +14,8 @@ import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from agent.serial_port import port_problem
+
 DEFAULT_CONFIG = "/etc/kiosk-agent/config.toml"
 REDACTED = "***"
 
@@ -40,14 +42,15 @@ class ConfigError(Exception):
 
 
 def _opt(default, *, choices=None, secret=False, path=False, file=False, minimum=None, required=False,
-         fold_case=False, doc=""):
+         fold_case=False, port=False, doc=""):
     """A config field with validation metadata.
 
     ``path``: resolved relative to the config's folder; ``file``: a path that must name an
-    existing file at load; ``fold_case``: the value is compared and kept in lower case.
+    existing file at load; ``fold_case``: the value is compared and kept in lower case;
+    ``port``: a serial device path or pyserial URL (see agent.serial_port for what a typo is).
     """
     meta = {"choices": choices, "secret": secret, "path": path or file, "file": file, "minimum": minimum,
-            "required": required, "fold_case": fold_case, "doc": doc}
+            "required": required, "fold_case": fold_case, "port": port, "doc": doc}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -111,7 +114,7 @@ class AgentConfig(_Section):
 
 @dataclass(frozen=True, repr=False)
 class PrinterConfig(_Section):
-    port: str = _opt("/dev/serial0")
+    port: str = _opt("/dev/serial0", port=True)
     baudrate: int = _opt(19200, minimum=1)
     flow_control: str = _opt("none", choices=("rtscts", "xonxoff", "none"))
     width_dots: int = _opt(384, choices=(384, 576))
@@ -130,7 +133,7 @@ class PrinterConfig(_Section):
 
 @dataclass(frozen=True, repr=False)
 class EncoderConfig(_Section):
-    port: str = _opt("/dev/ttyUSB0", doc="serial device, pty or socket://host:port (pyserial URL)")
+    port: str = _opt("/dev/ttyUSB0", port=True, doc="serial device, pty or socket://host:port (pyserial URL)")
     baudrate: int = _opt(9600, minimum=1)
     encoder_id: str = _opt("Encoder 1", doc="field 1 of CN/CC")
     eject: str = _opt("E", choices=("E", "R", "T"), doc="E eject, R retain, T rear")
@@ -310,6 +313,8 @@ def _check_value(fname: str, key: str, f, expected, value, base: Path):
         else:
             allowed = "one of " + ", ".join(_describe(c) for c in choices)
         raise ConfigError(fname, key, f"expected {allowed}, got {shown or _describe(value)}")
+    if meta.get("port") and (problem := port_problem(value)):
+        raise ConfigError(fname, key, problem)
     minimum = meta.get("minimum")
     if minimum is not None and value < minimum:
         raise ConfigError(fname, key, f"must be at least {minimum}, got {_describe(value)}")

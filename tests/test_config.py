@@ -124,3 +124,24 @@ def test_quoted_number_explained():
     assert str(e.value) == ('config.toml: display.address: expected a number, got the string "0x3C": '
                             'write it without quotes (address = 0x3C)')
     assert config.parse(GOOD + "[display]\naddress = 0x3D\n").display.address == 0x3D
+
+
+@pytest.mark.parametrize("table", ["printer", "encoder"])
+@pytest.mark.parametrize("port, word", [
+    ("ttyUSB0", "did you mean /dev/ttyUSB0?"), ("dev/ttyUSB0", "did you mean /dev/ttyUSB0?"),
+    ("COM3", "neither an absolute device path nor a pyserial URL"), ("", "is empty"),
+    ("sokcet://10.0.0.2:9100", 'unknown pyserial URL scheme "sokcet://"'),
+    ("socket://10.0.0.2", "expected socket://HOST:PORT"), ("/dev/ttyUSB0 ", "spaces"),
+])
+def test_port_typos_are_config_errors(table, port, word):
+    with pytest.raises(config.ConfigError) as e:
+        config.parse(GOOD + f'[{table}]\nport = "{port}"\n')
+    assert str(e.value).startswith(f"config.toml: {table}.port: ") and word in str(e.value)
+
+
+@pytest.mark.parametrize("port", ["/dev/kiosk-unplugged-usb-printer", "/dev/serial/by-id/usb-X-if00", "/dev/pts/7",
+                                  "socket://192.168.1.50:9100", "rfc2217://host:2217", "loop://", "spy://loop://",
+                                  "hwgrep://0403:6001"])
+def test_unplugged_devices_and_pyserial_urls_are_valid(port):
+    cfg = config.parse(GOOD + f'[printer]\nport = "{port}"\n[encoder]\nport = "{port}"\n')
+    assert cfg.printer.port == port and cfg.encoder.port == port
