@@ -9,8 +9,11 @@ one of "booked", "not booked", "unknown" and the transaction ids when booked.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
+import threading
 
 from agent.cli import add_config_argument, load_config_or_exit
 
@@ -144,9 +147,28 @@ def _transactions(args, cfg, client) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _interrupts_deferred(on_interrupt):
+    """While a sale runs, Ctrl-C (SIGINT) is noted instead of raised: leaving before the
+    outcome is known could make the next try charge twice. Yields a list that gets True."""
+    seen: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield seen  # signals only reach the main thread; nothing to defer here
+        return
+
+    def note(signum, frame):
+        seen.append(True)
+        on_interrupt()
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _pay(args, cfg, client) -> int:
     from agent.pos.errors import PosError
-    from agent.pos.receipt import ReceiptNotPrinted, print_receipt, render_receipt, width_for
     from agent.pos.sale import NOT_BOOKED, SaleResult, Seller, merge_lines, parse_item
 
     lines = merge_lines(parse_item(x) for x in args.item)
@@ -167,9 +189,26 @@ def _pay(args, cfg, client) -> int:
     except PosError as e:
         problem = f"{type(e).__name__}: {e}"
     if problem:
-        sale = SaleResult(NOT_BOOKED, pos_id, args.method, lines, reason=f"nothing was sent: {problem}")
-    else:
-        sale = Seller(client, retries=args.retries).pay(pos_id, args.method, lines)
+        return _pay_outcome(args, cfg, client, products, methods, deposit, pos_id,
+                            SaleResult(NOT_BOOKED, pos_id, args.method, lines, reason=f"nothing was sent: {problem}"))
+    seller = Seller(client, retries=args.retries)
+
+    def interrupted():
+        seller.retries = 0  # the user wants out: never send the sale again
+        print("kiosk-agent pos: interrupted; waiting for the sale's outcome before exiting "
+              "(leaving now could charge twice on the next try)", file=sys.stderr, flush=True)
+
+    with _interrupts_deferred(interrupted) as seen:
+        sale = seller.pay(pos_id, args.method, lines)
+        code = _pay_outcome(args, cfg, client, products, methods, deposit, pos_id, sale)
+    return 130 if seen else code
+
+
+def _pay_outcome(args, cfg, client, products, methods, deposit, pos_id, sale) -> int:
+    """Print the receipt when booked, then the outcome; exit code 0 only when booked."""
+    from agent.pos.errors import PosError
+    from agent.pos.receipt import ReceiptNotPrinted, print_receipt, render_receipt, width_for
+
     out = sale.to_json()
     if sale.booked and not args.no_receipt and cfg.printer is not None:
         try:
