@@ -14,31 +14,12 @@ import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from agent.config_checks import validate_cross
+from agent.config_errors import ConfigError
 from agent.serial_port import port_problem
 
 DEFAULT_CONFIG = "/etc/kiosk-agent/config.toml"
 REDACTED = "***"
-
-
-class ConfigError(Exception):
-    """A configuration problem, naming the file and the key."""
-
-    def __init__(self, file: str, key: str, problem: str):
-        self.file, self.key, self.problem = file, key, problem
-        where = f"{file}: {key}: " if key else f"{file}: "
-        super().__init__(where + problem)
-        self.errors: list[ConfigError] = [self]
-
-    @classmethod
-    def several(cls, errors: list["ConfigError"]) -> "ConfigError":
-        """One error carrying every problem found, one per line in its message."""
-        if len(errors) == 1:
-            return errors[0]
-        first = errors[0]
-        combined = cls(first.file, first.key, first.problem)
-        combined.errors = list(errors)
-        combined.args = ("\n".join(str(e) for e in errors),)
-        return combined
 
 
 def _opt(default, *, choices=None, secret=False, path=False, file=False, minimum=None, required=False,
@@ -358,54 +339,6 @@ def _build_section(cls, table, section: str, fname: str, base: Path, errors: lis
     return cls(**values) if len(errors) == before else None
 
 
-def _validate_cross(cfg: Config, fname: str) -> list[ConfigError]:
-    """Problems spanning keys, every one of them."""
-    errors = []
-    for check in _CROSS_CHECKS:
-        try:
-            check(cfg, fname)
-        except ConfigError as e:
-            errors.append(e)
-    return errors
-
-
-def _check_addresses(cfg: Config, fname: str) -> None:
-    addr = cfg.mews.platform_address
-    if not (addr.startswith("http://") or addr.startswith("https://")):
-        raise ConfigError(fname, "mews.platform_address",
-                          f'expected an http:// or https:// address, got "{addr}"')
-    ws = cfg.mews.websocket_address
-    if ws and not (ws.startswith("ws://") or ws.startswith("wss://")):
-        raise ConfigError(fname, "mews.websocket_address",
-                          f'expected a ws:// or wss:// address, got "{ws}"')
-
-
-def _check_timezone(cfg: Config, fname: str) -> None:
-    try:
-        import zoneinfo
-
-        zoneinfo.ZoneInfo(cfg.agent.timezone)
-    except Exception:
-        raise ConfigError(fname, "agent.timezone",
-                          f'unknown IANA time zone "{cfg.agent.timezone}" (e.g. "Europe/London")') from None
-
-
-def _check_pos(cfg: Config, fname: str) -> None:
-    if cfg.pos is not None:
-        if not cfg.pos.shards:
-            raise ConfigError(fname, "pos.shards", "needs at least one shard")
-        if "{shard}" not in cfg.pos.url_template and len(cfg.pos.shards) > 1:
-            raise ConfigError(fname, "pos.url_template", "must contain {shard} when several shards are listed")
-
-
-def _check_events(cfg: Config, fname: str) -> None:
-    if cfg.events.forward_url and not cfg.events.forward_url.startswith(("http://", "https://")):
-        raise ConfigError(fname, "events.forward_url", "expected an http:// or https:// address")
-
-
-_CROSS_CHECKS = (_check_addresses, _check_timezone, _check_pos, _check_events)
-
-
 def parse(text: str, path: str = "config.toml") -> Config:
     """Parse TOML text into a validated Config; ``path`` names the file in errors."""
     fname = os.path.basename(path) or path
@@ -427,7 +360,7 @@ def parse(text: str, path: str = "config.toml") -> Config:
         raise ConfigError.several(errors)
     built.setdefault("agent", AgentConfig())
     cfg = Config(path=str(Path(path).resolve()), **built)
-    errors = _validate_cross(cfg, fname)
+    errors = validate_cross(cfg, fname)
     if errors:
         raise ConfigError.several(errors)
     return cfg
