@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "queue": ("queue", "list, retry or drop reports in the durable outbox"),
     "mews": ("mews", "call one Mews Connector API operation and print the JSON response"),
     "pos": ("pos", "ConcertPOS gateway: status, products, methods, deposit, transactions, pay"),
+    "config": ("config", "validate a config file offline and print it with secrets masked"),
     "doctor": ("doctor", "check config, network, platform and devices; one line per check"),
     "kiosk": ("kiosk", "run one guest check-in or check-out through the running agent's kiosk API"),
     "sim": ("sim", "run a simulator: mews, printer, encoder, pos"),
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="F", default=None,
-                        help="config file (default /etc/kiosk-agent/config.toml, then $KIOSK_AGENT_CONFIG)")
+                        help="config file (default $KIOSK_AGENT_CONFIG, then /etc/kiosk-agent/config.toml)")
 
 
 def load_config_or_exit(path: str | None):

@@ -14,23 +14,24 @@ import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from agent.config_checks import validate_cross
+from agent.config_errors import ConfigError
+from agent.serial_port import port_problem
+
 DEFAULT_CONFIG = "/etc/kiosk-agent/config.toml"
 REDACTED = "***"
 
 
-class ConfigError(Exception):
-    """A configuration problem, naming the file and the key."""
+def _opt(default, *, choices=None, secret=False, path=False, file=False, minimum=None, required=False,
+         fold_case=False, port=False, doc=""):
+    """A config field with validation metadata.
 
-    def __init__(self, file: str, key: str, problem: str):
-        self.file, self.key, self.problem = file, key, problem
-        where = f"{file}: {key}: " if key else f"{file}: "
-        super().__init__(where + problem)
-
-
-def _opt(default, *, choices=None, secret=False, path=False, minimum=None, required=False, doc=""):
-    """A config field with validation metadata."""
-    meta = {"choices": choices, "secret": secret, "path": path, "minimum": minimum,
-            "required": required, "doc": doc}
+    ``path``: resolved relative to the config's folder; ``file``: a path that must name an
+    existing file at load; ``fold_case``: the value is compared and kept in lower case;
+    ``port``: a serial device path or pyserial URL (see agent.serial_port for what a typo is).
+    """
+    meta = {"choices": choices, "secret": secret, "path": path or file, "file": file, "minimum": minimum,
+            "required": required, "fold_case": fold_case, "port": port, "doc": doc}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -64,7 +65,7 @@ class MewsConfig(_Section):
     timeout: float = _opt(15.0, minimum=0.1)
     websocket_auth: str = _opt("both", choices=("query", "cookie", "both"))
     tls_verify: bool = _opt(True, doc="false disables TLS certificate checks (never in production)")
-    ca_file: str = _opt("", path=True, doc="extra CA bundle (PEM) for a private platform")
+    ca_file: str = _opt("", file=True, doc="extra CA bundle (PEM) for a private platform")
     reservations_version: str = _opt("2023-06-06", choices=("2023-06-06", "2017-04-12"),
                                      doc="reservations/getAll form: 2023-06-06 (current) or 2017-04-12 (older)")
 
@@ -85,7 +86,7 @@ class MewsConfig(_Section):
 class AgentConfig(_Section):
     state_dir: str = _opt("/var/lib/kiosk-agent", path=True)
     timezone: str = _opt("Europe/London")
-    log_level: str = _opt("info", choices=("debug", "info", "warning", "error"))
+    log_level: str = _opt("info", choices=("debug", "info", "warning", "error"), fold_case=True)
     device_timeout: float = _opt(600.0, minimum=0.0,
                                  doc="seconds a retryable device error may last before the command ends in Error")
     log_device_types: list = _opt([], doc="device types served by the built-in log handler (demo, tests)")
@@ -94,7 +95,7 @@ class AgentConfig(_Section):
 
 @dataclass(frozen=True, repr=False)
 class PrinterConfig(_Section):
-    port: str = _opt("/dev/serial0")
+    port: str = _opt("/dev/serial0", port=True)
     baudrate: int = _opt(19200, minimum=1)
     flow_control: str = _opt("none", choices=("rtscts", "xonxoff", "none"))
     width_dots: int = _opt(384, choices=(384, 576))
@@ -113,7 +114,7 @@ class PrinterConfig(_Section):
 
 @dataclass(frozen=True, repr=False)
 class EncoderConfig(_Section):
-    port: str = _opt("/dev/ttyUSB0", doc="serial device, pty or socket://host:port (pyserial URL)")
+    port: str = _opt("/dev/ttyUSB0", port=True, doc="serial device, pty or socket://host:port (pyserial URL)")
     baudrate: int = _opt(9600, minimum=1)
     encoder_id: str = _opt("Encoder 1", doc="field 1 of CN/CC")
     eject: str = _opt("E", choices=("E", "R", "T"), doc="E eject, R retain, T rear")
@@ -171,7 +172,7 @@ class KioskConfig(_Section):
     checkin_from: str = _opt("14:00", doc="hotel-local time from which today's arrivals may check in")
     max_keys: int = _opt(2, minimum=1, doc="keys a guest may take (at most the adult count)")
     common_areas: list = _opt([], doc="lock ids granted besides the room (gym, parking)")
-    logo: str = _opt("", path=True, doc="PNG printed at the top of the welcome slip")
+    logo: str = _opt("", file=True, doc="PNG printed at the top of the welcome slip")
     hotel_name: str = _opt("", doc="name on slips and the screen; empty = the enterprise's name")
     floors: list = _opt([], doc='room prefix = floor text, e.g. ["2=2nd floor"]; empty = the room\'s name')
     slip_lines: list = _opt([], doc="lines printed on the welcome slip (Wi-Fi, breakfast)")
@@ -250,10 +251,24 @@ def _describe(value) -> str:
     return repr(value)
 
 
+def _quoted_number(value) -> bool:
+    """True for a string that TOML would take as a number without its quotes ("0x3C", "5")."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return False
+    return isinstance(parsed, (int, float)) and not isinstance(parsed, bool)
+
+
 def _check_value(fname: str, key: str, f, expected, value, base: Path):
     meta = f.metadata
     shown = REDACTED if meta.get("secret") else None
     origin = typing.get_origin(expected) or expected
+    if origin in (int, float) and _quoted_number(value) and not shown:
+        raise ConfigError(fname, key, f"expected a number, got the string {_describe(value)}: "
+                                      f"write it without quotes ({key.split('.')[-1]} = {value.strip()})")
     if origin is bool:
         if not isinstance(value, bool):
             raise ConfigError(fname, key, f"expected true or false, got {shown or _describe(value)}")
@@ -270,6 +285,8 @@ def _check_value(fname: str, key: str, f, expected, value, base: Path):
     elif origin is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(fname, key, f"expected a list of strings, got {shown or _describe(value)}")
+    if meta.get("fold_case"):
+        value = value.lower()
     choices = meta.get("choices")
     if choices and value not in choices:
         if len(choices) == 2:
@@ -277,6 +294,8 @@ def _check_value(fname: str, key: str, f, expected, value, base: Path):
         else:
             allowed = "one of " + ", ".join(_describe(c) for c in choices)
         raise ConfigError(fname, key, f"expected {allowed}, got {shown or _describe(value)}")
+    if meta.get("port") and (problem := port_problem(value)):
+        raise ConfigError(fname, key, problem)
     minimum = meta.get("minimum")
     if minimum is not None and value < minimum:
         raise ConfigError(fname, key, f"must be at least {minimum}, got {_describe(value)}")
@@ -284,16 +303,22 @@ def _check_value(fname: str, key: str, f, expected, value, base: Path):
         p = Path(value).expanduser()
         if not p.is_absolute():
             p = base / p
+        if meta.get("file") and not p.is_file():
+            problem = "is a folder, expected a file" if p.is_dir() else "file not found"
+            raise ConfigError(fname, key, f"{problem}: {p}")
         value = str(p)
     return value
 
 
-def _build_section(cls, table, section: str, fname: str, base: Path):
+def _build_section(cls, table, section: str, fname: str, base: Path, errors: list[ConfigError]):
+    """The section built from its table; problems are appended to ``errors`` (None if any)."""
     if not isinstance(table, dict):
-        raise ConfigError(fname, section, "expected a table ([" + section + "])")
+        errors.append(ConfigError(fname, section, "expected a table ([" + section + "])"))
+        return None
     known = {f.name: f for f in fields(cls)}
     hints = typing.get_type_hints(cls)
     values = {}
+    before = len(errors)
     for key, value in table.items():
         if key not in known:
             hint = ""
@@ -301,37 +326,17 @@ def _build_section(cls, table, section: str, fname: str, base: Path):
                      or k.startswith(key[:4])]
             if close:
                 hint = f" (did you mean {close[0]}?)"
-            raise ConfigError(fname, f"{section}.{key}", f"unknown key{hint}; known keys: {', '.join(known)}")
-        values[key] = _check_value(fname, f"{section}.{key}", known[key], hints[key], value, base)
+            errors.append(ConfigError(fname, f"{section}.{key}",
+                                      f"unknown key{hint}; known keys: {', '.join(known)}"))
+            continue
+        try:
+            values[key] = _check_value(fname, f"{section}.{key}", known[key], hints[key], value, base)
+        except ConfigError as e:
+            errors.append(e)
     for name, f in known.items():
-        if f.metadata.get("required") and not values.get(name):
-            raise ConfigError(fname, f"{section}.{name}", "required key is missing or empty")
-    return cls(**values)
-
-
-def _validate_cross(cfg: Config, fname: str) -> None:
-    addr = cfg.mews.platform_address
-    if not (addr.startswith("http://") or addr.startswith("https://")):
-        raise ConfigError(fname, "mews.platform_address",
-                          f'expected an http:// or https:// address, got "{addr}"')
-    ws = cfg.mews.websocket_address
-    if ws and not (ws.startswith("ws://") or ws.startswith("wss://")):
-        raise ConfigError(fname, "mews.websocket_address",
-                          f'expected a ws:// or wss:// address, got "{ws}"')
-    try:
-        import zoneinfo
-
-        zoneinfo.ZoneInfo(cfg.agent.timezone)
-    except Exception:
-        raise ConfigError(fname, "agent.timezone",
-                          f'unknown IANA time zone "{cfg.agent.timezone}" (e.g. "Europe/London")') from None
-    if cfg.pos is not None:
-        if not cfg.pos.shards:
-            raise ConfigError(fname, "pos.shards", "needs at least one shard")
-        if "{shard}" not in cfg.pos.url_template and len(cfg.pos.shards) > 1:
-            raise ConfigError(fname, "pos.url_template", "must contain {shard} when several shards are listed")
-    if cfg.events.forward_url and not cfg.events.forward_url.startswith(("http://", "https://")):
-        raise ConfigError(fname, "events.forward_url", "expected an http:// or https:// address")
+        if f.metadata.get("required") and not table.get(name):
+            errors.append(ConfigError(fname, f"{section}.{name}", "required key is missing or empty"))
+    return cls(**values) if len(errors) == before else None
 
 
 def parse(text: str, path: str = "config.toml") -> Config:
@@ -342,26 +347,28 @@ def parse(text: str, path: str = "config.toml") -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(fname, "", f"not valid TOML: {e}") from None
+    errors: list[ConfigError] = []
     for name in data:
         if name not in SECTIONS:
-            raise ConfigError(fname, name, f"unknown table; known tables: {', '.join(SECTIONS)}")
+            errors.append(ConfigError(fname, name, f"unknown table; known tables: {', '.join(SECTIONS)}"))
     for name in REQUIRED_SECTIONS:
         if name not in data:
-            raise ConfigError(fname, name, f"required table [{name}] is missing")
-    built = {name: _build_section(SECTIONS[name], data[name], name, fname, base) for name in data}
+            errors.append(ConfigError(fname, name, f"required table [{name}] is missing"))
+    built = {name: _build_section(SECTIONS[name], data[name], name, fname, base, errors)
+             for name in data if name in SECTIONS}
+    if errors:
+        raise ConfigError.several(errors)
     built.setdefault("agent", AgentConfig())
     cfg = Config(path=str(Path(path).resolve()), **built)
-    _validate_cross(cfg, fname)
+    errors = validate_cross(cfg, fname)
+    if errors:
+        raise ConfigError.several(errors)
     return cfg
 
 
 def resolve_path(explicit: str | None) -> str:
-    """--config, else /etc/kiosk-agent/config.toml when it exists, else $KIOSK_AGENT_CONFIG."""
-    if explicit:
-        return explicit
-    if os.path.exists(DEFAULT_CONFIG):
-        return DEFAULT_CONFIG
-    return os.environ.get("KIOSK_AGENT_CONFIG") or DEFAULT_CONFIG
+    """--config, else $KIOSK_AGENT_CONFIG, else /etc/kiosk-agent/config.toml."""
+    return explicit or os.environ.get("KIOSK_AGENT_CONFIG") or DEFAULT_CONFIG
 
 
 def load(path: str | None = None) -> Config:

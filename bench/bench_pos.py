@@ -46,7 +46,7 @@ def _budgeted(sim, i):
 
 def _reactive(sim, i):
     from agent.pos.connection import Connection
-    from agent.pos.errors import RateLimited
+    from agent.pos.errors import PosRateLimited
 
     conn = Connection(sim.urls[i % len(sim.urls)], sim.shards[i % len(sim.shards)], connect_timeout=5)
 
@@ -54,7 +54,7 @@ def _reactive(sim, i):
         while True:
             try:
                 return conn.request(command, {**params, "api_key": API_KEY}, timeout=10)
-            except RateLimited as e:
+            except PosRateLimited as e:
                 time.sleep(e.retry_after or 0.1)
 
     try:

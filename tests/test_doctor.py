@@ -134,6 +134,22 @@ def test_wrong_token_fails_sign_in_without_printing_it(tmp_path, capsys, platfor
     assert code == 1 and status["platform"] == "OK" and status["sign-in"] == "FAIL"
     assert "mews.connector_token" in out and wrong not in out
     assert status["websocket"] == "SKIP"
+    assert "FAIL sign-in    Mews refused the connector token: check mews.connector_token" in out
+
+
+def test_wrong_token_without_sign_in_is_token_rejected(tmp_path, capsys, platform):
+    wrong = "0000AAAA1111BBBB2222CCCC3333DDDD-EEEE4444FFFF5555"
+    code, out, status = doctor(capsys, _no_sign_in(write_config(tmp_path, platform.url, token=wrong)))
+    assert code == 1 and status["sign-in"] == "FAIL"
+    assert "Mews refused the connector token: check mews.connector_token" in out and wrong not in out
+
+
+def _no_sign_in(path):
+    from pathlib import Path
+
+    p = Path(path)
+    p.write_text(p.read_text().replace("timeout = 5.0\n", "timeout = 5.0\nsign_in = false\n"))
+    return path
 
 
 def test_platform_unreachable(tmp_path, capsys):
@@ -171,7 +187,7 @@ def test_state_and_clock_checks(tmp_path):
 
     cfg = config_mod.parse(f'[mews]\nplatform_address = "https://x"\nconnector_token = "t"\n'
                            f'[agent]\nstate_dir = "{tmp_path / "missing"}"\n', str(tmp_path / "c.toml"))
-    assert host.check_state_dir(cfg).status == "FAIL"
+    assert "run will create it" in host.check_state_dir(cfg).detail  # issue 13: not a FAIL
     (tmp_path / "missing").mkdir()
     assert host.check_state_dir(cfg).status == "OK"
     assert host.check_clock(now=0).status == "FAIL"  # 1970: clock not set

@@ -158,3 +158,31 @@ def test_sim_pos_command_serves_and_prints_its_urls():
 def test_sim_pos_bad_ports_exit_2():
     r = run("sim", "pos", "--ports", "90x1")
     assert r.returncode == 2 and "--ports" in r.stderr
+
+
+def test_pay_interrupted_after_sending_waits_for_the_outcome(sim, tmp_path):
+    """Ctrl-C (a real SIGINT) while payitems is on the wire: the sale's outcome is learned and
+    printed, then exit 130; a booked sale is not lost, nor sent twice (issue 13 item 12)."""
+    import time
+
+    path = tmp_path / "config.toml"
+    path.write_text(config_text(sim, tmp_path / "state", timeout=20.0))
+    sim.delay_next("payitems", 3.0)
+    proc = subprocess.Popen([sys.executable, "-m", "agent", "pos", "pay", "--method", "1", "--item", "7x1",
+                             "--json", "--config", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while sim.requests("payitems") == 0 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert sim.requests("payitems") == 1, "payitems never reached the gateway"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "waiting for the sale's outcome" in err
+    result = json.loads(out)
+    assert result["result"] == "booked" and len(result["transactions"]) == 1
+    assert sim.requests("payitems") == 1 and len(sim.transactions) == 1

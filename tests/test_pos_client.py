@@ -184,7 +184,7 @@ def test_reply_timeout_resends_a_read_once_on_another_shard(sim):
 def test_reply_timeout_twice_raises(sim):
     sim.delay_next("getconfig", 1.0)
     sim.delay_next("getconfig", 1.0)
-    with make_client(sim, timeout=0.3) as c, pytest.raises(errors.ReplyTimeout):
+    with make_client(sim, timeout=0.3) as c, pytest.raises(errors.PosReplyTimeout):
         c.get_config()
 
 
@@ -221,7 +221,7 @@ def test_stale_late_reply_does_not_answer_the_next_request(sim):
     conn = Connection(sim.urls[0], sim.shards[0], connect_timeout=2)
     try:
         sim.delay_next("getstatus", 0.5)
-        with pytest.raises(errors.ReplyTimeout):
+        with pytest.raises(errors.PosReplyTimeout):
             conn.request("getstatus", {"api_key": API_KEY}, timeout=0.1)
         # the late getstatus event must not be taken as the version reply
         assert conn.request("version", {"api_key": API_KEY}, timeout=3) == {"Version": "1.0.1"}

@@ -47,7 +47,7 @@ def test_every_error_code_maps_to_a_class_with_a_clear_message(name, cls):
 
 def test_ratelimit_code_object_in_milliseconds():
     e = errors.from_reply("ratelimit", {"command": "version", "retry_after": 2500})
-    assert isinstance(e, errors.RateLimited) and e.retryable
+    assert isinstance(e, errors.PosRateLimited) and e.retryable
     assert e.command == "version" and e.retry_after == 2.5
     assert "version" in str(e) and "2.5 s" in str(e)
     odd = errors.from_reply("ratelimit", 7)  # a number where the object belongs: no crash

@@ -28,7 +28,7 @@ def test_receipt_text_has_items_amounts_method_ids_and_local_time():
     lines = text.splitlines()
     assert all(len(line) <= 32 for line in lines)
     assert "2024-07-01 20:05 CEST" in text  # 18:05 UTC in the hotel's zone
-    assert "Beer 0.5 l" in text and "2 x 4.50 + deposit 1.00" in text and "Parking day ticket" in text
+    assert "Beer 0.5 l" in text and "2 x (4.50 + 1.00 deposit)" in text and "Parking day ticket" in text
     assert any(line.startswith("TOTAL") and line.endswith("23.00") for line in lines)
     assert "Paid by Card" in text
     assert "9200  efd8a067" in text and "9201  92f65555" in text
@@ -86,3 +86,15 @@ def test_receipt_bytes_reach_the_virtual_printer(sim):
     assert printed.size == expected.size
     assert printed.convert("1").tobytes() == expected.tobytes()
     assert vp.mechanism.cuts == 1
+
+
+def test_receipt_line_reads_as_arithmetic():
+    products = {4: Product(4, "Lemonade", Decimal("2.50"), deposit=True), 5: Product(5, "Tea", Decimal("1.20"), False)}
+    s = SaleResult(BOOKED, 1, 2, [SaleLine(4, 2), SaleLine(5, 3)],
+                   [Transaction(1, 2, 1, 4, 2, Decimal("7.00"), AT, "aa"),
+                    Transaction(2, 2, 1, 5, 3, Decimal("3.60"), AT, "bb")], attempts=1)
+    for width in (32, 48):
+        lines = render_receipt(s, products=products, deposit=Deposit(Decimal(1)), tz="UTC", width=width).splitlines()
+        sums = [" ".join(line.split()) for line in lines if "=" in line]
+        assert sums == ["2 x (2.50 + 1.00 deposit) = 7.00", "3 x 1.20 = 3.60"], lines
+        assert all(len(line) <= width for line in lines)

@@ -8,6 +8,7 @@ fails (a config error included), else 0.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from agent.cli import add_config_argument
@@ -25,6 +26,7 @@ def run_checks(args, emit=print) -> list:
     from agent import config as config_mod
     from agent.doctor import FAIL, OK, SKIP, Result
     from agent.doctor import devices, host, platform
+    from agent.doctor import pos as pos_check
 
     results = []
 
@@ -63,6 +65,8 @@ def run_checks(args, emit=print) -> list:
             add(devices.read_card(cfg, prompt=lambda text: print(text, file=sys.stderr, flush=True)))
         else:
             add(Result("read-card", SKIP, "encoder not answering"))
+    if cfg.pos is not None:
+        add(pos_check.check_pos(cfg))
     add(devices.check_display(cfg))
     add(devices.check_gpio(cfg, agent_running=host.agent_running(cfg)))
     return results
@@ -71,7 +75,15 @@ def run_checks(args, emit=print) -> list:
 def main(args: argparse.Namespace) -> int:
     from agent.doctor import FAIL
 
-    results = run_checks(args, emit=lambda line: print(line, flush=True))
-    failed = [r.name for r in results if r.status == FAIL]
-    print(f"{len(results)} checks: {len(failed)} failed" + (f" ({', '.join(failed)})" if failed else ""))
+    try:
+        results = run_checks(args, emit=lambda line: print(line, flush=True))
+        failed = [r.name for r in results if r.status == FAIL]
+        noun = "check" if len(results) == 1 else "checks"
+        print(f"{len(results)} {noun}: {len(failed)} failed" + (f" ({', '.join(failed)})" if failed else ""),
+              flush=True)
+    except BrokenPipeError:
+        # the reader went away (`doctor | head -1`): stop quietly, and keep the interpreter's
+        # final flush from raising again on the closed pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a tool killed by the closed pipe would
     return 1 if failed else 0

@@ -9,8 +9,11 @@ one of "booked", "not booked", "unknown" and the transaction ids when booked.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
+import threading
 
 from agent.cli import add_config_argument, load_config_or_exit
 
@@ -44,7 +47,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     p = action("pay", "sell items: payitems once, outcome checked, receipt printed", pos=True)
     p.add_argument("--method", type=int, required=True, metavar="ID", help="payment method id")
     p.add_argument("--item", action="append", required=True, metavar="IDxN",
-                   help="product id and amount, e.g. 3x2 (repeatable)")
+                   help="product id and amount, e.g. 3x2; a bare id (3) is one item (repeatable)")
     p.add_argument("--no-receipt", action="store_true", help="do not print a receipt")
     p.add_argument("--retries", type=int, default=1, metavar="N",
                    help="resends allowed after a sale is proven not booked (default 1)")
@@ -98,7 +101,19 @@ def _status(args, cfg, client) -> int:
     return 0 if license.active else 1
 
 
+def _unknown_pos(args, client) -> int | None:
+    """Exit 1 with the known ids when --pos names no point of sale of the gateway (None: fine)."""
+    if args.pos is None:
+        return None
+    known = sorted(p.id for p in client.list_pos())
+    if args.pos in known:
+        return None
+    return _fail(f"no point of sale {args.pos} on this gateway (known: {', '.join(map(str, known)) or 'none'})", 1)
+
+
 def _products(args, cfg, client) -> int:
+    if (code := _unknown_pos(args, client)) is not None:
+        return code
     products = client.list_products(args.pos)
     rows = [f"{p.id:>5}  {p.price:>8.2f}  {'+deposit' if p.deposit else '        '}  {p.name}" for p in products]
     _emit(args, [p.raw for p in products], "\n".join(rows) or "(no products)")
@@ -106,6 +121,8 @@ def _products(args, cfg, client) -> int:
 
 
 def _methods(args, cfg, client) -> int:
+    if (code := _unknown_pos(args, client)) is not None:
+        return code
     methods = client.list_payment_methods(args.pos)
     _emit(args, [m.raw for m in methods], "\n".join(f"{m.id:>5}  {m.name}" for m in methods) or "(no methods)")
     return 0
@@ -120,6 +137,8 @@ def _deposit(args, cfg, client) -> int:
 def _transactions(args, cfg, client) -> int:
     if args.limit < 0:
         return _fail("--limit must be 0 or more", 2)
+    if (code := _unknown_pos(args, client)) is not None:
+        return code
     txs = client.list_transactions(args.pos, limit=args.limit or None)
     rows = [f"{t.id:>7}  {t.timestamp.isoformat() if t.timestamp else '-':<32}  POS {t.pos_id}  "
             f"method {t.payment_id}  {t.amount_product} x product {t.product_id}  {t.amount_money:.2f}  "
@@ -128,9 +147,28 @@ def _transactions(args, cfg, client) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _interrupts_deferred(on_interrupt):
+    """While a sale runs, Ctrl-C (SIGINT) is noted instead of raised: leaving before the
+    outcome is known could make the next try charge twice. Yields a list that gets True."""
+    seen: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield seen  # signals only reach the main thread; nothing to defer here
+        return
+
+    def note(signum, frame):
+        seen.append(True)
+        on_interrupt()
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _pay(args, cfg, client) -> int:
     from agent.pos.errors import PosError
-    from agent.pos.receipt import ReceiptNotPrinted, print_receipt, render_receipt, width_for
     from agent.pos.sale import NOT_BOOKED, SaleResult, Seller, merge_lines, parse_item
 
     lines = merge_lines(parse_item(x) for x in args.item)
@@ -151,9 +189,26 @@ def _pay(args, cfg, client) -> int:
     except PosError as e:
         problem = f"{type(e).__name__}: {e}"
     if problem:
-        sale = SaleResult(NOT_BOOKED, pos_id, args.method, lines, reason=f"nothing was sent: {problem}")
-    else:
-        sale = Seller(client, retries=args.retries).pay(pos_id, args.method, lines)
+        return _pay_outcome(args, cfg, client, products, methods, deposit, pos_id,
+                            SaleResult(NOT_BOOKED, pos_id, args.method, lines, reason=f"nothing was sent: {problem}"))
+    seller = Seller(client, retries=args.retries)
+
+    def interrupted():
+        seller.retries = 0  # the user wants out: never send the sale again
+        print("kiosk-agent pos: interrupted; waiting for the sale's outcome before exiting "
+              "(leaving now could charge twice on the next try)", file=sys.stderr, flush=True)
+
+    with _interrupts_deferred(interrupted) as seen:
+        sale = seller.pay(pos_id, args.method, lines)
+        code = _pay_outcome(args, cfg, client, products, methods, deposit, pos_id, sale)
+    return 130 if seen else code
+
+
+def _pay_outcome(args, cfg, client, products, methods, deposit, pos_id, sale) -> int:
+    """Print the receipt when booked, then the outcome; exit code 0 only when booked."""
+    from agent.pos.errors import PosError
+    from agent.pos.receipt import ReceiptNotPrinted, print_receipt, render_receipt, width_for
+
     out = sale.to_json()
     if sale.booked and not args.no_receipt and cfg.printer is not None:
         try:

@@ -29,6 +29,11 @@ def main(args: argparse.Namespace) -> int:
     cfg = load_config_or_exit(args.config)
     from agent.runtime.store import StateError, Store
 
+    if not cfg.state_dir.is_dir():
+        # opening a Store would create a new, empty outbox and report it as "outbox empty"
+        print(f"kiosk-agent queue: {cfg.path}: agent.state_dir: cannot use the state folder {cfg.state_dir}: "
+              "it does not exist (is this the agent's config, and has `run` started once?)", file=sys.stderr)
+        return 2
     try:
         store = Store(cfg.state_dir)
     except StateError as e:
@@ -55,6 +60,11 @@ def main(args: argparse.Namespace) -> int:
                     status += f", last error: {r.last_error}"
                 print(f"{r.id:6d}  {when}  {what}  {status}")
             return 0
+        unknown = sorted(set(args.ids or ()) - {r.id for r in store.reports()})
+        if unknown:
+            print(f"kiosk-agent queue: no report with id {', '.join(map(str, unknown))} in the outbox "
+                  "(kiosk-agent queue list shows the ids)", file=sys.stderr)
+            return 1
         if args.action == "retry":
             n = store.retry(args.ids or None)
             print(f"{n} report(s) queued again")

@@ -26,11 +26,10 @@ def agent_running(cfg, now: float | None = None) -> bool:
 
 
 def check_state_dir(cfg) -> Result:
-    """The state directory exists, takes a write, and has free space."""
+    """The state directory exists (or `run` can create it), takes a write, and has free space."""
     path = cfg.state_dir
     if not path.is_dir():
-        return Result("state", FAIL, f"{path} does not exist",
-                      "check agent.state_dir; on the image it is the data partition (sudo systemctl start kiosk-firstboot)")
+        return _check_creatable(path)
     probe = path / f".doctor-{os.getpid()}"
     try:
         with open(probe, "wb") as f:
@@ -50,6 +49,18 @@ def check_state_dir(cfg) -> Result:
         return Result("state", FAIL, f"{path}: only {free_mb} MB free",
                       "clear dead letters (kiosk-agent queue) or use a larger card")
     return Result("state", OK, f"{path} writable, {free_mb} MB free")
+
+
+def _check_creatable(path) -> Result:
+    """A missing state folder is fine when `run` can create it: its nearest existing parent is writable."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.is_dir() and os.access(parent, os.W_OK | os.X_OK):
+        free_mb = shutil.disk_usage(parent).free // (1024 * 1024)
+        return Result("state", OK, f"{path} does not exist yet; run will create it ({free_mb} MB free)")
+    return Result("state", FAIL, f"{path} does not exist and cannot be created ({parent} is not writable)",
+                  "check agent.state_dir; on the image it is the data partition (sudo systemctl start kiosk-firstboot)")
 
 
 def check_clock(now: float | None = None) -> Result:

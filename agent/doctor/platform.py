@@ -36,6 +36,11 @@ def check_platform(cfg, client_factory=None) -> tuple[list[Result], object | Non
         else:
             how = "token accepted"
         active = client.get_all_active_commands()  # read-only: claims nothing
+    except errors.TokenRejected:
+        return [Result("platform", OK, f"{where} answers"),
+                Result("sign-in", FAIL, errors.TokenRejected.DEFAULT,
+                       "copy the connector token again from the hotel's Mews integration settings "
+                       "into mews.connector_token; is the integration enabled?")], client
     except errors.Unauthorized as e:
         return [Result("platform", OK, f"{where} answers"),
                 Result("sign-in", FAIL, f"token refused: {reason(e)}",

@@ -7,7 +7,7 @@
 Starts on a random shard; on connect failure or loss it fails over to the next
 shard, backing off once every shard has failed. Reads (and registerdevice) are
 resent once on another shard after a loss; ``payitems`` never is: its
-``ConnectionLost``/``ReplyTimeout`` goes to the caller (see ``agent.pos.sale``).
+``ConnectionLost``/``PosReplyTimeout`` goes to the caller (see ``agent.pos.sale``).
 The api key goes into every request and is registered as a log secret.
 """
 
@@ -21,7 +21,7 @@ import time
 from agent.logs import add_secret
 from agent.pos.budget import Budget, budget_file
 from agent.pos.connection import Connection
-from agent.pos.errors import ConnectionLost, GatewayUnavailable, InvalidRequest, RateLimited
+from agent.pos.errors import ConnectionLost, GatewayUnavailable, InvalidRequest, PosRateLimited
 from agent.pos.models import (Deposit, License, PaymentMethod, PointOfSale, Product, Status, Transaction,
                               records)
 
@@ -113,7 +113,9 @@ class PosClient:
 
         Every shard is tried once without delay; after that attempts back off
         exponentially (with jitter) until ``deadline`` (monotonic; None = until
-        ``stop`` is set), then GatewayUnavailable.
+        ``stop`` is set), then GatewayUnavailable. The deadline bounds the whole
+        attempt, not each shard: in the first round every shard not yet tried gets
+        an equal share of the time left, so black-holed shards cannot add up.
         """
         attempt, last = 0, None
         n = len(self.shards)
@@ -132,8 +134,14 @@ class PosClient:
                 if self.connection is not None:  # another caller got there first
                     return self._conn
                 shard = self.shard
+                connect_timeout = self.connect_timeout
+                if deadline is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    connect_timeout = min(connect_timeout, left / max(1, n - attempt))
                 try:
-                    self._conn = Connection(self.url(shard), shard, connect_timeout=self.connect_timeout,
+                    self._conn = Connection(self.url(shard), shard, connect_timeout=connect_timeout,
                                             on_broadcast=self._broadcast, ws_factory=self._ws_factory)
                 except ConnectionLost as e:
                     last = e
@@ -191,9 +199,10 @@ class PosClient:
         if command in POS_SCOPED and getattr(self.cfg, "pos_password", ""):
             params.setdefault("posPassword", self.cfg.pos_password)
         timeout = self.timeout if timeout is None else timeout
-        if connect_deadline is None:
-            # at least one try per shard, then keep trying for a few timeouts
-            connect_deadline = time.monotonic() + 2 * self.timeout
+        own_deadline = connect_deadline is None
+        if own_deadline:
+            # pos.timeout overall: each shard tried once within it (a share each), then retries until it ends
+            connect_deadline = time.monotonic() + self.timeout
         resent = limited = 0
         while True:
             conn = self.connect(connect_deadline)
@@ -202,7 +211,7 @@ class PosClient:
                 raise GatewayUnavailable("stopping")
             try:
                 return conn.request(command, params, timeout=timeout)
-            except RateLimited as e:
+            except PosRateLimited as e:
                 self.budget.cancel(command, token)  # refused unrun: costs nothing
                 token = ""
                 self.budget.penalise(command, e.retry_after)
@@ -216,6 +225,8 @@ class PosClient:
                 if e.sent and (command in NOT_IDEMPOTENT or resent >= 1):
                     raise
                 resent += e.sent
+                if own_deadline:  # the gateway was alive: reconnecting for the resend gets its own pos.timeout
+                    connect_deadline = time.monotonic() + self.timeout
             finally:
                 self.budget.settle(command, token)
 

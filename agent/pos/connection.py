@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 
-from agent.pos.errors import ConnectionLost, InvalidReply, RateLimited, ReplyTimeout, from_reply
+from agent.pos.errors import ConnectionLost, InvalidReply, PosRateLimited, PosReplyTimeout, from_reply
 from agent.pos.models import BroadcastMessage, CommandMessage, ErrorMessage, EventMessage, parse_message
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class Connection:
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise ReplyTimeout(f"no reply to {command} from shard {self.shard} within {timeout:g} s",
+                    raise PosReplyTimeout(f"no reply to {command} from shard {self.shard} within {timeout:g} s",
                                        sent=True, command=command)
                 try:
                     msg = self._replies.get(timeout=remaining)
@@ -89,7 +89,7 @@ class Connection:
                              msg.event, self.shard, command)
                 elif isinstance(msg, ErrorMessage):
                     err = from_reply(msg.error, msg.code)
-                    if isinstance(err, RateLimited) and err.command and err.command != command:
+                    if isinstance(err, PosRateLimited) and err.command and err.command != command:
                         log.info("pos: ignoring a ratelimit answer for %s while waiting for %s", err.command, command)
                         continue
                     raise err

@@ -35,7 +35,7 @@ class ConnectionLost(PosError):
         self.sent, self.command = sent, command
 
 
-class ReplyTimeout(ConnectionLost):
+class PosReplyTimeout(ConnectionLost):
     """The request was sent but no reply came in time (outcome unknown)."""
 
 
@@ -97,7 +97,7 @@ class LicenseInvalid(GatewayError):
     text = "the ConcertPOS instance has no valid license: check the license key in the ConcertPOS administration"
 
 
-class RateLimited(GatewayError):
+class PosRateLimited(GatewayError):
     """``ratelimit``: the command's budget is spent; ``retry_after`` in seconds."""
 
     error = "ratelimit"
@@ -117,7 +117,7 @@ class RateLimited(GatewayError):
 
 ERRORS: dict[str, type[GatewayError]] = {
     cls.error: cls for cls in (InvalidJson, InvalidJson5, MissingParameter, InvalidInstance, NoApiKey,
-                               ApiKeyMismatch, InvalidPassword, LicenseInvalid, RateLimited)
+                               ApiKeyMismatch, InvalidPassword, LicenseInvalid, PosRateLimited)
 }
 
 # errors that only a person can fix (config, administration): no point hammering the gateway

@@ -11,12 +11,14 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from agent.pos.errors import PosError
+
 log = logging.getLogger(__name__)
 
 HASH_PREFIX = 8
 
 
-class ReceiptNotPrinted(Exception):
+class ReceiptNotPrinted(PosError):
     """The receipt could not be printed (the sale itself stands)."""
 
 
@@ -35,6 +37,24 @@ def _row(left: str, right: str, width: int) -> str:
     if len(left) > room:
         left = left[:max(1, room - 1)] + "…"
     return left + " " * (width - len(left) - len(right)) + right
+
+
+def _arithmetic(amount, product, deposit_price, money, width: int) -> list[str]:
+    """The line as a sum: ``2 x (2.50 + 1.00 deposit) = 7.00``, the result right-aligned.
+
+    Indented when it fits; on narrow paper the indent goes, then the result moves to its own line.
+    """
+    if product is None:
+        terms = f"{amount} x ?"
+    elif product.deposit and deposit_price:
+        terms = f"{amount} x ({_amount(product.price)} + {_amount(deposit_price)} deposit)"
+    else:
+        terms = f"{amount} x {_amount(product.price)}"
+    result = f"= {_amount(money)}"
+    for indent in ("  ", ""):
+        if len(indent + terms) + 1 + len(result) <= width:
+            return [_row(indent + terms, result, width)]
+    return [terms[:width], _row("", result, width)]
 
 
 def render_receipt(sale, *, products: dict, method=None, deposit=None, tz: str = "UTC", title: str = "",
@@ -63,10 +83,7 @@ def render_receipt(sale, *, products: dict, method=None, deposit=None, tz: str =
     for pid, amount, money in lines:
         p = products.get(pid)
         out.append((p.name if p else f"Product {pid}")[:width])
-        detail = f"  {amount} x {_amount(p.price)}" if p else f"  {amount} x"
-        if p is not None and p.deposit and deposit_price:
-            detail += f" + deposit {_amount(deposit_price)}"
-        out.append(_row(detail, _amount(money), width))
+        out.extend(_arithmetic(amount, p, deposit_price, money, width))
         total += money
     out.append(rule)
     out.append(_row("TOTAL", _amount(total), width))

@@ -5,6 +5,7 @@ They mirror the simulator's in-process helpers and never count against the rate 
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -15,6 +16,36 @@ from sim.mews.routes import REQUEST_ID, error_response, read_body
 
 if TYPE_CHECKING:
     from sim.mews.server import MewsSimulator
+
+
+# KeyCutter command Data fields a test may set instead of the reservation's (either Type's names)
+KEY_CUTTER_TEXT = ("ApiUrl", "KeyCutterData", "FirstName", "LastName", "NormalizedFirstName", "NormalizedLastName",
+                   "Telephone", "Email", "UserName", "Password")
+KEY_CUTTER_TIMES = ("StartUtc", "EndUtc", "ValidityStartUtc", "ValidityEndUtc")
+
+
+def key_cutter_overrides(body: dict) -> dict:
+    """Validated Data overrides from an addKeyCutter body: LockIds (multi-room keys), times, guest fields."""
+    out: dict = {}
+    lock_ids = fields.text_list(body, "LockIds", required=False)
+    if lock_ids is not None:
+        if not lock_ids or not all(lock_ids):
+            raise ApiError(400, "Invalid LockIds: expected at least one non-empty lock id.")
+        out["LockIds"] = list(lock_ids)
+    for key in KEY_CUTTER_TIMES:
+        when = fields.utc(body, key, required=False)
+        if when is not None:
+            out[key] = fields.format_utc(when)
+    for key in KEY_CUTTER_TEXT:
+        value = fields.text(body, key, required=False, empty_ok=True)
+        if value is not None:
+            out[key] = value
+    if "KeyCutterData" in out:
+        try:
+            json.loads(out["KeyCutterData"])
+        except ValueError:
+            raise ApiError(400, "Invalid KeyCutterData: expected a JSON string.") from None
+    return out
 
 
 def admin_routes(sim: "MewsSimulator") -> list:
@@ -43,9 +74,14 @@ def admin_routes(sim: "MewsSimulator") -> list:
             kind = fields.text(body, "Type", required=False)
             if kind is None:  # without Type, the named device decides
                 kind = sim.enterprise.devices.get(device_id or "", {}).get("Type", "KeyCutter")
-            return {"CommandId": sim.commands.add_key_cutter(
-                fields.text(body, "ReservationId", required=False), fields.integer(body, "KeyCount", default=1),
-                kind, device_id)}
+            overrides = key_cutter_overrides(body)
+            with sim.commands.lock:  # nobody sees the command before its overrides are in
+                command_id = sim.commands.add_key_cutter(
+                    fields.text(body, "ReservationId", required=False), fields.integer(body, "KeyCount", default=1),
+                    kind, device_id)
+                data = sim.commands.commands[command_id]["Data"]
+                data.update({k: v for k, v in overrides.items() if k in data})
+            return {"CommandId": command_id}
         return await call(request, action)
 
     async def list_commands(request):

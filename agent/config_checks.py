@@ -1,0 +1,53 @@
+"""Config checks spanning keys (addresses, time zone, POS shards, event forwarding), every problem reported."""
+
+from __future__ import annotations
+
+from agent.config_errors import ConfigError
+
+
+def validate_cross(cfg, fname: str) -> list[ConfigError]:
+    """Problems spanning keys, every one of them."""
+    errors = []
+    for check in _CROSS_CHECKS:
+        try:
+            check(cfg, fname)
+        except ConfigError as e:
+            errors.append(e)
+    return errors
+
+
+def _check_addresses(cfg, fname: str) -> None:
+    addr = cfg.mews.platform_address
+    if not (addr.startswith("http://") or addr.startswith("https://")):
+        raise ConfigError(fname, "mews.platform_address",
+                          f'expected an http:// or https:// address, got "{addr}"')
+    ws = cfg.mews.websocket_address
+    if ws and not (ws.startswith("ws://") or ws.startswith("wss://")):
+        raise ConfigError(fname, "mews.websocket_address",
+                          f'expected a ws:// or wss:// address, got "{ws}"')
+
+
+def _check_timezone(cfg, fname: str) -> None:
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(cfg.agent.timezone)
+    except Exception:
+        raise ConfigError(fname, "agent.timezone",
+                          f'unknown IANA time zone "{cfg.agent.timezone}" (e.g. "Europe/London")') from None
+
+
+def _check_pos(cfg, fname: str) -> None:
+    if cfg.pos is not None:
+        if not cfg.pos.shards:
+            raise ConfigError(fname, "pos.shards", "needs at least one shard")
+        if "{shard}" not in cfg.pos.url_template and len(cfg.pos.shards) > 1:
+            raise ConfigError(fname, "pos.url_template", "must contain {shard} when several shards are listed")
+
+
+def _check_events(cfg, fname: str) -> None:
+    if cfg.events.forward_url and not cfg.events.forward_url.startswith(("http://", "https://")):
+        raise ConfigError(fname, "events.forward_url", "expected an http:// or https:// address")
+
+
+_CROSS_CHECKS = (_check_addresses, _check_timezone, _check_pos, _check_events)
