@@ -207,7 +207,16 @@ pos_id = 1
     def step_keys(self) -> None:
         say("\n2. Guest at the kiosk gets two room keys (KeyCutter, 2 keys)")
         before = len(self.encoder.keys)
-        cid = self.track("room keys (KeyCutter x2)", self.mews.add_key_cutter_command(key_count=2))
+        from datetime import datetime, timedelta, timezone
+
+        from sim.mews import fields
+
+        now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        with self.mews.commands.lock:  # a guest arriving now for two nights; nobody sees it half-made
+            command_id = self.mews.add_key_cutter_command(key_count=2)
+            self.mews.commands.commands[command_id]["Data"].update(
+                StartUtc=fields.format_utc(now), EndUtc=fields.format_utc(now + timedelta(days=2)))
+        cid = self.track("room keys (KeyCutter x2)", command_id)
         if not self.wait_final([cid], 60):
             self.fail("the key command did not finish")
         self.show(cid)
@@ -279,6 +288,8 @@ pos_id = 1
             f", receipt {sale.get('receipt')}")
         if sale.get("result") != "booked":
             self.fail("the sale was not booked")
+        self.pos_line = (f"POS sale (2 x parking day ticket, 1 x water): {sale.get('result')}, "
+                         f"receipt {sale.get('receipt')}")
         wait_for(lambda: len(self.printer.receipt_paths) > before, 10)
         for p in self.printer.receipt_paths[before:]:
             say(f"    receipt PNG: {p}")
@@ -345,7 +356,7 @@ def run(args) -> int:
                                     f"OLED frames: {len(frames)} PNG in oled/\n"
                                     "encoder key log: keys.jsonl\nagent log: agent.log\n")
     (out / "summary.json").write_text(json.dumps({"commands": rows, "failures": demo.failures}, indent=2))
-    kiosk_lines = getattr(demo, "kiosk_lines", [])
+    kiosk_lines = [line for line in (getattr(demo, "pos_line", ""),) if line] + getattr(demo, "kiosk_lines", [])
     if kiosk_lines:
         with (out / "summary.md").open("a") as f:
             f.write("\n" + "\n".join(f"- {line}" for line in kiosk_lines) + "\n")
