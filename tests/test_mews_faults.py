@@ -135,7 +135,7 @@ def test_a_trickled_frame_closes_and_reopens_the_socket(sim):
         listener, seen = listener_for(sim, c, frame_timeout=1.5)
         listener.start()
         try:
-            wait_for(lambda: listener.refused_frames >= 1, what="the trickled frame refused")
+            wait_for(lambda: listener.refused_frames >= 1 and seen, what="the trickled frame refused and reported")
             assert "whole within" in seen[0][0]
             wait_for(lambda: listener.connected, what="reconnected")
         finally:
@@ -151,7 +151,7 @@ def test_an_oversized_frame_is_refused(sim):
         try:
             wait_for(lambda: listener.connected, what="connected")
             sim.add_printer_command(b"%PDF-1.4")  # its DeviceCommand frame is longer than 40 bytes
-            wait_for(lambda: listener.refused_frames >= 1, what="the large frame refused")
+            wait_for(lambda: listener.refused_frames >= 1 and seen, what="the large frame refused and reported")
             assert "limit 40" in seen[0][0]
         finally:
             listener.stop()
