@@ -16,6 +16,8 @@ import threading
 import time
 from pathlib import Path
 
+from sim.serving import free_port
+
 FINAL = ("Processed", "Cancelled", "Error")
 
 
@@ -54,7 +56,7 @@ class Demo:
         from sim import kiosk_demo
 
         self.terminal = kiosk_demo.start_terminal()
-        self.kiosk_listen = f"127.0.0.1:{free_port()}"
+        self.kiosk_listen = f"127.0.0.1:{free_port()}"  # the agent's kiosk API binds it
         say(f"  Mews platform      {self.mews.url}  (REST + websocket)")
         say(f"  thermal printer    {self.printer.url}  -> {self.out / 'receipts'}")
         say(f"  key-card encoder   {self.encoder.url}  -> {self.out / 'keys.jsonl'}")
@@ -62,6 +64,8 @@ class Demo:
         say(f"  payment terminal   127.0.0.1:{self.terminal.port}  (simulated)")
 
     def write_config(self) -> Path:
+        from sim import kiosk_demo
+
         shards = ", ".join(f'"{s}"' for s in self.pos.shards)
         path = self.out / "config.toml"
         path.write_text(f"""# written by `kiosk-agent demo`
@@ -98,7 +102,7 @@ api_key = "{self.pos.api_key}"
 shards = [{shards}]
 url_template = "{self.pos.url_template}"
 pos_id = 1
-""" + kiosk_tables(self.terminal, self.kiosk_listen))
+""" + kiosk_demo.config_tables(self.terminal, listen=self.kiosk_listen))
         return path
 
     def start_agent(self, config_path: Path) -> None:
@@ -140,17 +144,17 @@ pos_id = 1
 
     def step_ui_screenshots(self) -> None:
         say("\n8. Kiosk touchscreen: screenshots of every screen in every language (headless Chromium)")
-        try:
-            from sim.ui_screens import take_screenshots
+        from sim.ui_screens import take_screenshots
 
+        try:
             shots = take_screenshots(self.out / "ui")
-        except Exception as e:  # no Chromium on this machine: the demo says so and goes on
-            shots = None
+        except Exception as e:  # a browser that fails to start: the demo says so and goes on
             say(f"    skipped: {type(e).__name__}: {e}")
+            return
         if shots is None:
             say("    skipped: Chromium/chromedriver not installed (apt-get install chromium chromium-driver)")
         else:
-            say(f"    {len(shots) if hasattr(shots, '__len__') else shots} screenshot(s) in {self.out / 'ui'}")
+            say(f"    {len(shots)} screenshot(s) in {self.out / 'ui'}")
 
     def stop(self) -> None:
         agent = getattr(self, "agent", None)
@@ -304,20 +308,6 @@ pos_id = 1
                          "history": [h["State"] for h in cmd["History"]],
                          "notes": cmd["History"][-1].get("Notes") or ""})
         return rows
-
-
-def kiosk_tables(terminal, listen: str) -> str:
-    from sim import kiosk_demo
-
-    return kiosk_demo.config_tables(terminal, listen=listen)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(args) -> int:

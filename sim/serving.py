@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 from typing import Callable
 
@@ -23,3 +24,10 @@ def serve_until_signalled(stop: Callable[[], None], ready: str) -> None:
         for s, handler in previous.items():
             signal.signal(s, handler)
         stop()
+
+
+def free_port() -> int:
+    """A loopback port free right now, for a server that must be told its port in advance."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import signal
-import socket
 import sqlite3
 import time
 
 import pytest
 
+from sim.serving import free_port
 from tests.agent_harness import wait_until, write_config
 from tests.test_agent_process import agent_log, start_agent
 
@@ -18,12 +18,6 @@ from sim.encoder import VirtualEncoder  # noqa: E402
 from sim.mews.kiosk import midday_zone  # noqa: E402
 from sim.mews.server import MewsSimulator  # noqa: E402
 from sim.printer.virtual import VirtualPrinter  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def kiosk_config(tmp_path, sim, encoder, printer, port):

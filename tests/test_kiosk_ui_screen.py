@@ -12,7 +12,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,15 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from sim.serving import free_port
 from tests.kiosk_ui_browser import serve_static
 
 SCRIPT = Path(__file__).resolve().parents[1] / "image" / "stage-kiosk" / "00-kiosk-agent" / "files" / "kiosk-screen"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_check_refuses_when_the_kiosk_is_not_enabled(tmp_path):
