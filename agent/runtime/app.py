@@ -147,8 +147,7 @@ def _observers(agent: Agent) -> None:
             agent.pos = PosService.from_config(cfg, agent.health)
         except Exception as e:
             log.error("ConcertPOS service unavailable: %s", redact(str(e)))
-    kiosk_cfg = getattr(cfg, "kiosk", None)
-    if kiosk_cfg is not None and getattr(kiosk_cfg, "enabled", False):
+    if cfg.kiosk.enabled:
         try:
             from agent.kiosk.service import KioskService
 

@@ -109,11 +109,9 @@ class Dispatcher:
 
     def _take(self, command: Command) -> None:
         job = Job.of_command(command)
-        invalid = getattr(command, "invalid", "")
-        if invalid:
-            return self._refuse(command, invalid)
-        lost = getattr(self.store, "lost_state", False)
-        if lost and command.state == "Received" and command.device.type in KEY_TYPES:
+        if command.invalid:
+            return self._refuse(command, command.invalid)
+        if self.store.lost_state and command.state == "Received" and command.device.type in KEY_TYPES:
             return self._refuse(command, LOST_RECORDS)  # it may have been cut before the records went
         handler = self.handler_for(job)
         if handler is None:

@@ -22,7 +22,7 @@ from hal.errors import DeviceError, InvalidInput
 
 log = logging.getLogger(__name__)
 
-STORAGE_ERRORS = tuple(e for e in (getattr(st, "StorageError", None), sqlite3.Error, OSError) if e)
+STORAGE_ERRORS = (st.StorageError, sqlite3.Error, OSError)
 STORAGE_RETRY = 2.0  # seconds between attempts to journal a job while storage is faulty
 
 

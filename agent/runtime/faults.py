@@ -21,13 +21,11 @@ class Fault:
 
 
 def classify(e: BaseException) -> Fault:
-    token_rejected = getattr(mews_errors, "TokenRejected", None)
-    if token_rejected is not None and isinstance(e, token_rejected):
+    if isinstance(e, mews_errors.TokenRejected):
         return Fault(hs.TOKEN_REJECTED, TOKEN_TEXT, TOKEN_PAUSE, TOKEN_TEXT)
     if isinstance(e, mews_errors.Displaced):
         return Fault(hs.DISPLACED, str(e), DISPLACED_PAUSE, f"displaced: {e}")
     if isinstance(e, mews_errors.RateLimited):
-        after = getattr(e, "retry_after", None)
-        return Fault(None, "", after if after else None, f"rate limited: {e}")
+        return Fault(None, "", e.retry_after or None, f"rate limited: {e}")
     text = e.describe() if isinstance(e, mews_errors.MewsError) else f"{type(e).__name__}: {e}"
     return Fault(hs.OFFLINE, "", None, text)

@@ -71,10 +71,9 @@ def main_loop(agent) -> None:
             agent.listener.backoff.check_stable()
         agent.loop.tick()
         now = time.monotonic()
-        check = getattr(agent.store, "check", None)
-        if check is not None and now - last_check >= STORE_CHECK_EVERY:
+        if now - last_check >= STORE_CHECK_EVERY:
             last_check = now
-            check()
+            agent.store.check()
         update_health(agent)
         if agent.health.status_line() != status:
             status = agent.health.status_line()
@@ -106,7 +105,7 @@ def update_health(agent) -> None:
     if enterprise is not None:
         h.enterprise = getattr(enterprise, "name", "") or h.enterprise
     h.outbox_depth, h.dead_letters = agent.store.depth()
-    h.storage = getattr(agent.store, "fault", "") or agent.dispatcher.journal_fault or "ok"
+    h.storage = agent.store.fault or agent.dispatcher.journal_fault or "ok"
     h.set_counters({"drains": loop.drains})
     if agent.listener is not None:
         h.set_counters({"malformed_frames": agent.listener.malformed})
