@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import random
+import re
 import signal
 import statistics
 import subprocess
@@ -168,9 +169,25 @@ class Boot:
         self.poll()
 
 
-def fsck_kind(text: str) -> str:
-    """clean | journal (replayed) | repaired | failed, from systemd-fsck's output."""
+def fsck_kind(text: str, late: str | None = None) -> str:
+    """clean | journal (replayed) | repaired | failed, from systemd-fsck's output.
+
+    A data device that shows up after systemd's fsck gave up ("Dependency failed") is
+    checked by kiosk-firstboot before it mounts it (`late`, "... rc N: output"): that
+    check counts instead; a late device nobody checked is a failure.
+    """
     lines = [x for x in text.split("|") if x.strip() and x != "none"]
+    if any("Dependency failed" in x for x in lines):
+        m = re.search(r"rc (\d+): (.*)", late or "")
+        if m is None:
+            return "failed"
+        rc, out = int(m.group(1)), m.group(2)
+        if rc >= 4:
+            return "failed"
+        replayed_only = "recovering journal" in out and "clean," in out and "FIXED" not in out.upper()
+        if rc == 0 or replayed_only:
+            return "journal" if "recovering journal" in out else "clean"
+        return "repaired"
     if any("fail" in x.lower() or "UNEXPECTED INCONSISTENCY" in x for x in lines):
         return "failed"
     rest = [x for x in lines if not any(k in x for k in ("clean,", "recovering journal", "Checking", "Finished",
@@ -241,8 +258,11 @@ def main() -> int:
         rec = {"boot": i + 1, "cut_at": None if final else round(cut_at, 1),
                **{name: (b.get(name) or (None, None))[1] for name in ("fsck", "mount", "integrity")},
                "ready_s": None if b.get("ready") is None else round(b.get("ready")[0], 1)}
+        late = (b.get("latefsck") or (None, None))[1]
+        if late is not None:
+            rec["late_device_check"] = late
         if rec["fsck"] is not None:
-            rec["fsck_kind"] = fsck_kind(rec["fsck"])
+            rec["fsck_kind"] = fsck_kind(rec["fsck"], late)
         rec["final"] = final
         boots.append((rec, b.lines))
         log(f"boot {i + 1}{' (final)' if final else f', cut at {cut_at:.1f} s'}: ready {rec['ready_s']} s, "
@@ -274,6 +294,7 @@ def main() -> int:
         "fsck_repairs": sum(r.get("fsck_kind") == "repaired" for r in recs),
         "fsck_failures": sum(r.get("fsck_kind") == "failed" for r in recs),
         "journal_replays": sum(r.get("fsck_kind") == "journal" for r in recs),
+        "late_device_checks": sum("late_device_check" in r for r in recs),
         "mount_failures": sum(r["mount"] not in (None, "ok") for r in recs),
         "integrity_failures": sum(r["integrity"] not in (None, "ok", "none") for r in recs),
         "ready_missing": len(ready_missing),
