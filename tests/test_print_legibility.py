@@ -1,8 +1,13 @@
 """A real reader (Debian's tesseract OCR) reads the sample registration card off the printed PNG.
 
 The card goes the whole way: PDF -> sandboxed render -> ESC/POS -> virtual printer -> PNG.
-The PNG is read as printed (each dot shown as a 2x2 block, tesseract told it is 406 dpi,
-i.e. 203 dpi paper): no smoothing, so what reads is what the printer's dots say.
+The reader sees the paper, not the file: a thermal head burns round dots a little wider than
+their 0.125 mm pitch, so neighbours (diagonal ones too) run together into strokes. The PNG's
+dots are drawn 4x larger, softened by a Gaussian of 0.375 dot and cut at 150, 160 and 170/255,
+round dots of about 1.2 pitch; tesseract is told the result is 812 dpi (203 dpi paper) and a
+word counts as read when two of the three read it.
+The same reader misses ten words of the card when its small print is drawn by pdfium's
+outline fonts at 384 dots (`python -m bench bench_legibility`), and none now (hal/printer/smallprint.py).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import shutil
 import subprocess
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from hal.printer import escpos, raster
 from sim.printer.sample import registration_card_pdf
@@ -22,7 +27,12 @@ from sim.printer.virtual import VirtualPrinter
 LABELS = ("GUEST REGISTRATION CARD", "Guest name", "Home address", "Arrival", "Departure", "Room",
           "Guests", "Rate", "Passport / ID no.", "Car registration", "Notes", "Guest signature", "Date")
 CLAUSE = "late departures may be charged"
-UPSCALE = 2
+UPSCALE = 4
+DOT_SPREAD = 1.5  # px of Gaussian at UPSCALE: 0.375 dot
+# Where the softened dot ends (of 255: lighter is paper): three dot sizes, as heads and paper
+# vary. tesseract's line and word segmentation flips on a pixel, so a word counts as read when
+# two of the three prints read it.
+INK_CUTS = (150, 160, 170)
 
 
 def words(text: str) -> list[str]:
@@ -38,11 +48,13 @@ def printed_png(tmp_path, width_dots: int):
     return vp.receipt_paths[0]
 
 
-def read_back(png_path) -> str:
+def read_back(png_path, cut: int) -> str:
+    """What tesseract reads off the printed dots, each drawn as a round dot cut at ``cut``."""
     with Image.open(png_path) as png:
         dots = png.convert("L")
     big = dots.resize((dots.width * UPSCALE, dots.height * UPSCALE), Image.Resampling.NEAREST)
-    big_path = png_path.with_name("ocr-" + png_path.name)
+    big = big.filter(ImageFilter.GaussianBlur(DOT_SPREAD)).point(lambda v: 255 if v > cut else 0)
+    big_path = png_path.with_name(f"ocr-{cut}-" + png_path.name)
     big.save(big_path)
     done = subprocess.run(["tesseract", str(big_path), "stdout", "--dpi", str(203 * UPSCALE)],
                           capture_output=True, text=True, timeout=120)
@@ -50,22 +62,30 @@ def read_back(png_path) -> str:
     return done.stdout
 
 
-# At 384 dots the A5 card shrinks to 48 mm: its 7 pt clause is 1 mm a line, 4 dots of x-height.
-# The fine render halves what OCR misses there (9 words -> 5) but does not reach every word.
-TOO_SMALL_AT_384 = pytest.mark.xfail(reason="7 pt text at 384 dots is ~4 dots of x-height: tesseract still "
-                                            "misses a few words (issue 13 item 15, open)", strict=False)
+def reads(png_path) -> list[str]:
+    return [read_back(png_path, cut) for cut in INK_CUTS]
 
 
-@pytest.mark.parametrize("width_dots", [pytest.param(384, marks=TOO_SMALL_AT_384), 576])
+def read_by_most(texts: list[str]) -> set[str]:
+    """The words that most of the readings read."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for w in set(words(text)):
+            counts[w] = counts.get(w, 0) + 1
+    return {w for w, n in counts.items() if 2 * n > len(texts)}
+
+
+@pytest.mark.parametrize("width_dots", [384, 576])
 def test_ocr_reads_every_label_and_the_clause_off_the_printed_card(tmp_path, width_dots):
     if shutil.which("tesseract") is None:
         pytest.skip("tesseract not installed (apt-get install tesseract-ocr)")
-    text = read_back(printed_png(tmp_path, width_dots))
-    read = set(words(text))
+    texts = reads(printed_png(tmp_path, width_dots))
+    read = read_by_most(texts)
     wanted = [w for phrase in LABELS + (CLAUSE,) for w in words(phrase)]
     missing = sorted({w for w in wanted if w not in read})
-    assert not missing, f"OCR at {width_dots} dots missed {missing}; it read:\n{text}"
-    assert " ".join(words(CLAUSE)) in " ".join(words(text)), text
+    assert not missing, f"OCR at {width_dots} dots missed {missing}; it read:\n" + "\n---\n".join(texts)
+    in_order = [" ".join(words(CLAUSE)) in " ".join(words(text)) for text in texts]
+    assert 2 * sum(in_order) > len(texts), "\n---\n".join(texts)
 
 
 def a4_small_print() -> bytes:

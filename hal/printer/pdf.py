@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from hal.errors import InvalidInput
+from hal.printer.smallprint import SmallPrint
 
 # pdfium is not thread-safe; a POS receipt and a Mews job may render at once.
 _pdfium_lock = threading.Lock()
@@ -95,14 +96,17 @@ class Pages:
             # A landscape page with landscape content (a wide table) prints turned a quarter,
             # so it comes out at the scale of a portrait page (A4: 1.41x larger than upright).
             turn = width_pt > height_pt and right - left > bottom - top
-            img, scale = self._render_box(page, index, (left, top, right, bottom), width_dots, max_rows, turn)
+            # Text too small for an outline font at this width: lifted off the page, drawn after.
+            small = SmallPrint(page) if not turn else None
+            img, scale = self._render_box(page, index, (left, top, right, bottom), width_dots, max_rows, turn, small)
             # The probe is coarse: crop once more at the final resolution so the
             # margins are gone to the dot, then render that box.
             box = _ink_box(img)
             if box is not None and (box[0] > 1 or box[1] > 1 or img.width - box[2] > 1 or img.height - box[3] > 1):
                 left, top, right, bottom = (left + box[0] / scale, top + box[1] / scale,
                                             left + box[2] / scale, top + box[3] / scale)
-                img, scale = self._render_box(page, index, (left, top, right, bottom), width_dots, max_rows, turn)
+                img, scale = self._render_box(page, index, (left, top, right, bottom), width_dots, max_rows, turn,
+                                              small)
         finally:
             page.close()
         if turn:
@@ -119,9 +123,11 @@ class Pages:
         return img
 
     @staticmethod
-    def _render_box(page, index: int, box, width_dots: int, max_rows: int, turn: bool = False):
+    def _render_box(page, index: int, box, width_dots: int, max_rows: int, turn: bool = False,
+                    small: SmallPrint | None = None):
         """Render the (left, top, right, bottom) box in points so that its width (its height when it
-        will be ``turn``ed) fills the paper; checks the paper length first. Not turned here."""
+        will be ``turn``ed) fills the paper; checks the paper length first. Not turned here.
+        ``small`` print is lifted off the page before and drawn on the render after."""
         left, top, right, bottom = box
         width_pt, height_pt = page.get_size()
         across, along, page_across = (bottom - top, right - left, height_pt) if turn else \
@@ -133,9 +139,13 @@ class Pages:
                                f"over the {max_rows / (203 / 25.4):.0f} mm paper limit")
         crop = (left, height_pt - bottom, width_pt - right, top)
         fine = supersample_factor(round(across * scale), rows)
+        if small is not None:
+            small.lift(scale, right)
         img = _render(page, scale * fine, crop)
         if fine > 1:
             img = img.reduce(fine)  # box filter: each dot is the mean of its fine pixels
+        if small is not None:
+            small.draw(img, scale, left, top)
         return img, scale
 
 
