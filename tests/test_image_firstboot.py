@@ -212,3 +212,60 @@ def test_readonly_root_enabled_once_with_overlay_kept_to_root(tmp_path):
     env_nodata = {**env, "STATE_DIR": str(tmp_path)}
     third = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env_nodata, timeout=60)
     assert "keeping the root writable" in third.stderr and not calls.exists()
+
+
+def _stand_ins(bin_dir: Path, calls: Path, label_after: int, fsck_rc: int = 0) -> None:
+    """blkid shows the label only from its ``label_after``-th call; e2fsck, mount, mountpoint, udevadm log."""
+    bin_dir.mkdir()
+    tools = {
+        "blkid": f'n=$(cat {calls}.blkid 2>/dev/null || echo 0); n=$((n+1)); echo $n > {calls}.blkid\n'
+                 f'[ $n -ge {label_after} ] && echo /dev/vdb1 && exit 0; exit 2\n',
+        "e2fsck": f'echo "e2fsck $*" >> {calls}\necho "KIOSKDATA: recovering journal"\n'
+                  f'echo "KIOSKDATA: clean, 11/32768 files"\nexit {fsck_rc}\n',
+        "mount": f'echo "mount $*" >> {calls}\n',
+        "mountpoint": f'grep -qx "mount $2" {calls} 2>/dev/null\n',
+        "udevadm": "exit 0\n",
+        "sleep": "exit 0\n",
+    }
+    for name, body in tools.items():
+        (bin_dir / name).write_text("#!/bin/sh\n" + body)
+        (bin_dir / name).chmod(0o755)
+
+
+def _setup_data(tmp_path: Path, label_after: int, fstab: str, fsck_rc: int = 0):
+    bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
+    _stand_ins(bin_dir, calls, label_after, fsck_rc)
+    (tmp_path / "fstab").write_text(fstab)
+    src = FIRSTBOOT_SH.read_text()
+    script = src[:src.index("main() {")].replace("export PATH=", f"export PATH={bin_dir}:") + "setup_data\n"
+    env = {**os.environ, "FSTAB": str(tmp_path / "fstab"), "DATA_MNT": str(tmp_path / "data"),
+           "STATE_DIR": str(tmp_path / "state"), "CONFIG_DIR": str(tmp_path / "config"),
+           "AGENT_USER": getpass.getuser(), "DEVICE_WAIT": "5"}
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    return done, (calls.read_text().splitlines() if calls.exists() else [])
+
+
+KNOWN = "LABEL=KIOSKDATA /mnt/kiosk-data ext4 defaults,noatime,nofail,x-systemd.device-timeout=60s 0 2\n"
+
+
+def test_a_data_partition_udev_shows_late_is_waited_for_and_checked_before_it_is_mounted(tmp_path):
+    """systemd's fsck gave up on the late device (the power-cut lab saw it under load): firstboot
+    waits for the partition fstab already names, then runs e2fsck before mounting it."""
+    done, calls = _setup_data(tmp_path, label_after=3, fstab=KNOWN)
+    assert "waiting up to 5s for the KIOSKDATA partition" in done.stdout, done.stdout + done.stderr
+    assert calls[0] == "e2fsck -y /dev/vdb1"
+    assert calls[1] == f"mount {tmp_path / 'data'}"  # checked first, then mounted
+    assert "data partition check (the boot's fsck did not run): rc 0: KIOSKDATA: recovering journal" in done.stdout
+
+
+def test_an_unrepairable_data_partition_is_reported(tmp_path):
+    done, calls = _setup_data(tmp_path, label_after=1, fstab=KNOWN, fsck_rc=4)
+    assert "e2fsck could not repair /dev/vdb1 (rc 4)" in done.stderr
+    assert calls[0] == "e2fsck -y /dev/vdb1"
+
+
+def test_a_partition_systemd_already_mounted_is_not_checked_again(tmp_path):
+    (tmp_path / "calls").write_text(f"mount {tmp_path / 'data'}\n")  # mountpoint: yes
+    done, calls = _setup_data(tmp_path, label_after=1, fstab=KNOWN)
+    assert not any(c.startswith("e2fsck") for c in calls), calls
+    assert "waiting" not in done.stdout
