@@ -73,3 +73,69 @@ def test_nested_forms_are_refused_within_the_default_bounds():
     with pytest.raises(InvalidInput, match="refused"):
         rasterize("application/pdf", form_bomb(8), 384)
     assert rasterize("text/plain", b"still printing", 384).width == 384  # this process is unharmed
+
+
+# -- the renderer server: one warm process, a fresh forked child per document ----------------
+
+def _server_pid():
+    from hal.printer import sandbox
+    proc = sandbox._server._proc
+    return None if proc is None or proc.poll() is not None else proc.pid
+
+
+def test_documents_share_one_renderer_and_a_killed_renderer_is_replaced():
+    import os
+    import signal
+    from sim.printer.sample import registration_card_pdf
+    card = registration_card_pdf()
+    first = rasterize("application/pdf", card, 384)
+    pid = _server_pid()
+    assert pid is not None
+    assert rasterize("application/pdf", card, 384).tobytes() == first.tobytes()
+    assert _server_pid() == pid  # forked a child; no second Python start
+    os.kill(pid, signal.SIGKILL)
+    again = rasterize("application/pdf", card, 384)  # the dead one is noticed and replaced
+    assert again.tobytes() == first.tobytes() and _server_pid() not in (None, pid)
+
+
+def test_a_refused_document_leaves_the_renderer_serving(monkeypatch):
+    from hal.printer import sandbox
+    monkeypatch.setattr(sandbox, "CPU_LIMIT", 1)
+    monkeypatch.setattr(sandbox, "MEMORY_LIMIT", 384 * 1024 * 1024)
+    rasterize("text/plain", b"warm", 384)
+    rasterize("image/png", _tiny_png(), 384)
+    pid = _server_pid()
+    with pytest.raises(InvalidInput, match="more than 1 s of processing"):
+        rasterize("application/pdf", fill_bomb(200_000), 384)
+    assert _server_pid() == pid  # the child died of its limit, the server did not
+    assert rasterize("image/png", _tiny_png(), 384).width == 384
+
+
+def test_a_render_past_the_wall_limit_is_stopped(monkeypatch):
+    from hal.printer import sandbox
+    monkeypatch.setattr(sandbox, "WALL_LIMIT", 0.3)
+    monkeypatch.setattr(sandbox, "MEMORY_LIMIT", 384 * 1024 * 1024)
+    with pytest.raises(InvalidInput, match="took over 0.3 s to render"):
+        rasterize("application/pdf", fill_bomb(200_000), 384)
+    monkeypatch.setattr(sandbox, "WALL_LIMIT", 120)
+    assert rasterize("image/png", _tiny_png(), 384).width == 384
+
+
+def test_the_renderer_is_recycled_after_a_large_document(monkeypatch):
+    from hal.printer import sandbox
+    rasterize("image/png", _tiny_png(), 384)
+    pid = _server_pid()
+    monkeypatch.setattr(sandbox, "RECYCLE_BYTES", 1)  # the parent's side: every document is large
+    rasterize("image/png", _tiny_png(), 384)
+    assert _server_pid() is None  # stopped after it; the next document starts a new one
+    monkeypatch.setattr(sandbox, "RECYCLE_BYTES", 4 * 1024 * 1024)
+    rasterize("image/png", _tiny_png(), 384)
+    assert _server_pid() not in (None, pid)
+
+
+def _tiny_png() -> bytes:
+    import io
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("L", (200, 100), 0).save(buf, "PNG")
+    return buf.getvalue()

@@ -2,8 +2,17 @@
 
 A decompression or PDF bomb (nested forms, millions of fills) can then exhaust
 only the child: the agent, and a key job running on the encoder, never share its
-fate. The child takes the request as a JSON argument and the document on stdin,
-and writes a JSON line, then the 1-bit image's packed rows.
+fate.
+
+One warm renderer process (the server: Python, Pillow, pdfium and the small-print
+fonts already loaded) forks a fresh child per document, so a document costs a
+fork, not a Python start (~80 ms of CPU, more than a registration card's wire time
+at 115200 baud). The child sets its limits, renders and exits; nothing it did
+outlives it. The server reads requests on stdin (a JSON line, then the document)
+and answers on stdout (a JSON line with the child's exit code and CPU, then the
+child's output: a JSON line and the 1-bit image's packed rows). It exits when its
+stdin closes (the agent stopped or died) and after a large document (its heap
+would be the next child's starting size); the next render starts a new one.
 """
 
 from __future__ import annotations
@@ -11,40 +20,120 @@ from __future__ import annotations
 import json
 import os
 import resource
+import select
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 from hal.errors import InvalidInput
 
-MEMORY_LIMIT = 104 * 1024 * 1024  # address space of the child (RLIMIT_AS), bytes
+MEMORY_LIMIT = 104 * 1024 * 1024  # address space of the child (RLIMIT_AS), bytes, beyond the server's preloads
 CPU_LIMIT = 25  # CPU seconds of the child (RLIMIT_CPU); its parent's share stays well below 5 s
 WALL_LIMIT = 120  # seconds: a child that is starved of CPU still ends
+RECYCLE_BYTES = 4 * 1024 * 1024  # the server exits after a document this large
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class _Server:
+    """The parent's handle on the renderer process; one document at a time."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._wall = WALL_LIMIT
+        self.cpu_s = 0.0  # CPU of every render child and the server's share, as reported
+        self.peak_rss_kb = 0
+
+    def render(self, request: dict, data: bytes) -> tuple[int, bytes]:
+        """(the child's exit code, its output); restarts a server that died between documents."""
+        with self._lock:
+            self._wall = request["wall"]
+            for attempt in (1, 2):
+                proc = self._running()
+                try:
+                    _write_all(proc.stdin.fileno(), json.dumps({**request, "size": len(data)}).encode() + b"\n")
+                    _write_all(proc.stdin.fileno(), data)
+                    answer = self._answer(proc, len(data))
+                except OSError:
+                    answer = None
+                if answer is not None:
+                    return answer
+                # it had exited (recycled, killed) or died on the way: a new one takes the document once
+                self._stop()
+            raise InvalidInput("the document could not be rendered (the renderer stopped twice): it may be damaged")
+
+    def _answer(self, proc, size: int) -> tuple[int, bytes] | None:
+        reader = _Reader(proc.stdout.fileno(), time.monotonic() + self._wall + 15)
+        head = reader.line()
+        answer = json.loads(head) if head.endswith(b"\n") else None
+        body = reader.exact(answer["size"]) if answer else b""
+        if answer is None or len(body) != answer["size"]:
+            return None
+        self.cpu_s += answer["cpu_s"]
+        self.peak_rss_kb = max(self.peak_rss_kb, answer["rss_kb"])
+        if size >= RECYCLE_BYTES:
+            self._stop()
+        if answer["timeout"]:
+            raise InvalidInput(f"the document took over {self._wall:g} s to render: refused")
+        return answer["code"], body
+
+    def _running(self) -> subprocess.Popen:
+        if self._proc is None or self._proc.poll() is not None:
+            env = dict(os.environ, MALLOC_ARENA_MAX="2",
+                       PYTHONPATH=os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p))
+            self._proc = subprocess.Popen([sys.executable, "-m", "hal.printer.sandbox"], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, env=env, close_fds=True, bufsize=0)
+        return self._proc
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop()
+
+
+_server = _Server()
 
 
 def render(kind: str, data: bytes, width_dots: int, max_pages: int, max_length_mm: float):
     """The document as a 1-bit PIL image, rendered by a bounded child; InvalidInput when refused."""
     from PIL import Image
 
-    request = json.dumps({"kind": kind, "width": width_dots, "max_pages": max_pages, "max_length_mm": max_length_mm,
-                          "memory": MEMORY_LIMIT, "cpu": CPU_LIMIT})
-    env = dict(os.environ, MALLOC_ARENA_MAX="2",
-               PYTHONPATH=os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p))
-    try:
-        # the request in argv, the document alone on stdin: no second copy of it in the agent
-        done = subprocess.run([sys.executable, "-m", "hal.printer.sandbox", request], input=data,
-                              capture_output=True, timeout=WALL_LIMIT, env=env, close_fds=True)
-    except subprocess.TimeoutExpired:
-        raise InvalidInput(f"the document took over {WALL_LIMIT} s to render: refused") from None
-    head, _, body = done.stdout.partition(b"\n")
-    if done.returncode != 0 or not head:
-        raise InvalidInput(_death(done.returncode))
+    request = {"kind": kind, "width": width_dots, "max_pages": max_pages, "max_length_mm": max_length_mm,
+               "memory": MEMORY_LIMIT, "cpu": CPU_LIMIT, "wall": WALL_LIMIT}
+    code, out = _server.render(request, data)
+    head, _, body = out.partition(b"\n")
+    if code != 0 or not head:
+        raise InvalidInput(_death(code))
     answer = json.loads(head)
     if "error" in answer:
         raise InvalidInput(answer["error"])
-    size = (answer["width"], answer["height"])
-    return Image.frombytes("1", size, body)
+    return Image.frombytes("1", (answer["width"], answer["height"]), body)
+
+
+def spent() -> tuple[float, int]:
+    """CPU seconds and peak RSS (KiB) of the render children so far (benchmarks add them)."""
+    return _server.cpu_s, _server.peak_rss_kb
+
+
+def stop() -> None:
+    """End the renderer process (a new one starts with the next document)."""
+    _server.stop()
 
 
 def _death(code: int) -> str:
@@ -55,12 +144,121 @@ def _death(code: int) -> str:
     return f"the document could not be rendered (the renderer stopped, code {code}): it may be damaged"
 
 
-def _child() -> int:
-    stdin = sys.stdin.buffer
-    request = json.loads(sys.argv[1])
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class _Reader:
+    """Reads a pipe until a deadline; b"" or a short read when it passes or the pipe closes."""
+
+    def __init__(self, fd: int, deadline: float):
+        self.fd, self.deadline, self.buf = fd, deadline, bytearray()
+
+    def _fill(self) -> bool:
+        left = self.deadline - time.monotonic()
+        if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+            return False
+        chunk = os.read(self.fd, 1 << 16)
+        self.buf += chunk
+        return bool(chunk)
+
+    def line(self) -> bytes:
+        while b"\n" not in self.buf and self._fill():
+            pass
+        end = self.buf.find(b"\n") + 1 or len(self.buf)
+        out, self.buf = bytes(self.buf[:end]), self.buf[end:]
+        return out
+
+    def exact(self, size: int) -> bytes:
+        while len(self.buf) < size and self._fill():
+            pass
+        out, self.buf = bytes(self.buf[:size]), self.buf[size:]
+        return out
+
+
+# -- the server process ---------------------------------------------------------------------
+
+def _serve() -> int:
+    from PIL import Image  # noqa: F401
+    from hal.printer import raster, smallprint  # noqa: F401  (loaded once, shared by every child)
+
+    # The limit is charged as if each child loaded what its document needs: Python and
+    # Pillow always, pdfium for a PDF. What the server preloads besides (pdfium for an
+    # image, the small-print fonts) is added to the child's RLIMIT_AS.
+    start = _address_space()
+    import pypdfium2  # noqa: F401
+    with_pdfium = _address_space()
+    for cell in smallprint.CELLS:
+        smallprint.font(cell)
+    fonts = max(0, _address_space() - with_pdfium)
+    preloaded = {"application/pdf": fonts, None: fonts + max(0, with_pdfium - start)}
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        line = stdin.readline()
+        if not line:
+            return 0
+        request = json.loads(line)
+        data = stdin.read(request["size"])
+        if len(data) != request["size"]:
+            return 0
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        extra = preloaded.get(request["kind"], preloaded[None])
+        code, out, timeout, child = _fork_child({**request, "memory": request["memory"] + extra}, data)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        own = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        cpu = own + (child.ru_utime + child.ru_stime if child else 0.0)
+        stdout.write(json.dumps({"code": code, "size": len(out), "timeout": timeout, "cpu_s": cpu,
+                                 "rss_kb": child.ru_maxrss if child else 0}).encode() + b"\n" + out)
+        stdout.flush()
+        del data, out
+        if request["size"] >= RECYCLE_BYTES:
+            return 0
+
+
+def _address_space() -> int:
+    """This process's VmSize in bytes."""
+    with open("/proc/self/status") as f:
+        return next((int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:")), 0)
+
+
+def _fork_child(request: dict, data: bytes):
+    """Render in a forked child; (exit code, its output, timed out, its rusage)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.close(read_end)
+            devnull = os.open(os.devnull, os.O_RDWR)
+            os.dup2(devnull, 0)  # the server's pipes are not the child's: a dead server is seen at once
+            os.dup2(devnull, 1)
+            code = _child(request, data, write_end)
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    parts, timeout = [], False
+    deadline = time.monotonic() + request["wall"]
+    with os.fdopen(read_end, "rb", buffering=0) as pipe:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([pipe], [], [], left)[0]:
+                timeout = True
+                os.kill(pid, signal.SIGKILL)
+                break
+            chunk = pipe.read(1 << 16)
+            if not chunk:
+                break
+            parts.append(chunk)
+    _, status, usage = os.wait4(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return code, (b"" if timeout else b"".join(parts)), timeout, usage
+
+
+def _child(request: dict, data: bytes, fd: int) -> int:
     resource.setrlimit(resource.RLIMIT_AS, (request["memory"], request["memory"]))
     resource.setrlimit(resource.RLIMIT_CPU, (request["cpu"], request["cpu"] + 5))
-    data = stdin.read()
     from hal.printer.raster import render_here
 
     try:
@@ -72,10 +270,10 @@ def _child() -> int:
     else:
         img = img.convert("1") if img.mode != "1" else img
         out = json.dumps({"width": img.width, "height": img.height}).encode() + b"\n" + img.tobytes()
-    sys.stdout.buffer.write(out)
-    sys.stdout.buffer.flush()
+    with os.fdopen(fd, "wb") as pipe:
+        pipe.write(out)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(_child())
+    sys.exit(_serve())
