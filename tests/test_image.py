@@ -19,7 +19,9 @@ SUBSTAGE = STAGE / "00-kiosk-agent"
 FILES = SUBSTAGE / "files"
 UNITS = ["kiosk-agent.service", "kiosk-firstboot.service"]
 SCRIPTS = [IMAGE / "install.sh", IMAGE / "build.sh", IMAGE / "test" / "run.sh", STAGE / "prerun.sh",
-           SUBSTAGE / "01-run.sh", FILES / "kiosk-firstboot", IMAGE / "test" / "files" / "kiosk-imagetest"]
+           SUBSTAGE / "01-run.sh", FILES / "kiosk-firstboot", IMAGE / "test" / "files" / "kiosk-imagetest",
+           IMAGE / "test" / "powercut.sh", IMAGE / "test" / "powercut-files" / "powercut-probe",
+           IMAGE / "test" / "powercut-files" / "powercut-ready"]
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 SYSTEM_UNITS = next((p for p in (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"))
                      if (p / "sysinit.target").exists()), None)

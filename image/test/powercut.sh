@@ -8,7 +8,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export IMAGE_TEST_WORK=${POWERCUT_WORK:-$(cd "$HERE/../.." && pwd)/image/work/powercut}
-# shellcheck source=run.sh
+# shellcheck source-path=SCRIPTDIR source=run.sh
 source "$HERE/run.sh"
 PC=$HERE/powercut-files
 MEWS_PORT=${POWERCUT_MEWS_PORT:-18080} ENC_PORT=${POWERCUT_ENCODER_PORT:-18081} PRN_PORT=${POWERCUT_PRINTER_PORT:-18082}
