@@ -13,6 +13,7 @@ rotated line, a turned page) stays with pdfium, as does all larger text.
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import functools
 import gzip
@@ -214,6 +215,18 @@ def _runs(page) -> list[Run]:
     runs = [r for r in runs if r.text.strip() and r.size > 0]
     for r in runs:
         r.text = " ".join(r.words())
-        nexts = [o.x for o in runs if o is not r and o.x > r.x + 0.5 and abs(o.baseline - r.baseline) < 0.6 * r.size]
-        r.limit = min(nexts) if nexts else None
+    _set_limits(runs)
     return runs
+
+
+def _set_limits(runs: list[Run]) -> None:
+    """Each run's limit: the nearest start of other text to its right, on its line (a baseline
+    within 0.6 of its size). Sorted by baseline, so a page of many runs costs n log n."""
+    by_line = sorted(runs, key=lambda r: r.baseline)
+    baselines = [r.baseline for r in by_line]
+    for r in runs:
+        lo = bisect.bisect_left(baselines, r.baseline - 0.6 * r.size)
+        hi = bisect.bisect_right(baselines, r.baseline + 0.6 * r.size)
+        nexts = [o.x for o in by_line[lo:hi] if o is not r and o.x > r.x + 0.5
+                 and abs(o.baseline - r.baseline) < 0.6 * r.size]
+        r.limit = min(nexts) if nexts else None
