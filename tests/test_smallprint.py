@@ -38,10 +38,10 @@ def lifted(data: bytes, scale: float) -> list[str]:
     doc = pdfium.PdfDocument(data)
     try:
         page = doc[0]
-        small = SmallPrint(page)
+        texts = lambda: len(list(page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_TEXT,))))  # noqa: E731
+        small, before = SmallPrint(page), texts()
         small.lift(scale, page.get_width())
-        kept = [o for o in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_TEXT,))]
-        assert len(kept) + len({r.obj for r in small.lifted}) == len({r.obj for r in small.runs})
+        assert before - texts() == len({r.obj for r in small.lifted})  # what is drawn is what was removed
         return [r.text for r in small.lifted]
     finally:
         doc.close()
@@ -179,3 +179,14 @@ def test_on_a_dense_table_page_each_runs_limit_is_the_next_cell_on_its_line():
     smallprint._set_limits(runs)
     assert runs[0].limit == 10.0 and runs[49].limit is None
     assert all(r.limit == r.x + 10.0 for r in runs if r.x < 490)
+
+
+def test_invisible_light_and_outlined_text_stays_with_pdfium():
+    """A scanned page's OCR layer (render mode 3) must not be printed over the scan, white
+    text on a dark banner must not turn black, outlined text keeps its outline."""
+    data = page_pdf("q BT 3 Tr /F1 7 Tf 40 500 Td (ocr layer) Tj ET Q\n"  # (Tr and rg outlive ET: q/Q)
+                    "q 0 0 0 rg 30 470 200 20 re f 1 1 1 rg BT /F1 7 Tf 40 480 Td (white on black) Tj ET Q\n"
+                    "q BT 1 Tr /F1 7 Tf 40 460 Td (outlined) Tj ET Q\n"
+                    "q BT 0.2 0.2 0.2 rg /F1 7 Tf 40 440 Td (dark grey) Tj ET Q\n")
+    assert [r.text for r in runs_of(data)] == ["dark grey"]
+    assert lifted(data, 1.13) == ["dark grey"]

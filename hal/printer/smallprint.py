@@ -8,7 +8,8 @@ misc-fixed fonts (public domain, hal/printer/fonts/): hand-drawn for 7-14 pixel
 cells, every stroke on a dot. A run grows into the white space around it (up to
 MAX_GROWTH), never over other ink, and keeps to its line: narrower word spaces
 first, then a smaller cell. Text these fonts cannot show (a missing glyph, a
-rotated line, a turned page) stays with pdfium, as does all larger text.
+rotated line, a turned page, text not filled dark: a scan's invisible OCR layer,
+white on a banner, outlines) stays with pdfium, as does all larger text.
 """
 
 from __future__ import annotations
@@ -171,6 +172,18 @@ def _top_left(page, x: float, y: float) -> tuple[float, float]:
     return dx.value / _PRECISION, dy.value / _PRECISION
 
 
+def _dark_fill(handle) -> bool:
+    """Text painted by filling it with a dark colour: what a bitmap font in black can stand for."""
+    import pypdfium2.raw as pdfium_c
+    mode = pdfium_c.FPDFTextObj_GetTextRenderMode(handle)
+    if mode not in (pdfium_c.FPDF_TEXTRENDERMODE_FILL, pdfium_c.FPDF_TEXTRENDERMODE_FILL_STROKE):
+        return False
+    r, g, b, a = (ctypes.c_uint() for _ in range(4))
+    if not pdfium_c.FPDFPageObj_GetFillColor(handle, r, g, b, a):
+        return False
+    return a.value >= 128 and 0.299 * r.value + 0.587 * g.value + 0.114 * b.value < 128
+
+
 def _address(handle) -> int:
     return ctypes.cast(handle, ctypes.c_void_p).value or 0
 
@@ -183,6 +196,7 @@ def _runs(page) -> list[Run]:
     try:
         tp = textpage.raw
         runs: list[Run] = []
+        inked: dict[int, bool] = {}
         current: Run | None = None
         name = ctypes.create_string_buffer(128)
         flags = ctypes.c_int()
@@ -200,10 +214,16 @@ def _runs(page) -> list[Run]:
                 continue
             pdfium_c.FPDFText_GetCharOrigin(tp, i, ox, oy)
             x, y = _top_left(page, ox.value, oy.value)
-            obj = _address(pdfium_c.FPDFText_GetTextObject(tp, i))
+            handle = pdfium_c.FPDFText_GetTextObject(tp, i)
+            obj = _address(handle)
             size = pdfium_c.FPDFText_GetFontSize(tp, i)
             if current is not None and current.obj == obj and abs(current.baseline - y) < 0.5:
                 current.text += ch
+                continue
+            if obj not in inked:
+                inked[obj] = _dark_fill(handle)
+            if not inked[obj]:
+                current = None  # invisible (a scan's OCR layer), outlined or light text: pdfium's
                 continue
             pdfium_c.FPDFText_GetFontInfo(tp, i, name, len(name), flags)
             face = name.value.decode("latin-1").lower()
