@@ -190,3 +190,20 @@ def test_invisible_light_and_outlined_text_stays_with_pdfium():
                     "q BT 0.2 0.2 0.2 rg /F1 7 Tf 40 440 Td (dark grey) Tj ET Q\n")
     assert [r.text for r in runs_of(data)] == ["dark grey"]
     assert lifted(data, 1.13) == ["dark grey"]
+
+
+def test_small_text_inside_a_form_xobject_is_lifted_from_the_form_not_printed_twice():
+    form = b"BT /F1 7 Tf 40 500 Td (inside a form xobject) Tj ET"
+    page = b"/Fm1 Do\nBT /F1 7 Tf 40 400 Td (top level) Tj ET\n0.5 w 40 380 m 380 380 l S"
+    data = pdf_file([
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 420 595] /Resources << /Font << /F1 5 0 R >> "
+        b"/XObject << /Fm1 6 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(page) + page + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 420 595] /Resources << /Font << /F1 5 0 R >> >> "
+        b"/Length %d >>\nstream\n" % len(form) + form + b"\nendstream"])
+    assert lifted(data, 1.0) == ["inside a form xobject", "top level"]
+    img = rendered(data, 384)
+    first_line = img.crop((0, 0, img.width, 12))
+    assert {v for _, v in first_line.getcolors()} == {0, 255}  # only the bitmap font: pdfium's copy is gone
