@@ -78,6 +78,7 @@ def test_text_too_small_even_for_the_smallest_cell_or_its_line_stays_with_pdfium
 def test_a_glyph_the_bitmap_fonts_lack_keeps_its_whole_object_with_pdfium(monkeypatch):
     assert smallprint.has_glyph("é") and smallprint.has_glyph("€") and smallprint.has_glyph("Ø")
     assert not smallprint.has_glyph("一")  # CJK: not in misc-fixed
+    assert not smallprint.has_glyph("ש") and not smallprint.has_glyph("م")  # right to left: pdfium's
     monkeypatch.setattr(smallprint, "has_glyph", lambda ch: ch != "q")
     data = page_pdf(text(40, 500, "Quai des Fleurs", 7) + text(40, 480, "quiet hours", 7))
     assert lifted(data, 1.13) == ["Quai des Fleurs"]

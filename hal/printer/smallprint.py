@@ -19,6 +19,7 @@ import ctypes
 import functools
 import gzip
 import io
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +61,11 @@ def font(cell: tuple[int, int], bold: bool = False):
 
 @functools.lru_cache(maxsize=4096)
 def has_glyph(ch: str) -> bool:
-    """Every cell has the same repertoire; the smallest stands for them all."""
+    """The bitmap fonts can draw ``ch`` as pdfium would: a glyph (every cell has the same
+    repertoire; the smallest stands for them all) in a left-to-right script (Hebrew and
+    Arabic runs come in logical order: drawn left to right they would read backwards)."""
+    if unicodedata.bidirectional(ch) in ("R", "AL", "AN"):
+        return False
     f = font(CELLS[0])
     return bytes(f.getmask(ch)) != bytes(f.getmask(_MISSING)) or ch == " "
 
