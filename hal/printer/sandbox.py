@@ -42,20 +42,18 @@ class _Server:
     def __init__(self):
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
-        self._wall = WALL_LIMIT
         self.cpu_s = 0.0  # CPU of every render child and the server's share, as reported
         self.peak_rss_kb = 0
 
     def render(self, request: dict, data: bytes) -> tuple[int, bytes]:
         """(the child's exit code, its output); restarts a server that died between documents."""
         with self._lock:
-            self._wall = request["wall"]
             for attempt in (1, 2):
                 proc = self._running()
                 try:
                     _write_all(proc.stdin.fileno(), json.dumps({**request, "size": len(data)}).encode() + b"\n")
                     _write_all(proc.stdin.fileno(), data)
-                    answer = self._answer(proc, len(data))
+                    answer = self._answer(proc, len(data), request["wall"])
                 except OSError:
                     answer = None
                 if answer is not None:
@@ -64,8 +62,8 @@ class _Server:
                 self._stop()
             raise InvalidInput("the document could not be rendered (the renderer stopped twice): it may be damaged")
 
-    def _answer(self, proc, size: int) -> tuple[int, bytes] | None:
-        reader = _Reader(proc.stdout.fileno(), time.monotonic() + self._wall + 15)
+    def _answer(self, proc, size: int, wall: float) -> tuple[int, bytes] | None:
+        reader = _Reader(proc.stdout.fileno(), time.monotonic() + wall + 15)
         head = reader.line()
         answer = json.loads(head) if head.endswith(b"\n") else None
         body = reader.exact(answer["size"]) if answer else b""
@@ -76,7 +74,7 @@ class _Server:
         if size >= RECYCLE_BYTES:
             self._stop()
         if answer["timeout"]:
-            raise InvalidInput(f"the document took over {self._wall:g} s to render: refused")
+            raise InvalidInput(f"the document took over {wall:g} s to render: refused")
         return answer["code"], body
 
     def _running(self) -> subprocess.Popen:
@@ -151,14 +149,16 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 class _Reader:
-    """Reads a pipe until a deadline; b"" or a short read when it passes or the pipe closes."""
+    """Reads a pipe until a deadline; b"" or a short read when it passes (``expired``) or the
+    pipe closes."""
 
     def __init__(self, fd: int, deadline: float):
-        self.fd, self.deadline, self.buf = fd, deadline, bytearray()
+        self.fd, self.deadline, self.buf, self.expired = fd, deadline, bytearray(), False
 
     def _fill(self) -> bool:
         left = self.deadline - time.monotonic()
         if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+            self.expired = True
             return False
         chunk = os.read(self.fd, 1 << 16)
         self.buf += chunk
@@ -175,6 +175,13 @@ class _Reader:
         while len(self.buf) < size and self._fill():
             pass
         out, self.buf = bytes(self.buf[:size]), self.buf[size:]
+        return out
+
+    def rest(self) -> bytes:
+        """Everything until the pipe closes (or the deadline: see ``expired``)."""
+        while self._fill():
+            pass
+        out, self.buf = bytes(self.buf), bytearray()
         return out
 
 
@@ -208,9 +215,9 @@ def _serve() -> int:
         code, out, timeout, child = _fork_child({**request, "memory": request["memory"] + extra}, data)
         after = resource.getrusage(resource.RUSAGE_SELF)
         own = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        cpu = own + (child.ru_utime + child.ru_stime if child else 0.0)
+        cpu = own + child.ru_utime + child.ru_stime
         stdout.write(json.dumps({"code": code, "size": len(out), "timeout": timeout, "cpu_s": cpu,
-                                 "rss_kb": child.ru_maxrss if child else 0}).encode() + b"\n" + out)
+                                 "rss_kb": child.ru_maxrss}).encode() + b"\n" + out)
         stdout.flush()
         del data, out
         if request["size"] >= RECYCLE_BYTES:
@@ -238,22 +245,16 @@ def _fork_child(request: dict, data: bytes):
         finally:
             os._exit(code)
     os.close(write_end)
-    parts, timeout = [], False
-    deadline = time.monotonic() + request["wall"]
-    with os.fdopen(read_end, "rb", buffering=0) as pipe:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([pipe], [], [], left)[0]:
-                timeout = True
-                os.kill(pid, signal.SIGKILL)
-                break
-            chunk = pipe.read(1 << 16)
-            if not chunk:
-                break
-            parts.append(chunk)
+    reader = _Reader(read_end, time.monotonic() + request["wall"])
+    try:
+        out = reader.rest()
+    finally:
+        os.close(read_end)
+    if reader.expired:
+        os.kill(pid, signal.SIGKILL)
     _, status, usage = os.wait4(pid, 0)
     code = os.waitstatus_to_exitcode(status)
-    return code, (b"" if timeout else b"".join(parts)), timeout, usage
+    return code, (b"" if reader.expired else out), reader.expired, usage
 
 
 def _child(request: dict, data: bytes, fd: int) -> int:
