@@ -25,7 +25,6 @@ def main() -> None:
         return
     sys.path.insert(0, str(REPO / "tests"))
     import test_print_legibility as card
-    from PIL import Image
 
     from hal.printer import raster, smallprint
     from sim.printer.sample import registration_card_pdf

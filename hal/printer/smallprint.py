@@ -167,14 +167,16 @@ def _supported(page) -> bool:
     return page.get_rotation() == 0 and hasattr(pdfium_c, "FPDFText_GetTextObject")
 
 
-def _top_left(page, x: float, y: float) -> tuple[float, float]:
-    """Page coordinates (PDF: from the media box's lower left) as points from the top-left corner."""
+def _to_top_left(page):
+    """Page coordinates (PDF: from the media box's lower left) to points from the top-left corner."""
     import pypdfium2.raw as pdfium_c
-    width_pt, height_pt = page.get_size()
+    width, height = (round(v * _PRECISION) for v in page.get_size())
     dx, dy = ctypes.c_int(), ctypes.c_int()
-    pdfium_c.FPDF_PageToDevice(page.raw, 0, 0, round(width_pt * _PRECISION), round(height_pt * _PRECISION), 0,
-                               x, y, dx, dy)
-    return dx.value / _PRECISION, dy.value / _PRECISION
+
+    def convert(x: float, y: float) -> tuple[float, float]:
+        pdfium_c.FPDF_PageToDevice(page.raw, 0, 0, width, height, 0, x, y, dx, dy)
+        return dx.value / _PRECISION, dy.value / _PRECISION
+    return convert
 
 
 def _dark_fill(handle) -> bool:
@@ -203,26 +205,28 @@ def _runs(page) -> list[Run]:
         runs: list[Run] = []
         inked: dict[int, bool] = {}
         current: Run | None = None
+        current_y = 0.0
         name = ctypes.create_string_buffer(128)
         flags = ctypes.c_int()
         ox, oy = ctypes.c_double(), ctypes.c_double()
+        top_left = _to_top_left(page)
+        char_angle = getattr(pdfium_c, "FPDFText_GetCharAngle", lambda tp, i: 0.0)
         for i in range(pdfium_c.FPDFText_CountChars(tp)):
             ch = chr(pdfium_c.FPDFText_GetUnicode(tp, i) or 0xFFFD)
             if pdfium_c.FPDFText_IsGenerated(tp, i) == 1 or ch in "\r\n\x00\ufffe\ufffd":
                 current = None
                 continue
-            angle = pdfium_c.FPDFText_GetCharAngle(tp, i) if hasattr(pdfium_c, "FPDFText_GetCharAngle") else 0.0
+            angle = char_angle(tp, i)
             if abs(angle) > 1e-3 and abs(angle - 6.283185) > 1e-3:
                 current = None
                 continue
             if current is None and ch == " ":
                 continue
             pdfium_c.FPDFText_GetCharOrigin(tp, i, ox, oy)
-            x, y = _top_left(page, ox.value, oy.value)
             handle = pdfium_c.FPDFText_GetTextObject(tp, i)
             obj = _address(handle)
-            size = pdfium_c.FPDFText_GetFontSize(tp, i)
-            if current is not None and current.obj == obj and abs(current.baseline - y) < 0.5:
+            # an unturned page: its y only flips, so the baseline compares in page units
+            if current is not None and current.obj == obj and abs(current_y - oy.value) < 0.5:
                 current.text += ch
                 continue
             if obj not in inked:
@@ -233,7 +237,8 @@ def _runs(page) -> list[Run]:
             pdfium_c.FPDFText_GetFontInfo(tp, i, name, len(name), flags)
             face = name.value.decode("latin-1").lower()
             bold = pdfium_c.FPDFText_GetFontWeight(tp, i) >= 600 or any(k in face for k in ("bold", "black", "heavy"))
-            current = Run(ch, x, y, size, bold, obj)
+            x, y = top_left(ox.value, oy.value)
+            current, current_y = Run(ch, x, y, pdfium_c.FPDFText_GetFontSize(tp, i), bold, obj), oy.value
             runs.append(current)
     finally:
         textpage.close()
