@@ -179,15 +179,9 @@ def fsck_kind(text: str, late: str | None = None) -> str:
     lines = [x for x in text.split("|") if x.strip() and x != "none"]
     if any("Dependency failed" in x for x in lines):
         m = re.search(r"rc (\d+): (.*)", late or "")
-        if m is None:
+        if m is None or int(m.group(1)) >= 4:
             return "failed"
-        rc, out = int(m.group(1)), m.group(2)
-        if rc >= 4:
-            return "failed"
-        replayed_only = "recovering journal" in out and "clean," in out and "FIXED" not in out.upper()
-        if rc == 0 or replayed_only:
-            return "journal" if "recovering journal" in out else "clean"
-        return "repaired"
+        lines = [x for x in m.group(2).split("; ") if x.strip()]  # e2fsck's lines, read as systemd-fsck's
     if any("fail" in x.lower() or "UNEXPECTED INCONSISTENCY" in x for x in lines):
         return "failed"
     rest = [x for x in lines if not any(k in x for k in ("clean,", "recovering journal", "Checking", "Finished",
