@@ -103,7 +103,15 @@ def run_flows(version: str, url: str, token: str, tmp: Path) -> dict:
     cfg = config_mod.load(str(cfg_path))
     client = MewsClient(cfg.mews)
     client.sign_in() if cfg.mews.sign_in else None
-    ctx = KioskContext(cfg=cfg, client=client, jobs=InstantJobs(), terminal=InstantTerminal())
+    from agent.kiosk.ledger import PaymentLedger
+    from agent.runtime.outbox import OutboxSender
+    from agent.runtime.store import Store
+
+    store = Store(tmp / version)  # payment records go through the runtime's outbox, as in the agent
+    sender = OutboxSender(store, client)
+    sender.start()
+    ctx = KioskContext(cfg=cfg, client=client, jobs=InstantJobs(), terminal=InstantTerminal(),
+                       ledger=PaymentLedger(store, sender.wake))
 
     def timed(session, steps):
         spent, before = 0.0, _requests(url)
@@ -117,6 +125,8 @@ def run_flows(version: str, url: str, token: str, tmp: Path) -> dict:
     ci = timed(CheckIn(ctx), [("find", {"number": "1001", "last_name": "Walker"}), ("confirm", {}),
                               ("keys", {"count": 2})])
     co = timed(CheckOut(ctx), [("find", {"room": "202", "last_name": "Khan"}), ("pay", {})])
+    sender.stop(1.0)
+    store.close()
     client.close()
     return {"checkin": ci, "checkout": co}
 

@@ -15,7 +15,10 @@ from sim.mews.kiosk import midday_zone  # noqa: F401 - the kiosk tests import it
 from sim.mews.server import MewsSimulator
 from sim.printer.virtual import VirtualPrinter
 from sim.terminal.server import TerminalSimulator
+from agent.kiosk.ledger import PaymentLedger
+from agent.runtime.backoff import Backoff
 from agent.runtime.dispatcher import Dispatcher
+from agent.runtime.outbox import OutboxSender
 from agent.runtime.health import Health
 from agent.runtime.store import Store
 
@@ -64,10 +67,36 @@ slip_qr_url = "https://example.com/welcome"
         # The runtime's own dispatcher: the kiosk's jobs run on the device workers, journalled.
         self.jobs = Dispatcher(self.store, self.handlers, Health(), device_timeout=5.0)
         self.jobs.start()
+        self._outbox()
+
+    def _outbox(self):
+        """The runtime's own outbox: kiosk payment records are delivered as in the running agent."""
         from hal.payment import from_config
 
+        self.sender = OutboxSender(self.store, self.client.connection(), backoff=Backoff(0.2, 1.0, reset_after=0))
+        self.sender.start()
         self.ctx = KioskContext(cfg=self.cfg, client=self.client, jobs=self.jobs,
-                                terminal=from_config(self.cfg.payment), throttle=LookupThrottle())
+                                terminal=from_config(self.cfg.payment), throttle=LookupThrottle(),
+                                ledger=PaymentLedger(self.store, self.sender.wake))
+
+    def reopen_store(self):
+        """The unit restarted: a new store, outbox and kiosk context over the same state folder."""
+        self.store = Store(self.cfg.state_dir)
+        self.jobs.store = self.store
+        self._outbox()
+
+    def service(self):
+        """A KioskService over this rig's context (not started: call start() for the web server)."""
+        from agent.kiosk.service import KioskService
+
+        return KioskService(self.cfg, self.client, self.jobs, ctx=self.ctx)
+
+    def kiosk_restarted(self):
+        """The kiosk service starting after a crash: what its first round does (open charges, key marks)."""
+        svc = self.service()
+        svc.resolve_payments()
+        svc.report_keys_missing()
+        return svc
 
     @property
     def ent(self):
@@ -77,7 +106,7 @@ slip_qr_url = "https://example.com/welcome"
         return next(r for r in self.ent.reservations.values() if r["Number"] == number)
 
     def close(self):
-        for step in (self.client.close, self.jobs.stop, *(h.close for h in self.handlers), self.store.close,
+        for step in (lambda: self.sender.stop(0.1), self.client.close, self.jobs.stop, *(h.close for h in self.handlers), self.store.close,
                      self.terminal.stop, self.printer.stop, self.encoder.stop, self.sim.stop):
             with contextlib.suppress(Exception):
                 step()

@@ -14,7 +14,7 @@ from tests.kiosk_harness import Rig
 @pytest.fixture
 def service(tmp_path):
     rig = Rig(tmp_path)
-    svc = KioskService(rig.cfg, rig.client, rig.jobs, terminal=rig.ctx.terminal)
+    svc = rig.service()
     svc.start()
     yield rig, svc
     svc.stop()
@@ -98,7 +98,9 @@ def test_an_idle_session_is_wiped_and_stop_is_quick(service):
     assert session.data["guest"]["last_name"] == "Walker"
     svc.reap()
     assert svc.get(screen["session"]) is session  # not idle yet
-    session.last_input -= rig.cfg.kiosk.idle_timeout + 11
+    from agent.kiosk.service import ACTIVITY_SLACK, COUNTDOWN
+
+    session.last_input -= rig.cfg.kiosk.idle_timeout + COUNTDOWN + ACTIVITY_SLACK + 1
     svc.reap()
     assert ask(svc, "GET", f"/api/sessions/{screen['session']}")[0] == 404
     assert session.data == {} and session.stay is None  # guest data wiped

@@ -73,17 +73,9 @@ def test_no_terminal_balance_due_is_refused_with_a_task(tmp_path):
 def test_privacy_no_guest_name_or_email_in_logs_or_state(tmp_path, caplog):
     """A whole check-in with payment and a check-out at info level: the guests' names and e-mails appear
     in no log line and no file under state_dir."""
-    from agent.kiosk.service import KioskService
-    from agent.runtime.outbox import OutboxSender
-    from agent.runtime.store import Store
-
     caplog.set_level(logging.INFO)
     rig = Rig(tmp_path)
-    store = Store(rig.cfg.state_dir)
-    sender = OutboxSender(store, rig.client)
-    sender.start()
-    svc = KioskService(rig.cfg, rig.client, rig.jobs, store=store, terminal=rig.ctx.terminal,
-                       wake_outbox=sender.wake)
+    svc = rig.service()
     try:
         s = svc.open("check-in")
         run(s, "find", number="1002", last_name="Fernandez")
@@ -95,8 +87,6 @@ def test_privacy_no_guest_name_or_email_in_logs_or_state(tmp_path, caplog):
         assert run(s, "pay")["screen"] == "goodbye"
         assert len(rig.ent.payments) == 2
     finally:
-        sender.stop(2.0)
-        store.close()
         rig.close()
     secrets = set()
     for cid in (rig.reservation("1002")["CustomerId"], rig.reservation("1007")["CustomerId"]):

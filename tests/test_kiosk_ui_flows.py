@@ -13,7 +13,7 @@ harness = pytest.importorskip("tests.kiosk_harness", reason="kiosk test harness 
 @pytest.fixture
 def kiosk(tmp_path, request):
     rig = harness.Rig(tmp_path, kiosk_extra=getattr(request, "param", ""))
-    svc = service_mod.KioskService(rig.cfg, rig.client, rig.jobs, terminal=rig.ctx.terminal)
+    svc = rig.service()
     svc.start()
     driver = chromium()
     try:

@@ -8,12 +8,12 @@ from agent.kiosk import fields as guest_fields
 from agent.kiosk import receipts
 from agent.kiosk.booking import Bookings
 from agent.kiosk.names import same_name
-from agent.kiosk.pay import settle
+from agent.kiosk import pay
 from agent.kiosk.session import Session, failed, refused
 from agent.mews import errors as mews_errors
 from agent.runtime.jobs import Job, JobKind, Source
 
-PAID = 0.005
+PAID = 0.005  # a balance at or under this is settled
 
 
 def _text(fields: dict, name: str) -> str:
@@ -31,10 +31,22 @@ class CheckIn(Session):
         super().__init__(ctx, language)
         self.stay = None
         self.space = None
+        self.paid_part: list[str] = []  # approvals of this session while a rest is still due ("10.00 GBP")
 
     def forget(self) -> None:
         self.stay = None
         self.space = None
+
+    def where_reservation(self) -> str | None:
+        return self.stay.number if self.stay is not None else None
+
+    def on_leave(self) -> None:
+        if self.paid_part and self.name == "payment":
+            due = self.data.get("amount") or {}
+            self.ctx.tasks.raise_task(
+                f"part payment: {', '.join(self.paid_part)} paid at the kiosk, {due.get('Value', 0):.2f} "
+                f"{due.get('Currency', '')} still due; not checked in - {self.where()}",
+                "the guest left the kiosk before paying the rest")
 
     def where(self) -> str:
         parts = []
@@ -85,7 +97,12 @@ class CheckIn(Session):
         stay = {"number": s.number, "arrival": self.ctx.local_text(s.start_utc),
                 "departure": self.ctx.local_text(s.end_utc), "category": category, "adults": s.adults,
                 "children": s.children}
-        self.show("details", "checkin.details.prompt", guest=guest, stay=stay, editable=editable)
+        self.show("details", "checkin.details.prompt", guest=guest, stay=stay, editable=editable,
+                  max_keys=self.max_keys())
+
+    def max_keys(self) -> int:
+        """Keys this guest may take: one per adult, at most ``kiosk.max_keys``."""
+        return max(1, min(self.stay.adults, self.ctx.cfg.kiosk.max_keys))
 
     # ---- details ----------------------------------------------------------------------
 
@@ -105,10 +122,14 @@ class CheckIn(Session):
             raise refused("refused.room_not_ready", task=f"room not ready for check-in (room {room})",
                           why=f"room {room} is {self.space.state if self.space else 'not assigned'}")
         self.result["room"] = self.space.number
-        balance = ctx.client.get_customer_balance(customer.id)
-        amount = {"Currency": balance.currency, "Value": round(balance.value, 2)}
+        due = pay.balance_due(ctx, customer.id)
+        amount = due.amount
         self.result["balance"] = amount
-        if balance.value <= PAID:
+        if due.blocked is not None:
+            raise refused("refused.payment_pending", task=f"card payment {due.blocked.reference} of "
+                          f"{due.blocked.amount_text} not confirmed in Mews ({due.blocked.state}): settle it before "
+                          "check-in", why=f"open charge {due.blocked.reference}")
+        if amount["Value"] <= PAID:
             self.background("checkin.starting", {}, self._start)
         elif ctx.terminal is None:
             raise refused("refused.balance_due", {"amount": amount}, task=f"balance due {amount['Value']:.2f} "
@@ -120,10 +141,22 @@ class CheckIn(Session):
         amount = self.data["amount"]
 
         def work():
-            paid = settle(self.ctx, self.stay.customer.id, self.stay.number, amount)
-            if not paid["delivered"]:
-                self.ctx.tasks.raise_task(f"card payment {paid['reference']} not yet recorded in Mews "
-                                          f"(kept for delivery)")
+            paid = pay.settle(self.ctx, self.stay.customer.id, self.stay.number, amount)
+            self.paid_part.append(paid.approved_text)
+            if paid.other_currency:
+                raise refused("refused.payment_currency", {"amount": paid.approved},
+                              task=f"card payment {paid.approved_text} approved in another currency for a balance of "
+                              f"{amount['Value']:.2f} {amount['Currency']}: settle at reception",
+                              why="approved in another currency")
+            if paid.rest > pay.PAID:
+                rest = {"Currency": amount["Currency"], "Value": float(paid.rest)}
+                with self.lock:
+                    self.show("payment", "payment.partial", {"paid": paid.approved, "amount": rest}, amount=rest)
+                return
+            if not paid.recorded:
+                self.ctx.tasks.raise_task(f"card payment {paid.reference} of {paid.approved_text} not yet recorded "
+                                          f"in Mews (kept for delivery) - {self.where()}")
+            self.paid_part = []
             self.result["balance"] = {"Currency": amount["Currency"], "Value": 0.0}
             self._start()
 
@@ -150,8 +183,11 @@ class CheckIn(Session):
                              why=f"{e.describe()}; state now {state}") from None
         self.started_at = ctx.clock()
         self.result["result"] = "checked in"
+        # Checked in, no key yet: until all keys are made a mark on disk says so, and staff hear of a guest
+        # who walks away now, a key job that fails or a unit that restarts (KioskService.report_keys_missing).
+        ctx.key_marks.mark(stay.number, self.space.number, 0)
         with self.lock:
-            max_keys = max(1, min(stay.adults, ctx.cfg.kiosk.max_keys))
+            max_keys = self.max_keys()
             self.show("keys", "checkin.keys.prompt", {"max_keys": max_keys}, max_keys=max_keys)
 
     def on_keys(self, fields: dict) -> None:
@@ -168,11 +204,9 @@ class CheckIn(Session):
                 "EndUtc": stay.end_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "FirstName": c.first_name or "", "LastName": c.last_name or "", "ReservationNumber": stay.number}
         mark = ctx.key_marks.mark(stay.number, self.space.number, count)
-        try:
-            outcome = self.run_job(Job(kind=JobKind.CUT_KEYS, data=data, source=Source.KIOSK),
-                                   "checkin.keys.present", lambda p: {"n": min(p.done + 1, count), "total": count})
-        finally:
-            ctx.key_marks.clear(mark)  # an outcome (or a failure) reaches staff through this session
+        outcome = self.run_job(Job(kind=JobKind.CUT_KEYS, data=data, source=Source.KIOSK),
+                               "checkin.keys.present", lambda p: {"n": min(p.done + 1, count), "total": count})
+        ctx.key_marks.clear(mark)  # the outcome reaches staff through this session (the task below)
         made = int(outcome.result.get("keys_made", count if outcome.ok else 0))
         self.result["keys"] = made
         if not outcome.ok or made < count:

@@ -6,7 +6,7 @@ from agent.kiosk import receipts
 from agent.kiosk.booking import Bookings, _utc, space_named
 from agent.kiosk.checkin import PAID, _text
 from agent.kiosk.names import same_name
-from agent.kiosk.pay import settle
+from agent.kiosk import pay
 from agent.kiosk.session import Session, failed, refused
 from agent.mews import errors as mews_errors
 from agent.runtime.jobs import Job, JobKind, Source
@@ -24,6 +24,15 @@ class CheckOut(Session):
         self.room = None
         self.card_room = None
         self.items: list[dict] = []
+        self.paid_part: list[str] = []
+
+    def on_leave(self) -> None:
+        if self.paid_part and self.name == "bill":
+            due = self.data.get("balance") or {}
+            self.ctx.tasks.raise_task(
+                f"part payment: {', '.join(self.paid_part)} paid at the kiosk, {due.get('Value', 0):.2f} "
+                f"{due.get('Currency', '')} still due; not checked out - {self.where()}",
+                "the guest left the kiosk before paying the rest")
 
     def forget(self) -> None:
         self.stay, self.items, self.card_room = None, [], None
@@ -79,10 +88,19 @@ class CheckOut(Session):
         self.items = [{"name": i.name or "", "date": ctx.local_text(_utc(i.consumption_utc))[:10] if i.consumption_utc
                        else "", "amount": i.amount.to_json() if i.amount else None}
                       for c in open_items for i in c.items if i.amount is not None]
-        balance = ctx.client.get_customer_balance(stay.customer.id)
-        amount = {"Currency": balance.currency, "Value": round(balance.value, 2)}
+        owed = pay.balance_due(ctx, stay.customer.id)
+        if owed.on_the_way and owed.blocked is None:
+            # Paid here, not yet recorded: the platform would refuse the check-out; give the record a moment.
+            pay.wait_recorded(ctx, [c.reference for c in owed.on_the_way], min(pay.RECORD_WAIT, 3.0))
+            owed = pay.balance_due(ctx, stay.customer.id)
+        amount = owed.amount
         self.result["balance"] = amount
-        due = balance.value > PAID
+        pending = owed.blocked or (owed.on_the_way[0] if owed.on_the_way else None)
+        if pending is not None:
+            raise refused("refused.payment_pending", task=f"check-out waits for card payment {pending.reference} of "
+                          f"{pending.amount_text} to reach Mews ({pending.state}): check out at reception",
+                          why=f"charge {pending.reference} not recorded")
+        due = amount["Value"] > PAID
         if due and ctx.terminal is None:
             raise refused("refused.balance_due", {"amount": amount},
                           task=f"check-out: balance due {amount['Value']:.2f} {amount['Currency']}",
@@ -98,12 +116,25 @@ class CheckOut(Session):
             return self.on_checkout(fields)
 
         def work():
-            paid = settle(self.ctx, self.stay.customer.id, self.stay.number, amount)
-            if not paid["delivered"]:
-                raise failed("failed.checkout_unknown", task=f"card payment {paid['reference']} approved, "
-                             "not yet recorded in Mews: check out at reception", why="payment not delivered")
+            paid = pay.settle(self.ctx, self.stay.customer.id, self.stay.number, amount)
+            self.paid_part.append(paid.approved_text)
             self.items.append({"name": "Card payment", "date": self.ctx.local_text(self.ctx.clock())[:10],
-                               "amount": {"Currency": amount["Currency"], "Value": -amount["Value"]}})
+                               "amount": {"Currency": paid.approved["Currency"], "Value": -paid.approved["Value"]}})
+            if paid.other_currency:
+                raise refused("refused.payment_currency", {"amount": paid.approved},
+                              task=f"card payment {paid.approved_text} approved in another currency for a balance of "
+                              f"{amount['Value']:.2f} {amount['Currency']}: check out at reception",
+                              why="approved in another currency")
+            if paid.rest > pay.PAID:
+                rest = {"Currency": amount["Currency"], "Value": float(paid.rest)}
+                with self.lock:
+                    self.data = {**self.data, "balance": rest, "items": [dict(i) for i in self.items]}
+                    self.name, self.message = "bill", ("payment.partial", {"paid": paid.approved, "amount": rest})
+                return
+            if not paid.recorded:
+                raise failed("failed.checkout_unknown", task=f"card payment {paid.reference} of {paid.approved_text} "
+                             "approved, not yet recorded in Mews: check out at reception", why="payment not delivered")
+            self.paid_part = []
             self._process()
 
         self.background("payment.follow_terminal", {"amount": amount}, work)

@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from agent.kiosk.keymarks import KeyMarks
+from agent.kiosk.ledger import PaymentLedger
 from agent.mews import errors as mews_errors
 
 log = logging.getLogger("agent.kiosk")
@@ -67,37 +68,13 @@ class StaffTasks:
         return True
 
 
-class DirectRecorder:
-    """Records a card payment with payments/addCreditCard now, retrying network losses a few times.
-
-    The running agent passes a durable recorder (the store's outbox) instead; this one
-    serves tests and a kiosk without a store.
-    """
-
-    def __init__(self, client, attempts: int = 3, pause: float = 1.0):
-        self.client, self.attempts, self.pause = client, attempts, pause
-
-    def record(self, body: dict, timeout: float) -> bool:
-        for attempt in range(self.attempts):
-            try:
-                self.client.call("payments/addCreditCard", body)
-                return True
-            except mews_errors.Retryable as e:
-                log.warning("kiosk: payment record not delivered (%s); attempt %d", e.describe(), attempt + 1)
-                time.sleep(self.pause)
-            except mews_errors.MewsError as e:
-                log.error("kiosk: payment record refused: %s", e.describe())
-                return False
-        return False
-
-
 @dataclass
 class KioskContext:
     cfg: object  # agent.config.Config
     client: object  # MewsClient
     jobs: object  # agent.runtime.jobs.Jobs
     terminal: object | None = None  # hal.payment.PaymentTerminal
-    recorder: object | None = None  # .record(body, timeout) -> bool (delivered)
+    ledger: PaymentLedger | None = None  # the charges on disk; required when a terminal is attached
     clock: object = utc_now
     throttle: LookupThrottle = field(default_factory=LookupThrottle)
     tasks: StaffTasks | None = None
@@ -109,8 +86,8 @@ class KioskContext:
             self.key_marks = KeyMarks(Path(self.cfg.agent.state_dir) / "kiosk-keys")
         if self.tasks is None:
             self.tasks = StaffTasks(self.client, self.cfg.kiosk.task_deadline, self.clock)
-        if self.recorder is None:
-            self.recorder = DirectRecorder(self.client)
+        if self.terminal is not None and self.ledger is None:
+            raise ValueError("a payment terminal needs the payment ledger (the agent's store)")
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,10 +1,11 @@
 """Keys under way, on disk: a crash while the kiosk cuts keys still reaches staff.
 
-The guest is already checked in when the keys are cut. If the unit dies meanwhile, the
-session that would have raised the staff task dies with it, and the journal (which ends
-the interrupted key job without cutting more) has no one to tell. So before a key job the
-kiosk writes a mark naming the reservation and room (never the guest) and removes it once
-the job has an outcome; a mark found at start means keys were interrupted.
+The guest is already checked in when the keys are cut. If the guest walks away before
+choosing the keys, or the unit dies meanwhile, the session that would have raised the
+staff task is gone, and the journal (which ends an interrupted key job without cutting
+more) has no one to tell. So once the stay is started the kiosk writes a mark naming
+the reservation and room (never the guest) and removes it once the keys have an
+outcome that reached staff; a mark whose session is gone means a guest without keys.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class KeyMarks:
     def mark(self, reservation: str, room: str, keys: int) -> Path | None:
         if self.folder is None:
             return None
-        path = self.folder / f"{''.join(ch for ch in reservation if ch.isalnum()) or 'unknown'}.json"
+        path = self.folder / self._name(reservation)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             write_atomically(path, json.dumps({"reservation": reservation, "room": room, "keys": keys}).encode(),
@@ -40,15 +41,22 @@ class KeyMarks:
         if path is not None:
             path.unlink(missing_ok=True)
 
-    def take_leftovers(self) -> list[dict]:
-        """Marks left by a unit that died while cutting keys (removed as they are read)."""
+    def clear_reservation(self, reservation: str) -> None:
+        if self.folder is not None:
+            (self.folder / self._name(reservation)).unlink(missing_ok=True)
+
+    def pending(self) -> list[dict]:
+        """Marks on disk: guests checked in here whose keys are not all confirmed."""
         if self.folder is None or not self.folder.is_dir():
             return []
         found = []
         for path in sorted(self.folder.glob("*.json")):
             try:
                 found.append(json.loads(path.read_text()))
-            except (OSError, ValueError):
+            except (OSError, ValueError):  # half-written by a power cut: still a guest without keys
                 found.append({"reservation": path.stem, "room": "?", "keys": 0})
-            path.unlink(missing_ok=True)
         return found
+
+    @staticmethod
+    def _name(reservation: str) -> str:
+        return f"{''.join(ch for ch in reservation if ch.isalnum()) or 'unknown'}.json"

@@ -34,6 +34,7 @@ MESSAGES: dict[str, str] = {
     # ---- payment --------------------------------------------------------------------
     "payment.follow_terminal": "Follow the instructions on the payment terminal ({amount}).",
     "payment.approved": "Payment approved.",
+    "payment.partial": "{paid} was approved. {amount} is still to pay: pay the rest on the terminal.",
     # ---- refusals (the guest must go to reception) ---------------------------------
     "refused.not_found": "We could not find a booking with these details. Please check them or see reception.",
     "refused.throttled": "Too many attempts. Please see reception or try again in a few minutes.",
@@ -43,6 +44,8 @@ MESSAGES: dict[str, str] = {
     "refused.balance_due": "Please settle {amount} at reception.",
     "refused.payment_declined": "The payment was declined. Please see reception.",
     "refused.payment_timeout": "The payment did not complete. Please see reception.",
+    "refused.payment_pending": "A payment for this booking is still being processed. Please see reception.",
+    "refused.payment_currency": "Your card was charged {amount}, in another currency. Please see reception.",
     "refused.platform_rule": "{text}",
     "refused.checkout_not_today": "Check-out at the kiosk is possible on your departure day. Please see reception.",
     "refused.card_blank": "This card holds no room. Please enter your room number.",
@@ -73,6 +76,7 @@ MESSAGES: dict[str, str] = {
     "error.no_session": "This session has ended.",
     "error.not_allowed": "This cannot be done now.",
     "error.busy": "Please wait, the kiosk is working.",
+    "error.kiosk_busy": "The kiosk is busy with another guest. Please wait a moment.",
 }
 
 

@@ -1,8 +1,11 @@
 """KioskService: the kiosk's sessions and its web server thread at ``kiosk.listen``.
 
-One guest session at a time; a new one ends (and wipes) the previous. A session
-without input for ``kiosk.idle_timeout`` + 10 s is wiped by a reaper thread, as the
-UI's own countdown would.
+One guest session at a time; a new one ends (and wipes) the previous, unless the
+previous is busy with the terminal or the encoder: then the kiosk answers busy and
+the guest's session goes on. A session without the guest's touch (the screen
+reports taps and typing) for ``kiosk.idle_timeout`` + 10 s is wiped by a reaper
+thread, as the UI's own countdown would. The same thread settles charges a crash
+left open with the terminal and tells staff of a guest checked in without keys.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from agent.kiosk.context import KioskContext, LookupThrottle, utc_now
 
 log = logging.getLogger("agent.kiosk")
 COUNTDOWN = 10.0
+ACTIVITY_SLACK = 5.0  # the screen reports activity at most every few seconds
+RESOLVE_EVERY = 30.0  # seconds between asking the terminal about charges left open
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -25,24 +30,28 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 
 class KioskService:
-    def __init__(self, cfg, client, jobs, store=None, clock=utc_now, *, terminal=None, recorder=None,
-                 wake_outbox=lambda: None):
+    def __init__(self, cfg, client, jobs, store=None, clock=utc_now, *, terminal=None, ledger=None,
+                 wake_outbox=lambda: None, ctx: KioskContext | None = None):
         from hal.payment import from_config
 
-        self.cfg = cfg
-        if terminal is None:
-            terminal = from_config(cfg.payment)
-        if recorder is None and store is not None:
-            from agent.kiosk.durable import OutboxRecorder
+        from agent.kiosk.ledger import PaymentLedger
 
-            recorder = OutboxRecorder(store, wake_outbox)
-        self.ctx = KioskContext(cfg=cfg, client=client, jobs=jobs, terminal=terminal, recorder=recorder,
-                                clock=clock, throttle=LookupThrottle())
+        self.cfg = cfg
+        if terminal is None and ctx is None:
+            terminal = from_config(cfg.payment)
+        if ledger is None and store is not None:
+            ledger = PaymentLedger(store, wake_outbox)
+        self.ctx = ctx or KioskContext(cfg=cfg, client=client, jobs=jobs, terminal=terminal, ledger=ledger,
+                                       clock=clock, throttle=LookupThrottle())
         self._session = None
         self._lock = threading.Lock()
         self._server = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
+        self._keys_told: dict[str, float] = {}  # reservation -> when a missing-keys task may be tried again
+        self._next_resolve = 0.0
+        # Marks already on disk at start were left by a unit that stopped between check-in and keys.
+        self._from_before = {str(m.get("reservation")) for m in self.ctx.key_marks.pending()}
         self.address = parse_listen(cfg.kiosk.listen)
 
     # ---- sessions -----------------------------------------------------------------------
@@ -55,12 +64,17 @@ class KioskService:
                 "checkout_by_card": self.cfg.encoder is not None, "payment": self.ctx.terminal is not None}
 
     def open(self, flow: str, language: str = ""):
+        """A new guest session, ending the previous; None while the previous is busy (the kiosk is busy)."""
         cls = CheckIn if flow == "check-in" else CheckOut
+        with self._lock:
+            previous = self._session
+        if previous is not None and not previous.ended and not previous.cancel():
+            return None
         session = cls(self.ctx, language or self.cfg.kiosk.default_language)
         with self._lock:
-            previous, self._session = self._session, session
-        if previous is not None:
-            previous.cancel()
+            if self._session is not previous:  # another open won the race
+                return None
+            self._session = session
         return session
 
     def get(self, sid: str):
@@ -68,13 +82,17 @@ class KioskService:
             s = self._session
         return s if s is not None and s.id == sid and not s.ended else None
 
-    def close(self, sid: str) -> bool:
+    def close(self, sid: str) -> bool | None:
+        """End session ``sid``: True when ended, None when it is busy (it ends when its step allows), False unknown."""
         with self._lock:
             s = self._session
-            if s is None or s.id != sid:
+            if s is None or s.id != sid or s.ended:
                 return False
-            self._session = None
-        s.cancel()
+        if not s.cancel():
+            return None
+        with self._lock:
+            if self._session is s:
+                self._session = None
         return True
 
     def reap(self) -> None:
@@ -88,9 +106,42 @@ class KioskService:
                 if self._session is s:
                     self._session = None
             return
-        if not s.busy and time.monotonic() - s.last_input > self.cfg.kiosk.idle_timeout + COUNTDOWN:
+        idle = time.monotonic() - s.last_input
+        if not s.busy and idle > self.cfg.kiosk.idle_timeout + COUNTDOWN + ACTIVITY_SLACK:
             log.info("kiosk: session idle; wiped")
             self.close(s.id)
+
+    def report_keys_missing(self) -> None:
+        """A guest checked in here whose keys are not all made, and whose session is gone: tell staff, once."""
+        with self._lock:
+            s = self._session
+        live = s.where_reservation() if s is not None and not s.ended else None
+        now = time.monotonic()
+        for mark in self.ctx.key_marks.pending():
+            reservation = str(mark.get("reservation"))
+            if reservation == live or self._keys_told.get(reservation, 0.0) > now:
+                continue
+            asked = mark.get("keys") or 0
+            what = f"{asked} key(s) asked, not confirmed" if asked else "no key made"
+            why = "the unit restarted" if reservation in self._from_before else "the guest left the kiosk"
+            if self.ctx.tasks.raise_task(f"checked in at the kiosk, {what}: {why} - "
+                                         f"reservation {reservation}, room {mark.get('room')}",
+                                         "check the guest's cards; give the keys at reception"):
+                self.ctx.key_marks.clear_reservation(reservation)
+                self._keys_told.pop(reservation, None)
+            else:
+                self._keys_told[reservation] = now + 30.0  # the platform is down: try again later
+
+    def resolve_payments(self) -> None:
+        if self.ctx.ledger is None or time.monotonic() < self._next_resolve:
+            return
+        self._next_resolve = time.monotonic() + RESOLVE_EVERY
+        try:
+            from agent.kiosk.pay import resolve
+
+            resolve(self.ctx)
+        except Exception as e:  # the platform or the disk is down: next round
+            log.warning("kiosk: open payments not settled yet: %s", e)
 
     # ---- web server ---------------------------------------------------------------------
 
@@ -109,16 +160,6 @@ class KioskService:
         self._threads = [web, reaper]
         for t in self._threads:
             t.start()
-        self._report_interrupted_keys()
-
-    def _report_interrupted_keys(self) -> None:
-        """Keys cut off by a crash or power cut: the guest is checked in, staff must finish the keys."""
-        for mark in self.ctx.key_marks.take_leftovers():
-            where = f"reservation {mark.get('reservation')}, room {mark.get('room')}"
-            log.warning("kiosk: the unit restarted while cutting keys for %s", where)
-            self.ctx.tasks.raise_task(f"checked in, keys not confirmed: the unit restarted while cutting "
-                                      f"{mark.get('keys')} key(s) - {where}",
-                                      "the journal ended the key job without cutting more; check the guest's cards")
 
     def _serve(self) -> None:
         try:
@@ -128,8 +169,15 @@ class KioskService:
                 log.error("kiosk: web server stopped: %s", e)
 
     def _reap_loop(self) -> None:
-        while not self._stop.wait(1.0):
-            self.reap()
+        # At start, marks left by a unit that died while a guest was between check-in and keys are orphans.
+        while True:
+            for step in (self.resolve_payments, self.report_keys_missing, self.reap):
+                try:
+                    step()
+                except Exception:  # a bug in one duty must not end the others
+                    log.exception("kiosk: %s failed", step.__name__)
+            if self._stop.wait(1.0):
+                return
 
     def stop(self) -> None:
         self._stop.set()

@@ -60,8 +60,8 @@ class Session:
         self.ended = False
         self.staff_called = False
         self.result: dict = {}  # facts for the CLI: result, reservation, room, keys, printed, balance
+        self.leaving = False  # the guest asked to leave while a step ran: end when it allows
         self._worker: threading.Thread | None = None
-        self._handle = None  # the running job, to cancel it
 
     prompt_id = ""
     actions_by_screen: dict[str, tuple[str, ...]] = {}
@@ -109,13 +109,31 @@ class Session:
         self.data["staff_called"] = True
         self.message = ("staff.called", {})
 
-    def cancel(self) -> None:
-        handle = self._handle
-        if handle is not None:
-            handle.cancel()
-        if self.busy and self.ctx.terminal is not None and self.name == "payment":
-            self.ctx.terminal.abort()
-        self.wipe()
+    def cancel(self) -> bool:
+        """The guest leaves (Start over, the idle reset, another session): True when the session ended now.
+
+        A busy session never ends half way: a payment is asked to abort and the session ends with the
+        terminal's final answer (an approval that comes anyway is recorded and the flow goes on, since the
+        guest has paid); keys are cut to the end. False then: the caller answers "busy"."""
+        with self.lock:
+            if self.busy:
+                self.leaving = True
+                paying = self.message[0] == "payment.follow_terminal"
+            else:
+                self.on_leave()
+                self.wipe()
+                return True
+        if paying and self.ctx.terminal is not None:
+            self.ctx.terminal.abort()  # outside the lock: the terminal may take seconds to answer
+        return False
+
+    def touch(self) -> None:
+        """The guest is at the screen (a tap, a key): the idle clock starts again."""
+        with self.lock:
+            self.last_input = time.monotonic()
+
+    def on_leave(self) -> None:
+        """What must reach staff when the guest leaves now (subclasses: a part payment)."""
 
     def wipe(self) -> None:
         with self.lock:
@@ -130,6 +148,10 @@ class Session:
     def where(self) -> str:
         """'reservation N, room R' as far as known (never the guest)."""
         return ""
+
+    def where_reservation(self) -> str | None:
+        """The number of the reservation this session checks in (its key mark is its own), else None."""
+        return None
 
     def wait_idle(self, timeout: float = 60.0) -> dict:
         """Wait until no background step runs (CLI, tests); the screen then."""
@@ -182,27 +204,28 @@ class Session:
                 with self.lock:
                     self.busy = False
                     self.progress = None if self.name in ("refused", "failed", "done", "goodbye") else self.progress
+                    if self.leaving:
+                        self.leaving = False
+                        if self.name in ("refused", "failed"):  # nothing charged, nothing started: as asked
+                            self.on_leave()
+                            self.wipe()
 
         self._worker = threading.Thread(target=run, name=f"kiosk-{self.flow}", daemon=True)
         self._worker.start()
 
     def run_job(self, job, text_id: str, params_of=lambda p: {}):
-        """Submit a device job and mirror its progress on the screen; its Outcome."""
+        """Submit a device job and mirror its progress on the screen; its Outcome.
+
+        The guest leaving never cancels it: half a set of keys is worse than a full one nobody takes."""
         handle = self.ctx.jobs.submit(job)
-        self._handle = handle
-        try:
-            while True:
-                outcome = handle.wait(0.1)
-                p = handle.progress()
-                with self.lock:
-                    if self.ended:
-                        handle.cancel()
-                    self.progress = {"text_id": text_id, "params": params_of(p), "done": p.done,
-                                     "total": p.total, "deadline": p.deadline}
-                if outcome is not None:
-                    return outcome
-        finally:
-            self._handle = None
+        while True:
+            outcome = handle.wait(0.1)
+            p = handle.progress()
+            with self.lock:
+                self.progress = {"text_id": text_id, "params": params_of(p), "done": p.done,
+                                 "total": p.total, "deadline": p.deadline}
+            if outcome is not None:
+                return outcome
 
     def _end(self, e: End) -> None:
         if self.ended:

@@ -64,8 +64,8 @@ def build_app(kiosk) -> bottle.Bottle:
         if body is None or body.get("flow") not in ("check-in", "check-out"):
             return _error(400, "error.bad_request")
         session = kiosk.open(body["flow"], str(body.get("language") or ""))
-        if session is None:
-            return _error(503, "failed.unavailable")
+        if session is None:  # a guest's payment or keys are under way: their session goes on
+            return _error(409, "error.kiosk_busy")
         return _json(session.screen(), 201)
 
     @app.get("/api/sessions/<sid>")
@@ -94,9 +94,21 @@ def build_app(kiosk) -> bottle.Bottle:
             return _error(404, "error.no_session")
         return _json(session.act("staff", {}))
 
+    @app.post("/api/sessions/<sid>/activity")
+    def activity(sid):
+        session = kiosk.get(sid)
+        if session is None:
+            return _error(404, "error.no_session")
+        session.touch()
+        bottle.response.status = 204
+        return ""
+
     @app.delete("/api/sessions/<sid>")
     def delete(sid):
-        if not kiosk.close(sid):
+        closed = kiosk.close(sid)
+        if closed is None:  # busy: a payment is asked to abort, keys are finished; the session ends after
+            return _error(409, "error.busy")
+        if not closed:
             return _error(404, "error.no_session")
         bottle.response.status = 204
         return ""

@@ -53,6 +53,13 @@ def _depth(db: sqlite3.Connection) -> tuple[int, int]:
     return int(pending), int(dead)
 
 
+def insert_call(db: sqlite3.Connection, operation: str, body: dict, created: float) -> int:
+    """Insert a 'call' row inside the caller's transaction (the kiosk's ledger writes it with the approval)."""
+    cur = db.execute("INSERT INTO outbox (kind, payload, final, created) VALUES ('call',?,1,?)",
+                     (json.dumps({"Operation": operation, "Body": body}), created))
+    return int(cur.lastrowid)
+
+
 def peek_depth(state_dir: Path | str) -> tuple[int, int] | None:
     """(pending, dead) read without opening the store for writing (for `status`, beside a
     running agent, maybe as another user); None when the database cannot be read."""
@@ -142,9 +149,7 @@ class OutboxRows:
     def enqueue_call(self, operation: str, body: dict) -> int:
         """Queue one platform call (e.g. payments/addCreditCard) for the outbox sender; deleted once delivered."""
         with self._tx() as db:
-            cur = db.execute("INSERT INTO outbox (kind, payload, final, created) VALUES ('call',?,1,?)",
-                             (json.dumps({"Operation": operation, "Body": body}), self.clock()))
-            return cur.lastrowid
+            return insert_call(db, operation, body, self.clock())
 
     def pending(self, report_id: int) -> bool:
         """True while a queued row waits for delivery (not sent, not dead-lettered)."""
@@ -158,11 +163,13 @@ class OutboxRows:
         if excess <= 0:
             return
         # Oldest non-final reports go first: a lost progress update is harmless, a lost final state is not.
+        # Platform calls (a guest's card payment) are never dropped: they are money the guest has paid.
         ids = [r[0] for r in db.execute(
-            "SELECT id FROM outbox WHERE dead=0 AND final=0 ORDER BY id LIMIT ?", (excess,))]
+            "SELECT id FROM outbox WHERE dead=0 AND final=0 AND kind!='call' ORDER BY id LIMIT ?", (excess,))]
         if len(ids) < excess:
             ids += [r[0] for r in db.execute(
-                "SELECT id FROM outbox WHERE dead=0 AND final=1 ORDER BY id LIMIT ?", (excess - len(ids),))]
+                "SELECT id FROM outbox WHERE dead=0 AND final=1 AND kind!='call' ORDER BY id LIMIT ?",
+                (excess - len(ids),))]
         db.executemany("DELETE FROM outbox WHERE id=?", [(i,) for i in ids])
         self._count(db, "outbox_dropped", len(ids))
         log.warning("outbox full (%d reports): dropped the %d oldest", self.max_pending, len(ids))

@@ -67,10 +67,28 @@ CREATE TABLE IF NOT EXISTS journal (
     command TEXT                     -- the command's JSON, kept only for handlers retried after a crash
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS payments (  -- the kiosk's card charges (agent/kiosk/ledger.py); never a guest's name
+    reference TEXT PRIMARY KEY,      -- ours, given to the terminal
+    reservation TEXT NOT NULL,       -- the reservation's number
+    customer_id TEXT NOT NULL,
+    requested TEXT NOT NULL,         -- decimal text
+    currency TEXT NOT NULL,
+    state TEXT NOT NULL,             -- charging | approved | recorded | refused | not_charged | unknown
+    approved TEXT,                   -- decimal text the terminal approved
+    approved_currency TEXT,
+    terminal_reference TEXT,
+    record_id INTEGER,               -- the outbox row that records it on the platform
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS payments_customer ON payments (customer_id, state);
 """
 
 
-__all__ = ["DONE", "EXECUTING", "FINAL", "JOURNAL_DAYS", "MAX_HELD", "MAX_PENDING", "PARKED", "RETRY", "Report",
+PAYMENT_COLUMNS = ("reference, reservation, customer_id, requested, currency, state, approved, approved_currency, "
+                   "terminal_reference, record_id, created, updated")
+
+__all__ = ["PAYMENT_COLUMNS", "DONE", "EXECUTING", "FINAL", "JOURNAL_DAYS", "MAX_HELD", "MAX_PENDING", "PARKED", "RETRY", "Report",
            "StateError", "StorageError", "Store", "peek_depth"]
 
 
@@ -110,6 +128,15 @@ class Store(OutboxRows, Journal):
     def _tx(self):
         return _Transaction(self)
 
+    def transaction(self):
+        """``with store.transaction() as db:`` one write transaction (StorageError when it cannot be written)."""
+        return _Transaction(self)
+
+    def rows(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """The rows of one read-only query, under the store's lock."""
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
     def _failed_write(self, error: BaseException) -> StorageError:
         text = dbfile.describe(error, self.path.name)
         if text != self._fault:
@@ -129,12 +156,13 @@ class Store(OutboxRows, Journal):
             self._flush_held()
 
     def _reopen(self, move_aside: bool = False) -> None:
-        rows = ([], [])
+        rows: tuple[list, list, list] = ([], [], [])
         try:
-            rows = (self._db.execute("SELECT kind, command_id, state, payload, final, created, attempts FROM outbox "
+            rows = (self._db.execute("SELECT id, kind, command_id, state, payload, final, created, attempts FROM outbox "
                                      "WHERE dead=0 ORDER BY id").fetchall(),
                     self._db.execute("SELECT command_id, device_type, state, runs, started, finished, command "
-                                     "FROM journal WHERE state != ?", (DONE,)).fetchall())
+                                     "FROM journal WHERE state != ?", (DONE,)).fetchall(),
+                    self._db.execute(f"SELECT {PAYMENT_COLUMNS} FROM payments").fetchall())
         except sqlite3.Error as e:
             log.error("agent.db: the old file cannot be read (%s); only reports held in memory are kept", e)
         try:
@@ -151,10 +179,16 @@ class Store(OutboxRows, Journal):
         self.lost_state = True
         try:
             with self._tx() as db:
-                db.executemany("INSERT INTO outbox (kind, command_id, state, payload, final, created, attempts) "
-                               "VALUES (?,?,?,?,?,?,?)", rows[0])
+                new_id = {}  # old outbox row id -> its id in the new file (the payments ledger names rows)
+                for old_id, *row in rows[0]:
+                    new_id[old_id] = db.execute("INSERT INTO outbox (kind, command_id, state, payload, final, created, "
+                                                "attempts) VALUES (?,?,?,?,?,?,?)", row).lastrowid
                 db.executemany("INSERT OR REPLACE INTO journal (command_id, device_type, state, runs, started, "
                                "finished, command) VALUES (?,?,?,?,?,?,?)", rows[1])
+                record = PAYMENT_COLUMNS.split(", ").index("record_id")
+                db.executemany(f"INSERT OR REPLACE INTO payments ({PAYMENT_COLUMNS}) VALUES "
+                               f"({','.join('?' * (PAYMENT_COLUMNS.count(',') + 1))})",
+                               [p[:record] + (new_id.get(p[record]),) + p[record + 1:] for p in rows[2]])
         except StorageError:
             pass
 

@@ -55,7 +55,7 @@ class SimTerminal:
             if approval is None:
                 raise NotCharged(f"payment {reference}: the terminal did not charge") from None
             return approval
-        return self._outcome(answer, reference, amount, currency)
+        return self._outcome(answer, reference)
 
     def status(self, reference: str) -> Approval | None:
         try:
@@ -66,7 +66,7 @@ class SimTerminal:
             return None
         if answer.get("status") == "pending":
             raise TerminalError("the charge is still in progress on the terminal")
-        return self._outcome(answer, reference, Decimal(str(answer.get("amount", "0"))), answer.get("currency", ""))
+        return self._outcome(answer, reference)
 
     def abort(self) -> None:
         try:
@@ -75,7 +75,7 @@ class SimTerminal:
             log.info("payment terminal abort: %s", e)
 
     @staticmethod
-    def _outcome(answer: dict, reference: str, amount: Decimal, currency: str) -> Approval:
+    def _outcome(answer: dict, reference: str) -> Approval:
         status = answer.get("status")
         if status == "declined":
             raise Declined(str(answer.get("reason") or "declined"))
@@ -84,9 +84,18 @@ class SimTerminal:
         if status != "approved":
             raise TerminalError(f"unexpected terminal status {str(status)[:40]!r}")
         try:
+            # What the terminal approved, not what was asked: a part approval or another currency is recorded
+            # as it happened.
+            amount, currency = Decimal(str(answer["amount"])), str(answer["currency"])
+            if not amount.is_finite() or amount <= 0 or len(currency) != 3:
+                raise ValueError(f"{amount} {currency}")
+        except (KeyError, ValueError, ArithmeticError) as e:
+            # Approved, but for what? Money may have been taken: staff must look, nothing is recorded blindly.
+            raise OutcomeUnknown(f"payment {reference}: approved without a valid amount and currency ({e})") from None
+        try:
             return Approval(reference=reference, terminal_reference=str(answer["terminal_reference"]),
-                            amount=amount, currency=currency, card_type=str(answer["card_type"]),
-                            obfuscated_number=str(answer["number"]), expiration=str(answer["expiration"]),
-                            holder_name=str(answer.get("holder") or ""))
+                            amount=amount.quantize(Decimal("0.01")), currency=currency.upper(),
+                            card_type=str(answer["card_type"]), obfuscated_number=str(answer["number"]),
+                            expiration=str(answer["expiration"]), holder_name=str(answer.get("holder") or ""))
         except KeyError as e:
-            raise TerminalError(f"the terminal's approval lacks {e.args[0]}") from None
+            raise OutcomeUnknown(f"payment {reference}: the approval lacks {e.args[0]}") from None

@@ -14,7 +14,7 @@ import time
 _BOOL_KEYS = ("rate_limit", "drop_websockets", "silence_websockets", "displace", "commands_missing",
               "stall_websockets", "trickle_websockets", "slow_rest")
 KNOWN = ("latency_ms", "error_rate", "seed", "rate_limit_requests", "rate_limit_window",
-         "trickle_interval") + _BOOL_KEYS
+         "trickle_interval", "failing_operations") + _BOOL_KEYS
 _SERVER_ERRORS = (500, 502, 503, 504)
 
 
@@ -35,6 +35,8 @@ class Faults:
         self.trickle_websockets = False
         self.slow_rest = False
         self.trickle_interval = 0.5
+        # operation -> 5xx status it answers with (a platform side that is down for one operation only)
+        self.failing_operations: dict[str, int] = {}
         self._rng = random.Random(0)  # deterministic unless reseeded
 
     def update(self, **changes) -> None:
@@ -48,6 +50,10 @@ class Faults:
             value = changes.get(key)
             if key in changes and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
                 raise ValueError(f"Fault {key} must be a non-negative number.")
+        failing = changes.get("failing_operations")
+        if "failing_operations" in changes and (not isinstance(failing, dict) or not all(
+                isinstance(k, str) and v in _SERVER_ERRORS for k, v in failing.items())):
+            raise ValueError("Fault failing_operations maps operations to 500, 502, 503 or 504.")
         if changes.get("error_rate", 0) > 1:
             raise ValueError("Fault error_rate is a share between 0 and 1.")
         for key in ("seed", "rate_limit_requests"):
@@ -70,6 +76,11 @@ class Faults:
                 return self._rng.choice(_SERVER_ERRORS)
             return None
 
+    def operation_error(self, operation: str) -> int | None:
+        """The 5xx status ``operation`` answers with while it is set failing, else None."""
+        with self._lock:
+            return self.failing_operations.get(operation)
+
     def snapshot(self) -> dict:
         with self._lock:
             return {"latency_ms": self.latency_ms, "error_rate": self.error_rate, "rate_limit": self.rate_limit,
@@ -77,7 +88,8 @@ class Faults:
                     "drop_websockets": self.drop_websockets, "silence_websockets": self.silence_websockets,
                     "commands_missing": self.commands_missing, "stall_websockets": self.stall_websockets,
                     "trickle_websockets": self.trickle_websockets, "slow_rest": self.slow_rest,
-                    "trickle_interval": self.trickle_interval}
+                    "trickle_interval": self.trickle_interval,
+                    "failing_operations": dict(self.failing_operations)}
 
 
 class RateLimiter:

@@ -97,7 +97,7 @@ class ConnectorApi:
                 raise ApiError(429, f"Too many requests: at most {sim.faults.rate_limit_requests} per "
                                f"{sim.faults.rate_limit_window:g} s per token. Retry after {header} s.",
                                {"Retry-After": header})
-            status = sim.faults.server_error()
+            status = sim.faults.operation_error(operation) or sim.faults.server_error()
             if status is not None:
                 raise ApiError(status, "Server error (injected by the simulator). Please retry later.")
             sim.record_client(body)

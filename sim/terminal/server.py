@@ -2,8 +2,14 @@
 
 What the next charge does is set per charge with ``{"op": "mode", "next": M}`` or
 ``--mode``: ``approve`` (default), ``decline``, ``timeout`` (no answer, nothing
-charged) or ``lose`` (charged and approved, then the connection is dropped before
-the answer: the client must learn it with ``status``). It records every charge.
+charged), ``lose`` (charged and approved, then the connection is dropped before
+the answer: the client must learn it with ``status``), ``slow`` (the guest takes
+``timeout`` seconds at the terminal, then it approves; an abort meanwhile ends it
+not charged), ``late`` (as slow, but the card was already tapped: it approves even
+after an abort), ``partial`` (approves ``partial_amount`` of the amount asked, as a
+prepaid card with too little on it would) and ``currency`` (approves the amount in
+another currency, as a terminal set up for dynamic currency conversion might).
+While a charge is in progress ``status`` answers ``pending``. It records every charge.
 """
 
 from __future__ import annotations
@@ -14,14 +20,17 @@ import socketserver
 import threading
 import time
 
-MODES = ("approve", "decline", "timeout", "lose")
+MODES = ("approve", "decline", "timeout", "lose", "slow", "late", "partial", "currency")
 CARD = {"card_type": "Visa", "number": "411111******1111", "expiration": "12/2030", "holder": "A CARDHOLDER"}
 
 
 class TerminalSimulator:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, mode: str = "approve", timeout: float = 3.0):
         self.mode = mode
-        self.timeout = timeout  # how long a "timeout" charge hangs before closing
+        self.timeout = timeout  # how long a "timeout" charge hangs before closing (and a slow one takes)
+        self.partial_amount = "10.00"  # what a "partial" charge approves
+        self.holder = CARD["holder"]  # the holder name the next approvals carry
+        self.aborts = 0
         self.charges: dict[str, dict] = {}  # reference -> approval or {"status": ...}
         self.charge_requests = 0
         self.lock = threading.Lock()
@@ -59,6 +68,8 @@ class TerminalSimulator:
             with self.lock:
                 return dict(self.charges.get(str(request.get("reference")), {"status": "unknown"}))
         if op == "abort":
+            with self.lock:
+                self.aborts += 1
             self._abort.set()
             return {"status": "ok"}
         if op == "charges":
@@ -72,20 +83,35 @@ class TerminalSimulator:
             mode, self.mode = self.mode, "approve"
             if reference in self.charges:  # the same reference twice is never charged twice
                 return dict(self.charges[reference])
+            self.charges[reference] = {"status": "pending"}
+        amount, currency = str(request.get("amount")), str(request.get("currency"))
+        result: dict
         if mode == "decline":
             result = {"status": "declined", "reason": "card declined"}
-        elif mode == "timeout":
+        elif mode in ("timeout", "slow", "late"):
             self._abort.clear()
-            self._abort.wait(self.timeout)
-            with self.lock:
-                self.charges[reference] = {"status": "not_charged", "reason": "timed out"}
-            return None
+            aborted = self._abort.wait(self.timeout)
+            if mode == "timeout" or (aborted and mode == "slow"):
+                with self.lock:
+                    self.charges[reference] = {"status": "not_charged",
+                                               "reason": "aborted" if aborted else "timed out"}
+                if mode == "timeout":
+                    return None
+                return dict(self.charges[reference])
+            result = self._approval(amount, currency)
+        elif mode == "partial":
+            result = self._approval(self.partial_amount, currency)
+        elif mode == "currency":
+            result = self._approval(amount, "EUR" if currency != "EUR" else "GBP")
         else:
-            result = {"status": "approved", "terminal_reference": f"SIM{next(self._seq):06d}",
-                      "amount": request.get("amount"), "currency": request.get("currency"), **CARD}
+            result = self._approval(amount, currency)
         with self.lock:
             self.charges[reference] = result
         return None if mode == "lose" else dict(result)
+
+    def _approval(self, amount: str, currency: str) -> dict:
+        return {"status": "approved", "terminal_reference": f"SIM{next(self._seq):06d}", "amount": amount,
+                "currency": currency, **CARD, "holder": self.holder}
 
     def start(self) -> "TerminalSimulator":
         self._thread = threading.Thread(target=self.server.serve_forever, name="sim-terminal", daemon=True)
