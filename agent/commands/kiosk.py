@@ -85,6 +85,10 @@ def drive(api: Api, args) -> dict:
     for action, fields in _steps(args):
         if screen["screen"] in ("refused", "failed", "done", "goodbye"):
             break
+        allowed = screen.get("data", {}).get("max_keys")
+        if action == "confirm" and allowed is not None and not 1 <= args.keys <= allowed:
+            api.ask("DELETE", f"/api/sessions/{screen['session']}")  # nothing started: the guest may come back
+            return {"result": "refused", "message": f"keys: {render('field.keys', {'max': allowed})}"}
         if action not in screen["actions"]:
             if action == "pay" and "checkout" in screen["actions"]:
                 action = "checkout"

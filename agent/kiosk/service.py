@@ -64,11 +64,13 @@ class KioskService:
                 "checkout_by_card": self.cfg.encoder is not None, "payment": self.ctx.terminal is not None}
 
     def open(self, flow: str, language: str = ""):
-        """A new guest session, ending the previous; None while the previous is busy (the kiosk is busy)."""
+        """A new guest session, ending the previous; None while the previous is busy (the kiosk is busy).
+
+        A busy session is left alone: the new guest is told the kiosk is busy, the payment or keys go on."""
         cls = CheckIn if flow == "check-in" else CheckOut
         with self._lock:
             previous = self._session
-        if previous is not None and not previous.ended and not previous.cancel():
+        if previous is not None and not previous.ended and not previous.end_unless_busy():
             return None
         session = cls(self.ctx, language or self.cfg.kiosk.default_language)
         with self._lock:

@@ -115,17 +115,23 @@ class Session:
         A busy session never ends half way: a payment is asked to abort and the session ends with the
         terminal's final answer (an approval that comes anyway is recorded and the flow goes on, since the
         guest has paid); keys are cut to the end. False then: the caller answers "busy"."""
+        if self.end_unless_busy():
+            return True
         with self.lock:
-            if self.busy:
-                self.leaving = True
-                paying = self.message[0] == "payment.follow_terminal"
-            else:
-                self.on_leave()
-                self.wipe()
-                return True
+            self.leaving = True
+            paying = self.message[0] == "payment.follow_terminal"
         if paying and self.ctx.terminal is not None:
             self.ctx.terminal.abort()  # outside the lock: the terminal may take seconds to answer
         return False
+
+    def end_unless_busy(self) -> bool:
+        """End the session now unless a payment or key job runs (then nothing changes): True when ended."""
+        with self.lock:
+            if self.busy:
+                return False
+            self.on_leave()
+            self.wipe()
+            return True
 
     def touch(self) -> None:
         """The guest is at the screen (a tap, a key): the idle clock starts again."""
