@@ -4,6 +4,8 @@ What the next charge does is set per charge with ``{"op": "mode", "next": M}`` o
 ``--mode``: ``approve`` (default), ``decline``, ``timeout`` (no answer, nothing
 charged) or ``lose`` (charged and approved, then the connection is dropped before
 the answer: the client must learn it with ``status``). It records every charge.
+``{"op": "mode", "next": M, "holder": NAME}`` (or ``next_holder``) also names the
+card holder of the next approval, so a test can look for a unique name.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class TerminalSimulator:
         self.timeout = timeout  # how long a "timeout" charge hangs before closing
         self.charges: dict[str, dict] = {}  # reference -> approval or {"status": ...}
         self.charge_requests = 0
+        self.next_holder: str | None = None  # the next approval's holder name; then CARD's again
         self.lock = threading.Lock()
         self._seq = itertools.count(1)
         self._abort = threading.Event()
@@ -54,6 +57,8 @@ class TerminalSimulator:
             if request.get("next") not in MODES:
                 return {"status": "error", "reason": f"mode must be one of {', '.join(MODES)}"}
             self.mode = request["next"]
+            if request.get("holder") is not None:
+                self.next_holder = str(request["holder"])
             return {"status": "ok"}
         if op == "status":
             with self.lock:
@@ -70,6 +75,7 @@ class TerminalSimulator:
         with self.lock:
             self.charge_requests += 1
             mode, self.mode = self.mode, "approve"
+            holder, self.next_holder = self.next_holder or CARD["holder"], None
             if reference in self.charges:  # the same reference twice is never charged twice
                 return dict(self.charges[reference])
         if mode == "decline":
@@ -82,7 +88,7 @@ class TerminalSimulator:
             return None
         else:
             result = {"status": "approved", "terminal_reference": f"SIM{next(self._seq):06d}",
-                      "amount": request.get("amount"), "currency": request.get("currency"), **CARD}
+                      "amount": request.get("amount"), "currency": request.get("currency"), **CARD, "holder": holder}
         with self.lock:
             self.charges[reference] = result
         return None if mode == "lose" else dict(result)
@@ -98,11 +104,12 @@ class TerminalSimulator:
         self.server.server_close()
 
 
-def set_mode(host: str, port: int, mode: str) -> None:
-    """Tell a running simulated terminal what its next charge does (tests, demo)."""
+def set_mode(host: str, port: int, mode: str, holder: str | None = None) -> None:
+    """Tell a running simulated terminal what its next charge does (tests, demo), and whose card it is."""
     import socket
 
+    request = {"op": "mode", "next": mode, **({"holder": holder} if holder is not None else {})}
     with socket.create_connection((host, port), timeout=5) as s:
-        s.sendall((json.dumps({"op": "mode", "next": mode}) + "\n").encode())
+        s.sendall((json.dumps(request) + "\n").encode())
         s.makefile("rb").readline()
     time.sleep(0)
