@@ -3,6 +3,13 @@
 ``open_db`` returns a connection and whether state was lost: a new or empty
 database where the marker file (``agent.db.marker``) says there was one before,
 or a corrupt database that was moved aside as ``agent.db.corrupt-<UTC time>``.
+
+Deleted rows leave no bytes behind (guest data: a card holder's name in a payment
+record): the connection runs with ``secure_delete`` (SQLite zeroes deleted content
+in the pages it writes), and ``truncate_wal`` copies the WAL into agent.db and
+cuts it to 0 bytes, so the older page versions in the WAL that still hold a
+deleted row go too. The store truncates when it opens (what a kill -9 left in the
+WAL is replayed, the delete zeroing the row, and cut) and after it deleted guest data.
 """
 
 from __future__ import annotations
@@ -72,6 +79,7 @@ def _connect(path: Path, schema: str) -> sqlite3.Connection:
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA secure_delete=ON")
         (check,) = db.execute("PRAGMA quick_check").fetchone()
         if check != "ok":
             raise sqlite3.DatabaseError(f"database disk image is malformed ({check})")
@@ -80,6 +88,21 @@ def _connect(path: Path, schema: str) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def truncate_wal(db: sqlite3.Connection, wait_ms: int = 200) -> bool:
+    """Checkpoint the WAL into the database and cut it to 0 bytes; False when a reader held it (try again later).
+
+    A TRUNCATE checkpoint waits for readers through the busy handler: ``wait_ms``
+    bounds that wait, so a slow reader (another process) never stalls the agent.
+    """
+    (restore,) = db.execute("PRAGMA busy_timeout").fetchone()
+    db.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+    try:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.execute(f"PRAGMA busy_timeout={int(restore)}")
+    return not busy
 
 
 def open_db(path: Path, schema: str, *, had_rows) -> tuple[sqlite3.Connection, bool]:

@@ -21,6 +21,7 @@ log = logging.getLogger("agent.runtime.store")
 
 MAX_PENDING = 10_000
 MAX_HELD = 1000  # reports kept in memory while the disk refuses writes
+GUEST_DATA = ("call",)  # kinds whose payload holds guest data (a card holder's name): wiped once deleted
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class OutboxRows:
 
     max_pending: int
     _held: list
+    _wipe_due: bool
 
     def _flush_held(self) -> None:
         while self._held:
@@ -171,6 +173,7 @@ class OutboxRows:
                 "SELECT id FROM outbox WHERE dead=0 AND final=1 AND kind!='call' ORDER BY id LIMIT ?",
                 (excess - len(ids),))]
         db.executemany("DELETE FROM outbox WHERE id=?", [(i,) for i in ids])
+        self._wipe_due = True  # within a transaction: the next check() wipes
         self._count(db, "outbox_dropped", len(ids))
         log.warning("outbox full (%d reports): dropped the %d oldest", self.max_pending, len(ids))
 
@@ -184,8 +187,11 @@ class OutboxRows:
 
     def sent(self, report_id: int) -> None:
         with self._tx() as db:
+            kind = db.execute("SELECT kind FROM outbox WHERE id=?", (report_id,)).fetchone()
             db.execute("DELETE FROM outbox WHERE id=?", (report_id,))
             self._count(db, "reports_sent", 1)
+        if kind and kind[0] in GUEST_DATA:
+            self.wipe()
 
     def failed(self, report_id: int, error: str) -> None:
         with self._tx() as db:
@@ -231,7 +237,10 @@ class OutboxRows:
                 cur = db.execute("DELETE FROM outbox WHERE dead=1")
             else:
                 cur = db.execute("DELETE FROM outbox")
-            return cur.rowcount
+            dropped = cur.rowcount
+        if dropped:
+            self.wipe()
+        return dropped
 
     def has_unsent(self, command_id: str) -> bool:
         with self._lock:

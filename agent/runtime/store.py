@@ -24,11 +24,21 @@ Faults never crash the agent:
   stays in service), or when agent.db was replaced while running. The runtime
   must then refuse to cut keys for commands the platform lists as Received but
   the journal does not know.
+
+Guest data leaves no trace (issue 21): a row holding it (a payment record, 'call')
+is zeroed when deleted (``secure_delete``) and the WAL, whose older page versions
+still hold it, is checkpointed and cut to 0 bytes right after the delete
+(``wipe``). When a reader holds the WAL (``kiosk-agent status`` in another
+process) the wipe waits for the next ``check()`` (every 5 s). Opening the store
+wipes too, so a kill -9 between the delete and the wipe is wiped at the restart;
+and ``check()`` wipes at least every ``wipe_every`` s (60) while anything was written,
+so nothing deleted lingers in the WAL either (journal entries, collapsed reports).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -40,6 +50,8 @@ from agent.runtime.journal import DONE, EXECUTING, JOURNAL_DAYS, PARKED, RETRY, 
 from agent.runtime.outbox_rows import FINAL, MAX_HELD, MAX_PENDING, OutboxRows, Report, peek_depth
 
 log = logging.getLogger(__name__)
+
+WIPE_EVERY = 60.0  # seconds: the longest that deleted rows of any kind stay in the WAL
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -95,14 +107,19 @@ __all__ = ["PAYMENT_COLUMNS", "DONE", "EXECUTING", "FINAL", "JOURNAL_DAYS", "MAX
 class Store(OutboxRows, Journal):
     """The agent's durable state."""
 
-    def __init__(self, state_dir: Path | str, *, max_pending: int = MAX_PENDING, clock=time.time):
+    def __init__(self, state_dir: Path | str, *, max_pending: int = MAX_PENDING, clock=time.time,
+                 wipe_every: float = WIPE_EVERY):
         self.path = Path(state_dir) / "agent.db"
         self.max_pending = max_pending
+        self.wipe_every = wipe_every
         self.clock = clock
         self._lock = threading.RLock()
         self._fault = ""
         self._held: list[tuple] = []  # enqueue_report arguments not yet written
         self.lost_state = False
+        self._wipe_due = True
+        self._wiped_at = 0.0  # time.monotonic() of the last wipe
+        self._wipe_error = ""
         self._open()
 
     def _open(self) -> None:
@@ -115,6 +132,30 @@ class Store(OutboxRows, Journal):
             raise StateError(f"cannot use the state folder {self.path.parent} (agent.state_dir): {e}") from None
         self.lost_state = self.lost_state or lost
         self._identity = dbfile.identity(self.path)
+        self.wipe()
+
+    def wipe(self) -> bool:
+        """Cut the WAL (deleted rows' older page versions) to 0 bytes now; False when a reader held it.
+
+        A wipe that could not run stays due: ``check()`` tries again.
+        """
+        with self._lock:
+            self._wipe_due = True
+            try:
+                done = dbfile.truncate_wal(self._db)
+            except sqlite3.Error as e:  # a storage fault shows through the writes; try again at the next check
+                if str(e) != self._wipe_error:
+                    log.warning("agent.db: cannot checkpoint the WAL (deleted rows stay in it meanwhile): %s", e)
+                self._wipe_error, done = str(e), False
+            if done:
+                self._wipe_due, self._wiped_at, self._wipe_error = False, time.monotonic(), ""
+            return done
+
+    def _wal_size(self) -> int:
+        try:
+            return os.stat(f"{self.path}-wal").st_size
+        except OSError:
+            return 0
 
     @property
     def fault(self) -> str:
@@ -154,6 +195,8 @@ class Store(OutboxRows, Journal):
             elif self._fault.startswith("corrupt"):
                 self._reopen(move_aside=True)
             self._flush_held()
+            if self._wipe_due or (time.monotonic() - self._wiped_at >= self.wipe_every and self._wal_size()):
+                self.wipe()
 
     def _reopen(self, move_aside: bool = False) -> None:
         rows: tuple[list, list, list] = ([], [], [])

@@ -10,6 +10,8 @@ after an abort), ``partial`` (approves ``partial_amount`` of the amount asked, a
 prepaid card with too little on it would) and ``currency`` (approves the amount in
 another currency, as a terminal set up for dynamic currency conversion might).
 While a charge is in progress ``status`` answers ``pending``. It records every charge.
+``{"op": "mode", "next": M, "holder": NAME}`` (or ``next_holder``) also names the
+card holder of the next approval, so a test can look for a unique name.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ class TerminalSimulator:
         self.mode = mode
         self.timeout = timeout  # how long a "timeout" charge hangs before closing (and a slow one takes)
         self.partial_amount = "10.00"  # what a "partial" charge approves
-        self.holder = CARD["holder"]  # the holder name the next approvals carry
         self.aborts = 0
         self.charges: dict[str, dict] = {}  # reference -> approval or {"status": ...}
         self.charge_requests = 0
+        self.next_holder: str | None = None  # the next approval's holder name; then CARD's again
         self.lock = threading.Lock()
         self._seq = itertools.count(1)
         self._abort = threading.Event()
@@ -63,6 +65,8 @@ class TerminalSimulator:
             if request.get("next") not in MODES:
                 return {"status": "error", "reason": f"mode must be one of {', '.join(MODES)}"}
             self.mode = request["next"]
+            if request.get("holder") is not None:
+                self.next_holder = str(request["holder"])
             return {"status": "ok"}
         if op == "status":
             with self.lock:
@@ -81,6 +85,7 @@ class TerminalSimulator:
         with self.lock:
             self.charge_requests += 1
             mode, self.mode = self.mode, "approve"
+            holder, self.next_holder = self.next_holder or CARD["holder"], None
             if reference in self.charges:  # the same reference twice is never charged twice
                 return dict(self.charges[reference])
             self.charges[reference] = {"status": "pending"}
@@ -98,20 +103,20 @@ class TerminalSimulator:
                 if mode == "timeout":
                     return None
                 return dict(self.charges[reference])
-            result = self._approval(amount, currency)
+            result = self._approval(amount, currency, holder)
         elif mode == "partial":
-            result = self._approval(self.partial_amount, currency)
+            result = self._approval(self.partial_amount, currency, holder)
         elif mode == "currency":
-            result = self._approval(amount, "EUR" if currency != "EUR" else "GBP")
+            result = self._approval(amount, "EUR" if currency != "EUR" else "GBP", holder)
         else:
-            result = self._approval(amount, currency)
+            result = self._approval(amount, currency, holder)
         with self.lock:
             self.charges[reference] = result
         return None if mode == "lose" else dict(result)
 
-    def _approval(self, amount: str, currency: str) -> dict:
+    def _approval(self, amount: str, currency: str, holder: str = CARD["holder"]) -> dict:
         return {"status": "approved", "terminal_reference": f"SIM{next(self._seq):06d}", "amount": amount,
-                "currency": currency, **CARD, "holder": self.holder}
+                "currency": currency, **CARD, "holder": holder}
 
     def start(self) -> "TerminalSimulator":
         self._thread = threading.Thread(target=self.server.serve_forever, name="sim-terminal", daemon=True)
@@ -124,11 +129,12 @@ class TerminalSimulator:
         self.server.server_close()
 
 
-def set_mode(host: str, port: int, mode: str) -> None:
-    """Tell a running simulated terminal what its next charge does (tests, demo)."""
+def set_mode(host: str, port: int, mode: str, holder: str | None = None) -> None:
+    """Tell a running simulated terminal what its next charge does (tests, demo), and whose card it is."""
     import socket
 
+    request = {"op": "mode", "next": mode, **({"holder": holder} if holder is not None else {})}
     with socket.create_connection((host, port), timeout=5) as s:
-        s.sendall((json.dumps({"op": "mode", "next": mode}) + "\n").encode())
+        s.sendall((json.dumps(request) + "\n").encode())
         s.makefile("rb").readline()
     time.sleep(0)
