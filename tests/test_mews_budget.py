@@ -10,11 +10,15 @@ flood must stay within 2x its latency with the platform idle.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from agent.mews import errors as mews_errors
+from agent.mews.client import MewsClient
 from agent.mews.ratelimit import RateLimiter
-
+from tests.agent_harness import AgentThread, final_state, wait_until, write_config
 
 class FakeClock:
     """Monotonic time that moves only when someone sleeps."""
@@ -78,4 +82,93 @@ def test_lanes_and_reserve_are_checked():
         RateLimiter(limit=10, reserved=10)
     with pytest.raises(ValueError):
         RateLimiter().acquire("t", "guest")
+
+
+# ---- a real agent, a kiosk flood and a print command
+
+sim_mews = pytest.importorskip("sim.mews")
+
+PDF = b"%PDF-1.4 budget"
+LIMIT, WINDOW = 40, 4.0  # the platform's limit, scaled down from 200 per 30 s
+KIOSK = '[kiosk]\nenabled = true\nlisten = "127.0.0.1:0"\n'
+
+
+def print_latency(sim) -> float:
+    """Seconds from a Printer command's creation to Processed, from the platform's own history."""
+    cid = sim.add_printer_command(PDF)
+    wait_until(lambda: final_state(sim, cid), timeout=60, interval=0.01, what="print command final")
+    history = sim.command(cid)["History"]
+    assert history[-1]["State"] == "Processed", history
+    return history[-1]["At"] - history[0]["At"]
+
+
+class KioskFlood:
+    """Threads looking reservations up through the kiosk's client, as fast as it lets them."""
+
+    def __init__(self, client, threads: int = 4):
+        self.client = client
+        self.served = 0
+        self.refused = 0
+        self.last_served = time.monotonic()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.client.get_reservations_v2(numbers=["1001"], states=["Confirmed"], limit=5)
+            except mews_errors.MewsError:
+                with self._lock:
+                    self.refused += 1
+                self._stop.wait(0.05)  # the guest's screen shows the error; a tap later they try again
+                continue
+            with self._lock:
+                self.served += 1
+                self.last_served = time.monotonic()
+
+    def held_back(self, quiet: float = 0.3) -> bool:
+        """Lookups were served, and none for ``quiet`` s: the budget the flood may use is spent."""
+        return self.served > 0 and time.monotonic() - self.last_served >= quiet
+
+    def __enter__(self):
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self._threads:
+            t.join(10)
+
+
+@pytest.fixture
+def sim():
+    with sim_mews.MewsSimulator(rate_limit=True) as s:
+        s.set_faults(rate_limit_requests=LIMIT, rate_limit_window=WINDOW, latency_ms=20)
+        yield s
+
+
+def test_print_command_is_not_starved_by_a_kiosk_flood(sim, tmp_path):
+    config = write_config(tmp_path, sim, extra=KIOSK, step_delay=0.3)
+    # The request timeout in the same proportion to the window as 15 s to 31 s in production.
+    config.write_text(config.read_text().replace("timeout = 5.0", "timeout = 2.0"))
+    from agent import config as config_mod
+
+    cfg = config_mod.load(str(config))
+    # The client's own limiter at the scaled window (+ the same 1 s arrival margin scaled down).
+    client = MewsClient(cfg.mews, limiter=RateLimiter(limit=LIMIT, window=WINDOW + 0.2))
+    with AgentThread(config, client=client) as agent:
+        wait_until(lambda: agent.listener.connected, what="websocket connected")
+        assert agent.kiosk is not None
+        print_latency(sim)  # warm up: sign-in, connections
+        idle = print_latency(sim)
+        with KioskFlood(agent.kiosk.ctx.client) as flood:
+            # The flood has spent what the limiter lets it have before the print is created.
+            wait_until(flood.held_back, timeout=10, what="kiosk flood held back")
+            loaded = print_latency(sim)
+            served = flood.served
+        assert served > 0
+        assert loaded <= 2 * idle, (f"print took {loaded:.2f} s under a kiosk flood ({served} lookups served), "
+                                    f"{idle:.2f} s idle")
 
