@@ -21,7 +21,7 @@ WINDOW = 30.0
 # The platform counts a request when it arrives, a little after we counted it; without a
 # margin the 201st request can land inside the platform's window and draw a 429.
 MARGIN = 1.0
-# Slots of LIMIT kept for device-command work. A print or key command costs about 4 requests
+# Slots of LIMIT kept for device-command work. A print or key command costs 3 to 4 requests
 # (getAllActive, Received, Processing, Processed); polling every 5 s while the websocket is
 # down adds 7 per window. 40 carries the polls plus 8 commands per 30 s however busy the kiosk
 # is, and leaves the kiosk 160 (a check-in costs about 8: 20 guests per 30 s, more than a screen
