@@ -10,7 +10,10 @@ keeps each token under the platform's 200 requests / 30 s.
 ``mews.timeout`` is passed to every request as its overall deadline (connect,
 send and the whole answer). ``connection()`` gives a sibling client with its own
 HTTP connection, sharing sign-in and limiter, so the outbox and the drain never
-queue behind each other's slow answer.
+queue behind each other's slow answer; ``connection(lane=KIOSK)`` is the kiosk's,
+whose requests only use the limiter's kiosk share and fail at once (``BudgetSpent``)
+when a slot would take longer than ``mews.timeout``: a guest's screen never waits
+past its own deadline, and the kiosk's web threads are never parked in the limiter.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from agent.mews.models import (
     CustomersPage, Document, ModelError, OpenItemsResult, ReservationsPage, ReservationsResult, ReservationV2,
     SignInResult, SpacesResult, check_card_number,
 )
-from agent.mews.ratelimit import RateLimiter
+from agent.mews.ratelimit import DEVICE, KIOSK, LANES, RateLimiter
 from agent.mews.session import SignInSession
 
 log = logging.getLogger("agent.mews")
@@ -80,9 +83,12 @@ class MewsClient:
     """The Connector API over one keep-alive HTTP session; safe to share between threads."""
 
     def __init__(self, cfg, *, session=None, version: str = agent.__version__,
-                 limiter: RateLimiter | None = None, _shared: "MewsClient | None" = None):
+                 limiter: RateLimiter | None = None, lane: str = DEVICE, _shared: "MewsClient | None" = None):
         cfg = getattr(cfg, "mews", cfg)  # the whole Config works too
+        if lane not in LANES:
+            raise ValueError(f"unknown lane {lane!r}; expected one of {', '.join(LANES)}")
         self._cfg = cfg
+        self.lane = lane  # the limiter's share this client's requests use
         if session is None:
             from agent import urequests
 
@@ -103,9 +109,12 @@ class MewsClient:
             self._auth = SignInSession(cfg.connector_token, cfg.sign_in, self._request_sign_in)
             self.malformed = MalformedCounter("command entry", log)
 
-    def connection(self) -> "MewsClient":
-        """A sibling client with its own HTTP connection, sharing sign-in state and the rate limiter."""
-        return MewsClient(self._cfg, version=self.client_id.rsplit(" ", 1)[-1], _shared=self)
+    def connection(self, lane: str | None = None) -> "MewsClient":
+        """A sibling client with its own HTTP connection, sharing sign-in state and the rate limiter.
+
+        ``lane`` (default: this client's) picks the limiter's share its requests use."""
+        return MewsClient(self._cfg, version=self.client_id.rsplit(" ", 1)[-1], lane=lane or self.lane,
+                          _shared=self)
 
     # -- session -----------------------------------------------------------
 
@@ -196,7 +205,8 @@ class MewsClient:
             data = json.dumps(body, allow_nan=False).encode("utf-8")
         except (TypeError, ValueError) as e:
             raise ValueError(f"{operation}: the body is not valid JSON: {redact(str(e))}") from None
-        self._limiter.acquire(limiter_key)
+        # Kiosk requests fail fast rather than wait past the deadline the guest's screen keeps.
+        self._limiter.acquire(limiter_key, self.lane, max_wait=self._cfg.timeout if self.lane == KIOSK else None)
         started = time.monotonic()
         with self._http_lock:
             try:
@@ -231,6 +241,8 @@ class MewsClient:
         # The platform's message stays unprefixed: a Forbidden one is shown to the guest as is.
         error = errors.from_status(status, message or f"{operation}: HTTP {status}", request_id, retry_after)
         error.operation = operation
+        if isinstance(error, errors.RateLimited):
+            self._limiter.refused(limiter_key, error.retry_after)
         log.debug("%s: %s", operation, error.describe())
         raise error
 

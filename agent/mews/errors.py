@@ -103,6 +103,17 @@ class RateLimited(Retryable):
         self.retry_after = retry_after
 
 
+class BudgetSpent(RateLimited):
+    """Our own limiter, not the platform: this request's share of the 200 / 30 s budget is spent.
+
+    Raised at once (nothing was sent) when the wait for a slot would outlast the request
+    timeout; ``retry_after`` says when a slot frees. Only the kiosk's lane raises it.
+    """
+
+    def __init__(self, message: str = "request budget spent", retry_after: float | None = None):
+        super().__init__(message, None, None, retry_after=retry_after)
+
+
 class InvalidResponse(MewsError):
     """A response that is not JSON or does not have the promised shape."""
 

@@ -98,6 +98,9 @@ def build_agent(cfg: Config, *, client=None, handlers=None, notifier: Notifier |
         handlers = build_handlers(cfg)
     # The outbox and the drain use separate connections: a slow drain never holds back a report.
     # The drain keeps the client given (tests inject platform faults through it).
+    # The outbox also carries the kiosk's payment records: they stay in the device lane (money already
+    # taken must reach the platform, and a record waiting on the kiosk's share would hold the reports
+    # queued behind it); one per guest, they cost the reserve nothing.
     sibling = getattr(client, "connection", None)
     outbox_client = sibling() if callable(sibling) else client
     echoes = Echoes()
@@ -124,11 +127,22 @@ def build_agent(cfg: Config, *, client=None, handlers=None, notifier: Notifier |
     agent = Agent(cfg=cfg, store=store, client=client, health=health, handlers=handlers, dispatcher=dispatcher,
                   sender=sender, loop=loop, intake=intake, eventlog=eventlog, notifier=notifier or Notifier(),
                   listener=listener, wake=wake)
-    _observers(agent)
+    # The kiosk's own connection and lane: it never holds the drain's HTTP connection, and it uses
+    # only the limiter's kiosk share, so a guest flood cannot starve device commands (issue 21 item 11).
+    _observers(agent, kiosk_client=_kiosk_client(client) if cfg.kiosk.enabled else None)
     return agent
 
 
-def _observers(agent: Agent) -> None:
+def _kiosk_client(client):
+    sibling = getattr(client, "connection", None)
+    if not callable(sibling):
+        return client
+    from agent.mews.ratelimit import KIOSK
+
+    return sibling(lane=KIOSK)
+
+
+def _observers(agent: Agent, kiosk_client=None) -> None:
     """Front panel, POS service and kiosk: optional, and a fault in one never stops the agent."""
     cfg = agent.cfg
     try:
@@ -151,7 +165,7 @@ def _observers(agent: Agent) -> None:
         try:
             from agent.kiosk.service import KioskService
 
-            agent.kiosk = KioskService(cfg, agent.client, agent.dispatcher, store=agent.store,
+            agent.kiosk = KioskService(cfg, kiosk_client or agent.client, agent.dispatcher, store=agent.store,
                                        wake_outbox=agent.sender.wake)
         except ImportError as e:
             log.error("kiosk enabled but the kiosk service is not installed: %s", e)
