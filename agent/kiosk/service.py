@@ -12,16 +12,12 @@ import threading
 import time
 
 from agent.kiosk.checkin import CheckIn
+from agent.kiosk.address import parse_listen
 from agent.kiosk.checkout import CheckOut
 from agent.kiosk.context import KioskContext, LookupThrottle, utc_now
 
 log = logging.getLogger("agent.kiosk")
 COUNTDOWN = 10.0
-
-
-def parse_listen(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 class KioskService:
