@@ -73,6 +73,8 @@ MESSAGES: dict[str, str] = {
     "error.no_session": "This session has ended.",
     "error.not_allowed": "This cannot be done now.",
     "error.busy": "Please wait, the kiosk is working.",
+    "error.forbidden": "This kiosk answers only its own screen.",
+    "error.too_large": "The request is too large.",
 }
 
 

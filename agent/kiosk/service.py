@@ -91,14 +91,15 @@ class KioskService:
     # ---- web server ---------------------------------------------------------------------
 
     def start(self) -> None:
-        from waitress.server import create_server
-
+        """Bind ``kiosk.listen`` and serve; OSError (address taken, not ours) when it cannot listen."""
+        from agent.kiosk import httpserver
+        from agent.kiosk.perimeter import Perimeter
         from agent.kiosk.web import build_app
 
         host, port = self.address
-        self._server = create_server(build_app(self), host=host, port=port, threads=4, ident="kiosk-agent",
-                                     clear_untrusted_proxy_headers=True)
-        self.address = (host, self._server.effective_port)
+        app = Perimeter(build_app(self), lambda: self.address, self.cfg.kiosk.screen_token)
+        self._server = httpserver.create(app, host, port)
+        self.address = (host, int(self._server.effective_port))
         log.info("kiosk: API at http://%s:%s/", host, self.address[1])
         web = threading.Thread(target=self._serve, name="kiosk-web", daemon=True)
         reaper = threading.Thread(target=self._reap_loop, name="kiosk-reaper", daemon=True)
