@@ -32,6 +32,7 @@ log = logging.getLogger("agent.kiosk")
 
 LINGER = 2.0  # seconds a closing connection may still send what we drop (see KioskChannel)
 CONNECTIONS = 250  # open connections before the oldest idle one makes room (a screen uses a few)
+ACCEPT_BATCH = 64  # connections taken from the listen queue per loop turn
 WANTED_FILES = 4096  # RLIMIT_NOFILE soft limit asked for: sockets, the store, serial ports, with room
 
 ADJUSTMENTS = dict(
@@ -126,7 +127,13 @@ class KioskServer(TcpWSGIServer):
             channel.close_now()
 
     def handle_accept(self):
-        super().handle_accept()
+        # Take every waiting connection, not one per loop turn: behind a flood of new connections
+        # the screen's own waits in the listen queue only as long as one turn takes.
+        for _ in range(ACCEPT_BATCH):
+            before = len(self.active_channels)
+            super().handle_accept()
+            if len(self.active_channels) == before:
+                break  # nothing more waiting (or a connection that died before we took it)
         if len(self.active_channels) > CONNECTIONS:
             self._make_room(len(self.active_channels) - CONNECTIONS)
 
