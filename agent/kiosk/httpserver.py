@@ -130,6 +130,8 @@ class KioskServer(TcpWSGIServer):
         # Take every waiting connection, not one per loop turn: behind a flood of new connections
         # the screen's own waits in the listen queue only as long as one turn takes.
         for _ in range(ACCEPT_BATCH):
+            if self.socket is None:
+                break  # closed by stop() between two accepts
             before = len(self.active_channels)
             super().handle_accept()
             if len(self.active_channels) == before:
