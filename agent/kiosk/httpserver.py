@@ -15,6 +15,7 @@ say so (chunked ones once they pass it), and waitress's own error answers (400, 
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import resource
@@ -149,11 +150,32 @@ class KioskServer(TcpWSGIServer):
             self.evicted += 1
 
 
+class CannotListen(OSError):
+    """``kiosk.listen`` cannot be bound: "cannot listen on 127.0.0.1:8765: address in use"."""
+
+    def __str__(self) -> str:
+        return self.strerror
+
+
+WHY = {errno.EADDRINUSE: "address in use",
+       errno.EADDRNOTAVAIL: "no such address on this unit",
+       errno.EACCES: "permission denied (ports below 1024 need privileges)"}
+
+
 def create(app, host: str, port: int) -> KioskServer:
-    """A bound, listening server for ``app`` (OSError when the address is taken or not ours)."""
+    """A bound, listening server for ``app``; CannotListen when the address is taken or not ours."""
     raise_file_limit()
-    adj = Adjustments(host=host, port=port, **ADJUSTMENTS)
-    return KioskServer(app, adj=adj, sockinfo=adj.listen[0])
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        adj = Adjustments(host=host, port=port, **ADJUSTMENTS)
+        return KioskServer(app, adj=adj, sockinfo=adj.listen[0])
+    except socket.gaierror as e:
+        raise CannotListen(errno.EADDRNOTAVAIL, f"cannot listen on {where}: unknown host ({e.strerror})") from None
+    except OSError as e:
+        why = WHY.get(e.errno, e.strerror or str(e))
+        raise CannotListen(e.errno, f"cannot listen on {where}: {why}") from None
+    except ValueError as e:  # waitress's own check of host and port
+        raise CannotListen(errno.EINVAL, f"cannot listen on {where}: {e}") from None
 
 
 def raise_file_limit(wanted: int = WANTED_FILES) -> None:

@@ -40,6 +40,7 @@ class KioskService:
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self.address = parse_listen(cfg.kiosk.listen)
+        self.fault = ""  # why the web server stopped serving after start (health shows it)
 
     # ---- sessions -----------------------------------------------------------------------
 
@@ -123,6 +124,7 @@ class KioskService:
         except (OSError, ValueError) as e:  # closed under us at stop()
             if not self._stop.is_set():
                 log.error("kiosk: web server stopped: %s", e)
+                self.fault = f"web server stopped: {e}"
 
     def _reap_loop(self) -> None:
         while not self._stop.wait(1.0):
