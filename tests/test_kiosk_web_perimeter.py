@@ -239,3 +239,27 @@ def test_staff_call_limit_opens_again_after_two_minutes():
     now[0] += 500.0
     assert not limit.allow("b"), "one task per session, however long it lasts"
     assert limit.allow("c")
+
+
+def test_the_page_opened_with_the_token_drives_the_api_and_drops_it_from_its_address(guarded):
+    from tests.kiosk_ui_browser import chromium, close, wait_ready
+
+    rig, svc = guarded
+    driver = chromium()
+    try:
+        driver.get(svc.url + f"/#screen={TOKEN}")
+        wait_ready(driver)
+        assert driver.current_url == svc.url + "/" and TOKEN not in driver.execute_script("return history.state + location.href")
+        # the hotel name comes from /api/config: the page got it with the token
+        assert "Kiosk Demo Hotel" in driver.find_element("id", "hotel").text
+        driver.execute_script("document.getElementById('start-check-in').click()")
+        from selenium.webdriver.support.ui import WebDriverWait
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script(
+            "return document.getElementById('screen').dataset.screen") == "find")
+        sid = driver.execute_script("return window.kiosk.state().session")
+        assert alive(svc, sid, {"X-Kiosk-Screen": TOKEN})
+        driver.execute_script("document.getElementById('staff').click()")  # a bare POST: sent as {} JSON
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script(
+            "return (window.kiosk.state() || {}).message.id") == "staff.called")
+    finally:
+        close(driver)
