@@ -1,4 +1,4 @@
-"""Config checks spanning keys (addresses, time zone, POS shards, event forwarding, kiosk exposure), every problem reported."""
+"""Config checks spanning keys (addresses, time zone, POS shards, events, kiosk exposure), every problem reported."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from agent.kiosk.service import KioskService
 from sim.web_attack import Attack, probes, share
 from tests.kiosk_harness import Rig
 
-PROBES, EVERY = 40, 0.15  # 6 s of probing per attack
+PROBES, EVERY = 30, 0.15  # 4.5 s of probing per attack
 
 
 @pytest.fixture(scope="module")

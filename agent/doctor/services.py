@@ -40,7 +40,8 @@ def check_kiosk(cfg) -> Result:
         state = services["kiosk"]
         if state == "ok":
             return Result("kiosk", OK, f"serving the kiosk screen at http://{listen}/")
-        fix = _port_fix(listen) if "in use" in state else "check kiosk.listen and the agent's log; then restart kiosk-agent"
+        fix = (_port_fix(listen) if "in use" in state
+               else "check kiosk.listen and the agent's log; then restart kiosk-agent")
         return Result("kiosk", FAIL, state, fix)
     if services is not None:
         return Result("kiosk", SKIP, "the running agent does not report its kiosk (older agent, or still starting)")

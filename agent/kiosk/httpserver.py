@@ -16,7 +16,6 @@ say so (chunked ones once they pass it), and waitress's own error answers (400, 
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import resource
 import socket
@@ -27,7 +26,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask
 
-from agent.kiosk.perimeter import MAX_BODY, SECURITY_HEADERS
+from agent.kiosk.perimeter import MAX_BODY, SECURITY_HEADERS, error_body
 
 log = logging.getLogger("agent.kiosk")
 
@@ -38,7 +37,6 @@ WANTED_FILES = 4096  # RLIMIT_NOFILE soft limit asked for: sockets, the store, s
 
 ADJUSTMENTS = dict(
     threads=4,
-    connection_limit=CONNECTIONS + 1,  # waitress's own stop never triggers: room is made first
     channel_timeout=30,  # seconds of silence before an idle or half-sent connection is closed
     cleanup_interval=5,
     backlog=1024,
@@ -58,7 +56,7 @@ class JsonErrorTask(ErrorTask):
         error = self.request.error
         message_id = "error.too_large" if error.code == 413 else (
             "error.bad_request" if error.code < 500 else "failed.unavailable")
-        body = json.dumps({"error": {"id": message_id, "params": {}}}).encode()
+        body = error_body(message_id)
         self.status = f"{error.code} {error.reason}"
         self.response_headers.extend([("Content-Type", "application/json"), ("Cache-Control", "no-store"),
                                       *SECURITY_HEADERS])
