@@ -169,6 +169,8 @@ class KioskConfig(_Section):
 
     enabled: bool = _opt(False)
     listen: str = _opt("127.0.0.1:8765", doc="host:port of the kiosk API and UI; loopback unless set explicitly")
+    screen_token: str = _opt("", secret=True, doc="secret the kiosk screen presents on every API call; "
+                                                  "required when listen is not a loopback address")
     checkin_from: str = _opt("14:00", doc="hotel-local time from which today's arrivals may check in")
     max_keys: int = _opt(2, minimum=1, doc="keys a guest may take (at most the adult count)")
     common_areas: list = _opt([], doc="lock ids granted besides the room (gym, parking)")

@@ -1,4 +1,4 @@
-"""Config checks spanning keys (addresses, time zone, POS shards, event forwarding), every problem reported."""
+"""Config checks spanning keys (addresses, time zone, POS shards, events, kiosk exposure), every problem reported."""
 
 from __future__ import annotations
 
@@ -50,4 +50,29 @@ def _check_events(cfg, fname: str) -> None:
         raise ConfigError(fname, "events.forward_url", "expected an http:// or https:// address")
 
 
-_CROSS_CHECKS = (_check_addresses, _check_timezone, _check_pos, _check_events)
+SCREEN_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-")
+
+
+def _check_kiosk(cfg, fname: str) -> None:
+    """A kiosk reachable from the network must be driven only by a screen that knows the secret."""
+    from agent.kiosk.address import is_loopback, parse_listen
+
+    kiosk = cfg.kiosk
+    token = kiosk.screen_token
+    # the token travels in a URL fragment and a header: URL-safe characters only, and long enough
+    # that guessing it over the network is hopeless (never echo it: it is a secret)
+    if token and not (16 <= len(token) <= 128 and set(token) <= SCREEN_TOKEN_CHARS):
+        raise ConfigError(fname, "kiosk.screen_token", "must be 16 to 128 characters from A-Z a-z 0-9 . _ ~ - "
+                                                       "(e.g. the output of: openssl rand -hex 16)")
+    try:
+        host, _ = parse_listen(kiosk.listen)
+    except ValueError as e:
+        raise ConfigError(fname, "kiosk.listen", str(e)) from None
+    if kiosk.enabled and not is_loopback(host) and not token:
+        raise ConfigError(fname, "kiosk.screen_token",
+                          f'required when kiosk.listen ("{kiosk.listen}") is not a loopback address: any host '
+                          "on the network could drive the kiosk; set a secret (e.g. openssl rand -hex 16) or "
+                          'listen on "127.0.0.1:PORT"')
+
+
+_CROSS_CHECKS = (_check_addresses, _check_timezone, _check_pos, _check_events, _check_kiosk)

@@ -227,6 +227,7 @@ class FrontPanel:
         faults = {(d.name, d.fault) for d in devices if d.state == FAULT}
         if health.connection in (DISPLACED, CONFIG_ERROR):
             faults.add(("connection", health.connection))
+        faults.update(("service", fault) for fault in health.service_faults())
         new_fault = bool(faults - self._faults)
         self._faults = faults
         encoder = health.devices.get("encoder")

@@ -250,6 +250,12 @@ def storage_fault(health: Health) -> Screen:
     return Screen("storage", (big("STORAGE"), gap(), *wrap(f"{health.storage}: the unit keeps retrying", 3)))
 
 
+def service_fault(health: Health) -> Screen:
+    """A kiosk or POS service that is not serving (e.g. another program holds the kiosk's port)."""
+    name, _, fault = health.service_faults()[0].partition(": ")
+    return Screen("service", (big(f"{name.upper()} DOWN"), gap(), *wrap(fault, 3)))
+
+
 def config_error(health: Health) -> Screen:
     return Screen("config_error", (big("BAD CONFIG"), gap(), *wrap(health.message or "see the agent log", 3)))
 
@@ -288,6 +294,8 @@ def choose(health: Health, now: float, *, tz: tzinfo | None = None,
     faults, waiting, working = (_devices(health, state) for state in (FAULT, WAITING, BUSY))
     if faults:
         return device_fault(faults[0], now)
+    if health.service_faults():
+        return service_fault(health)
     if waiting:
         device = waiting[0]
         return present_card(device, now) if device.name == "encoder" else busy(device, now)

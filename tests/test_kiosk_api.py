@@ -42,7 +42,7 @@ def test_routes_errors_and_no_store(service):
     sid = screen["session"]
     assert ask(svc, "POST", f"/api/sessions/{sid}/input", {"action": "keys", "count": 1})[0] == 409
     assert ask(svc, "POST", f"/api/sessions/{sid}/input", {"nothing": 1})[0] == 400
-    status, screen, _ = ask(svc, "POST", f"/api/sessions/{sid}/staff")
+    status, screen, _ = ask(svc, "POST", f"/api/sessions/{sid}/staff", {})
     assert status == 200 and screen["message"]["id"] == "staff.called" and rig.ent.tasks
     assert ask(svc, "DELETE", f"/api/sessions/{sid}")[0] == 204
     assert ask(svc, "GET", f"/api/sessions/{sid}")[0] == 404

@@ -25,7 +25,7 @@ def run_checks(args, emit=print) -> list:
     """Run every check in order, emitting each line as soon as it is known."""
     from agent import config as config_mod
     from agent.doctor import FAIL, OK, SKIP, Result
-    from agent.doctor import devices, host, platform
+    from agent.doctor import devices, host, platform, services
     from agent.doctor import pos as pos_check
 
     results = []
@@ -67,6 +67,11 @@ def run_checks(args, emit=print) -> list:
             add(Result("read-card", SKIP, "encoder not answering"))
     if cfg.pos is not None:
         add(pos_check.check_pos(cfg))
+        pos_service = services.check_pos_service(cfg)
+        if pos_service is not None:
+            add(pos_service)
+    if cfg.kiosk.enabled:
+        add(services.check_kiosk(cfg))
     add(devices.check_display(cfg))
     add(devices.check_gpio(cfg, agent_running=host.agent_running(cfg)))
     return results

@@ -41,14 +41,18 @@ class Unreachable(Exception):
 
 
 class Api:
-    def __init__(self, base: str):
+    def __init__(self, base: str, screen_token: str = ""):
         from agent import urequests
 
         self.base, self.http = base, urequests.Session(timeout=10)
+        # the API answers only the kiosk's screen: present its secret like the page does
+        self.headers = {"X-Kiosk-Screen": screen_token} if screen_token else {}
 
     def ask(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        if body is None and method == "POST":
+            body = {}  # state changes are taken as JSON only
         try:
-            resp = self.http.request(method, self.base + path, json=body, timeout=10)
+            resp = self.http.request(method, self.base + path, json=body, headers=self.headers, timeout=10)
         except OSError as e:
             raise Unreachable(str(e)) from None
         try:
@@ -117,11 +121,15 @@ def main(args: argparse.Namespace) -> int:
     if not cfg.kiosk.enabled:
         print("kiosk-agent kiosk: [kiosk] enabled is not true in the config", file=sys.stderr)
         return 2
-    host, _, port = cfg.kiosk.listen.rpartition(":")
-    if host in ("0.0.0.0", "::", ""):
+    from agent.kiosk.address import WILDCARDS, parse_listen
+
+    host, port = parse_listen(cfg.kiosk.listen)  # checked at load
+    if host in WILDCARDS:
         host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
     try:
-        result = drive(Api(f"http://{host}:{port}"), args)
+        result = drive(Api(f"http://{host}:{port}", cfg.kiosk.screen_token), args)
     except Unreachable as e:
         print(f"kiosk-agent kiosk: no agent with the kiosk enabled at {cfg.kiosk.listen}: {e}", file=sys.stderr)
         return 2

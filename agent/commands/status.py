@@ -57,6 +57,8 @@ def main(args: argparse.Namespace) -> int:
         f"last event:   {_ago(health.last_event_at)}",
         f"last command: {health.last_command or '-'}",
     ]
+    for name, state in sorted(health.services.items()):
+        lines.append(f"{name + ':':13} {state}")
     for dev in health.devices.values():
         text = dev.state + (f": {dev.activity}" if dev.activity else "")
         if dev.fault and dev.fault != dev.activity:

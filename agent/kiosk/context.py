@@ -49,6 +49,37 @@ class LookupThrottle:
             return False
 
 
+class StaffCallLimit:
+    """"Call staff" raises at most one task per session and one per ``window`` s overall.
+
+    A guest (or a script) hammering the button must not flood the front desk's task
+    list; the guest is told staff are called either way.
+    """
+
+    def __init__(self, window: float = 120.0, clock=time.monotonic, remember: int = 64):
+        self.window, self.clock = window, clock
+        self._last: float | None = None
+        self._sessions: deque[str] = deque(maxlen=remember)  # sessions that raised theirs
+        self._lock = threading.Lock()
+
+    def allow(self, session_id: str) -> bool:
+        """True when this call may raise a task (and counts it); False when it is one too many."""
+        with self._lock:
+            now = self.clock()
+            if session_id in self._sessions or (self._last is not None and now - self._last < self.window):
+                return False
+            self._last = now
+            self._sessions.append(session_id)
+            return True
+
+    def give_back(self, session_id: str) -> None:
+        """The task was not raised after all (platform down): the next press may try again."""
+        with self._lock:
+            if session_id in self._sessions:
+                self._sessions.remove(session_id)
+                self._last = None
+
+
 class StaffTasks:
     """tasks/add naming reservation and room, never the guest; a failure is logged, never raised."""
 
@@ -78,6 +109,7 @@ class KioskContext:
     clock: object = utc_now
     throttle: LookupThrottle = field(default_factory=LookupThrottle)
     tasks: StaffTasks | None = None
+    staff_calls: StaffCallLimit = field(default_factory=StaffCallLimit)
     key_marks: KeyMarks | None = None
     _spaces: tuple = (0.0, None)
 

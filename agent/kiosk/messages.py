@@ -77,6 +77,8 @@ MESSAGES: dict[str, str] = {
     "error.not_allowed": "This cannot be done now.",
     "error.busy": "Please wait, the kiosk is working.",
     "error.kiosk_busy": "The kiosk is busy with another guest. Please wait a moment.",
+    "error.forbidden": "This kiosk answers only its own screen.",
+    "error.too_large": "The request is too large.",
 }
 
 

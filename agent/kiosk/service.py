@@ -15,6 +15,7 @@ import threading
 import time
 
 from agent.kiosk.checkin import CheckIn
+from agent.kiosk.address import parse_listen
 from agent.kiosk.checkout import CheckOut
 from agent.kiosk.context import KioskContext, LookupThrottle, utc_now
 
@@ -22,11 +23,6 @@ log = logging.getLogger("agent.kiosk")
 COUNTDOWN = 10.0
 ACTIVITY_SLACK = 5.0  # the screen reports activity at most every few seconds
 RESOLVE_EVERY = 30.0  # seconds between asking the terminal about charges left open
-
-
-def parse_listen(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 class KioskService:
@@ -53,6 +49,7 @@ class KioskService:
         # Marks already on disk at start were left by a unit that stopped between check-in and keys.
         self._from_before = {str(m.get("reservation")) for m in self.ctx.key_marks.pending()}
         self.address = parse_listen(cfg.kiosk.listen)
+        self.fault = ""  # why the web server stopped serving after start (health shows it)
 
     # ---- sessions -----------------------------------------------------------------------
 
@@ -148,14 +145,15 @@ class KioskService:
     # ---- web server ---------------------------------------------------------------------
 
     def start(self) -> None:
-        from waitress.server import create_server
-
+        """Bind ``kiosk.listen`` and serve; OSError (address taken, not ours) when it cannot listen."""
+        from agent.kiosk import httpserver
+        from agent.kiosk.perimeter import Perimeter
         from agent.kiosk.web import build_app
 
         host, port = self.address
-        self._server = create_server(build_app(self), host=host, port=port, threads=4, ident="kiosk-agent",
-                                     clear_untrusted_proxy_headers=True)
-        self.address = (host, self._server.effective_port)
+        app = Perimeter(build_app(self), lambda: self.address, self.cfg.kiosk.screen_token)
+        self._server = httpserver.create(app, host, port)
+        self.address = (host, int(self._server.effective_port))
         log.info("kiosk: API at http://%s:%s/", host, self.address[1])
         web = threading.Thread(target=self._serve, name="kiosk-web", daemon=True)
         reaper = threading.Thread(target=self._reap_loop, name="kiosk-reaper", daemon=True)
@@ -169,6 +167,7 @@ class KioskService:
         except (OSError, ValueError) as e:  # closed under us at stop()
             if not self._stop.is_set():
                 log.error("kiosk: web server stopped: %s", e)
+                self.fault = f"web server stopped: {e}"
 
     def _reap_loop(self) -> None:
         # At start, marks left by a unit that died while a guest was between check-in and keys are orphans.

@@ -103,8 +103,12 @@ class Session:
             return self.screen()
 
     def call_staff(self) -> None:
-        where = self.where()
-        self.ctx.tasks.raise_task(f"guest asks for help{(' - ' + where) if where else ''}")
+        if self.ctx.staff_calls.allow(self.id):
+            where = self.where()
+            if not self.ctx.tasks.raise_task(f"guest asks for help{(' - ' + where) if where else ''}"):
+                self.ctx.staff_calls.give_back(self.id)
+        else:
+            log.info("kiosk: call staff again within the limit; no new task")
         self.staff_called = True
         self.data["staff_called"] = True
         self.message = ("staff.called", {})

@@ -161,6 +161,7 @@ def _observers(agent: Agent, kiosk_client=None) -> None:
             agent.pos = PosService.from_config(cfg, agent.health)
         except Exception as e:
             log.error("ConcertPOS service unavailable: %s", redact(str(e)))
+            agent.health.services["pos"] = f"unavailable: {redact(str(e))}"
     if cfg.kiosk.enabled:
         try:
             from agent.kiosk.service import KioskService
@@ -169,5 +170,7 @@ def _observers(agent: Agent, kiosk_client=None) -> None:
                                        wake_outbox=agent.sender.wake)
         except ImportError as e:
             log.error("kiosk enabled but the kiosk service is not installed: %s", e)
+            agent.health.services["kiosk"] = f"not installed: {e}"
         except Exception as e:
             log.error("kiosk service unavailable: %s", redact(str(e)))
+            agent.health.services["kiosk"] = f"unavailable: {redact(str(e))}"

@@ -51,6 +51,9 @@ class Health:
     message: str = ""  # config error text, broadcast message, ...
     clock_ok: bool = True
     storage: str = "ok"  # "ok" or a one-line description of a state-folder fault
+    # the optional services by name ("kiosk", "pos"): "ok" or why it is not serving
+    # ("cannot listen on 127.0.0.1:8765: address in use"); absent = not configured
+    services: dict[str, str] = field(default_factory=dict)
     updated_at: float = 0.0
 
     def __post_init__(self) -> None:
@@ -81,11 +84,17 @@ class Health:
         """Write atomically: a reader never sees half a file."""
         write_atomically(path, json.dumps(self.to_json(), indent=1, sort_keys=True).encode(), mode=0o644)
 
+    def service_faults(self) -> list[str]:
+        """``"kiosk: cannot listen on ..."`` for every service that is not serving."""
+        return [f"{name}: {state}" for name, state in sorted(self.services.items()) if state != "ok"]
+
     def status_line(self) -> str:
         """One line for systemd's STATUS=."""
         text = f"{self.connection}, queue {self.outbox_depth}"
         if self.connection == TOKEN_REJECTED and self.message:
             text += f": {self.message}"
+        for fault in self.service_faults():
+            text += f", {fault}"
         if self.storage != "ok":
             text += f", storage fault: {self.storage}"
         if self.dead_letters:

@@ -40,12 +40,16 @@ def start(agent) -> None:
         log.info("journal: pruned %d entries older than 30 days", pruned)
     agent.dispatcher.start()
     agent.sender.start()
-    for part, what in ((agent.pos, "ConcertPOS service"), (agent.kiosk, "kiosk service")):
+    for name, what in (("pos", "ConcertPOS service"), ("kiosk", "kiosk service")):
+        part = getattr(agent, name)
         if part is not None:
             try:
                 part.start()
-            except Exception as e:
-                log.error("%s unavailable: %s", what, redact(str(e)))
+                agent.health.services[name] = "ok"
+            except Exception as e:  # loud, not fatal: the unit's device work goes on
+                fault = redact(str(e)) or type(e).__name__
+                log.error("%s unavailable: %s", what, fault)
+                agent.health.services[name] = fault
     if agent.listener is not None:
         agent.listener.start()
     update_health(agent)
@@ -106,6 +110,9 @@ def update_health(agent) -> None:
         h.enterprise = getattr(enterprise, "name", "") or h.enterprise
     h.outbox_depth, h.dead_letters = agent.store.depth()
     h.storage = agent.store.fault or agent.dispatcher.journal_fault or "ok"
+    stopped = getattr(agent.kiosk, "fault", "") if agent.kiosk is not None else ""
+    if stopped:
+        h.services["kiosk"] = stopped
     h.set_counters({"drains": loop.drains})
     if agent.listener is not None:
         h.set_counters({"malformed_frames": agent.listener.malformed})

@@ -17,10 +17,21 @@ let notice = null; // a message id shown on welcome after a reset
 
 const $ = (id) => document.getElementById(id);
 
+// The kiosk screen opens the page as /#screen=TOKEN when kiosk.screen_token is set: read it once,
+// take it out of the address at once, and present it on every API call (docs/kiosk-api.md).
+const screenToken = (() => {
+  const found = /^#screen=([A-Za-z0-9._~-]+)$/.exec(location.hash);
+  if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+  return found ? found[1] : "";
+})();
+
 async function api(method, path, body) {
+  // The server takes state changes only as JSON: a POST without fields sends {}.
+  const json = body !== undefined || method === "POST";
+  const headers = json ? { "Content-Type": "application/json" } : {};
+  if (screenToken) headers["X-Kiosk-Screen"] = screenToken;
   const answer = await fetch(path, {
-    method, cache: "no-store", headers: body ? { "Content-Type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
+    method, cache: "no-store", headers, body: json ? JSON.stringify(body ?? {}) : undefined,
   });
   if (answer.status === 204) return { ok: true, status: 204, body: null };
   let data = null;
