@@ -40,6 +40,13 @@ def _check_tokens(cfg, fname: str) -> None:
     raise ConfigError.several(errors)
 
 
+def _check_reservations_version(cfg, fname: str) -> None:
+    if cfg.mews.generation == "current" and cfg.mews.reservations_version == "2017-04-12":
+        raise ConfigError(fname, "mews.reservations_version",
+                          '"2017-04-12" was discontinued on the production platform (2025-05-10) and is in the seed '
+                          'generation only: use "2023-06-06", or mews.generation = "seed"')
+
+
 def _check_timezone(cfg, fname: str) -> None:
     try:
         import zoneinfo
@@ -63,4 +70,4 @@ def _check_events(cfg, fname: str) -> None:
         raise ConfigError(fname, "events.forward_url", "expected an http:// or https:// address")
 
 
-_CROSS_CHECKS = (_check_addresses, _check_tokens, _check_timezone, _check_pos, _check_events)
+_CROSS_CHECKS = (_check_addresses, _check_tokens, _check_reservations_version, _check_timezone, _check_pos, _check_events)

@@ -5,6 +5,7 @@ from agent import config
 GOOD = """
 [mews]
 platform_address = "https://api.mews-demo.com"
+generation = "seed"
 connector_token = "TOKEN-SECRET-123"
 client_token = "CLIENT-SECRET-456"
 [agent]
@@ -43,7 +44,7 @@ def test_errors_name_file_and_key(snippet, message):
 
 def test_missing_required_and_unknown_table():
     with pytest.raises(config.ConfigError, match="mews.connector_token: required"):
-        config.parse('[mews]\nplatform_address = "https://x"\n')
+        config.parse('[mews]\nplatform_address = "https://x"\ngeneration = "seed"\n')
     with pytest.raises(config.ConfigError, match="printr: unknown table"):
         config.parse(GOOD + "\n[printr]\n")
 

@@ -34,7 +34,7 @@ def get_spaces(port, token=DEMO_CONNECTOR_TOKEN):
 def test_many_simulators_start_and_stop_in_one_process():
     ports = set()
     for _ in range(5):
-        sim = MewsSimulator()
+        sim = MewsSimulator(generation="seed")
         sim.start()
         assert sim.port and sim.url == f"http://127.0.0.1:{sim.port}"
         assert get_spaces(sim.port)[0] == 200
@@ -47,7 +47,7 @@ def test_many_simulators_start_and_stop_in_one_process():
 
 
 def test_restart_keeps_port_and_state():
-    sim = MewsSimulator()
+    sim = MewsSimulator(generation="seed")
     with sim:
         command_id = sim.add_printer_command(b"x")
         port = sim.port
@@ -62,7 +62,7 @@ def test_restart_keeps_port_and_state():
 
 
 def test_helpers_work_before_start_and_from_many_threads():
-    sim = MewsSimulator()
+    sim = MewsSimulator(generation="seed")
     first = sim.add_printer_command(b"early")
     with sim:
         threads = [threading.Thread(target=lambda: [sim.add_printer_command(b"t") for _ in range(20)]) for _ in range(4)]
@@ -74,7 +74,7 @@ def test_helpers_work_before_start_and_from_many_threads():
 
 
 def test_stop_closes_connected_websockets():
-    sim = MewsSimulator().start()
+    sim = MewsSimulator(generation="seed").start()
     ws = websocket.create_connection(f"ws://127.0.0.1:{sim.port}/ws/connector?AccessToken={DEMO_CONNECTOR_TOKEN}",
                                      timeout=5)
     sim.stop()
@@ -89,7 +89,7 @@ def test_port_in_use_raises_in_the_caller():
     holder.listen()
     try:
         with pytest.raises(OSError):
-            MewsSimulator(port=holder.getsockname()[1]).start()
+            MewsSimulator(generation="seed", port=holder.getsockname()[1]).start()
     finally:
         holder.close()
 
@@ -101,7 +101,7 @@ def test_seed_from_dict_and_file(tmp_path):
     path = tmp_path / "seed.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     for seed in (data, str(path)):
-        with MewsSimulator(seed=seed) as sim:
+        with MewsSimulator(generation="seed", seed=seed) as sim:
             assert get_spaces(sim.port)[1]["Spaces"][-1]["Number"] == "999"
             assert sim.enterprise.info["Name"] == "Seaside Inn"
 
@@ -117,7 +117,7 @@ def test_bad_seed_names_the_problem(mutate, word):
     data = default_seed()
     mutate(data)
     with pytest.raises(SeedError) as e:
-        MewsSimulator(seed=data)
+        MewsSimulator(generation="seed", seed=data)
     assert word in str(e.value)
 
 

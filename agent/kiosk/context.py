@@ -68,7 +68,7 @@ class StaffTasks:
 
 
 class DirectRecorder:
-    """Records a card payment with payments/addCreditCard now, retrying network losses a few times.
+    """Records a card payment now (the operation the client chose), retrying network losses a few times.
 
     The running agent passes a durable recorder (the store's outbox) instead; this one
     serves tests and a kiosk without a store.
@@ -77,10 +77,10 @@ class DirectRecorder:
     def __init__(self, client, attempts: int = 3, pause: float = 1.0):
         self.client, self.attempts, self.pause = client, attempts, pause
 
-    def record(self, body: dict, timeout: float) -> bool:
+    def record(self, body: dict, timeout: float, operation: str = "payments/addCreditCard") -> bool:
         for attempt in range(self.attempts):
             try:
-                self.client.call("payments/addCreditCard", body)
+                self.client.call(operation, body)
                 return True
             except mews_errors.Retryable as e:
                 log.warning("kiosk: payment record not delivered (%s); attempt %d", e.describe(), attempt + 1)
@@ -97,7 +97,7 @@ class KioskContext:
     client: object  # MewsClient
     jobs: object  # agent.runtime.jobs.Jobs
     terminal: object | None = None  # hal.payment.PaymentTerminal
-    recorder: object | None = None  # .record(body, timeout) -> bool (delivered)
+    recorder: object | None = None  # .record(body, timeout, operation=...) -> bool (delivered)
     clock: object = utc_now
     throttle: LookupThrottle = field(default_factory=LookupThrottle)
     tasks: StaffTasks | None = None

@@ -6,13 +6,13 @@ import time
 
 
 class OutboxRecorder:
-    """Queues payments/addCreditCard in the store's outbox; ``record`` waits up to ``timeout`` for delivery."""
+    """Queues a payment record in the store's outbox; ``record`` waits up to ``timeout`` for delivery."""
 
     def __init__(self, store, wake=lambda: None):
         self.store, self.wake = store, wake
 
-    def record(self, body: dict, timeout: float) -> bool:
-        row = self.store.enqueue_call("payments/addCreditCard", body)
+    def record(self, body: dict, timeout: float, operation: str = "payments/addCreditCard") -> bool:
+        row = self.store.enqueue_call(operation, body)
         self.wake()
         end = time.monotonic() + timeout
         while self.store.pending(row):

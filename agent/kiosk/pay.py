@@ -1,4 +1,4 @@
-"""Settle a balance on the terminal (charged at most once) and record it with payments/addCreditCard."""
+"""Settle a balance on the terminal (charged at most once) and record it (the client builds the platform call)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import secrets
 from decimal import ROUND_HALF_UP, Decimal
 
 from agent.kiosk.session import failed, refused
+from agent.mews.models import CurrencyValue
 from hal.payment import Declined, NotCharged, OutcomeUnknown, TerminalError
 
 log = logging.getLogger("agent.kiosk")
@@ -28,12 +29,12 @@ def settle(ctx, customer_id: str, number: str, amount: dict) -> dict:
                      why=str(e)) from None
     except TerminalError as e:
         raise failed("failed.payment", task="payment terminal not available", why=str(e)) from None
-    body = {"CustomerId": customer_id,
-            "Amount": {"Currency": approval.currency or amount["Currency"], "Value": float(approval.amount)},
-            "CreditCard": {"Type": approval.card_type, "Number": approval.obfuscated_number,
-                           "Expiration": approval.expiration, "Name": approval.holder_name or "Card holder"},
-            "ReceiptIdentifier": approval.terminal_reference, "Notes": f"Kiosk payment, reservation {number}"}
+    paid = CurrencyValue(currency=approval.currency or amount["Currency"], value=float(approval.amount))
+    card = {"Type": approval.card_type, "Number": approval.obfuscated_number, "Expiration": approval.expiration,
+            "Name": approval.holder_name or "Card holder"}
+    operation, body = ctx.client.card_payment_request(customer_id, paid, card, approval.terminal_reference,
+                                                      f"Kiosk payment, reservation {number}")
     log.info("kiosk: payment %s approved (terminal %s, %s %s)", reference, approval.terminal_reference,
-             body["Amount"]["Value"], body["Amount"]["Currency"])
-    delivered = ctx.recorder.record(body, RECORD_WAIT)
-    return {"reference": approval.terminal_reference, "delivered": delivered, "amount": body["Amount"]}
+             paid.value, paid.currency)
+    delivered = ctx.recorder.record(body, RECORD_WAIT, operation=operation)
+    return {"reference": approval.terminal_reference, "delivered": delivered, "amount": paid.to_json()}
