@@ -113,6 +113,7 @@ def test_unreachable_platform_is_retryable_exit_1(tmp_path):
 
 def test_operation_names_match_the_client():
     from agent.commands.mews import OPERATION_NAMES
-    from agent.mews.client import OPERATIONS
+    from agent.mews.operations import CURRENT_OPERATIONS, SEED_OPERATIONS
+    OPERATIONS = {**SEED_OPERATIONS, **CURRENT_OPERATIONS}
 
     assert list(OPERATION_NAMES) == list(OPERATIONS)

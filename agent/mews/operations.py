@@ -28,7 +28,6 @@ CURRENT_OPERATIONS: dict[str, tuple[str, ...]] = {
     "resources/getAll": ("Extent", "Limitation"),
     "resourceCategories/getAll": ("ServiceIds", "Limitation"),
     "resourceCategoryAssignments/getAll": ("ResourceCategoryIds", "Limitation"),
-    "reservations/getAll": ("StartUtc", "EndUtc"),  # ver 2017-04-12: discontinued on production 2025-05-10
     "reservations/getAll/2023-06-06": ("Limitation",),
     "reservations/start": ("ReservationId",),
     "reservations/process": ("ReservationId",),
@@ -50,7 +49,9 @@ CURRENT_OPERATIONS: dict[str, tuple[str, ...]] = {
 # In no published file today (the README says which replaced them).
 RETIRED = {SIGN_IN: "sign-in is a seed-generation feature: today a hotel hands out a ClientToken and an AccessToken",
            "spaces/getAll": "retired in 2020: use resources/getAll",
-           "customers/getBalance": "retired in 2016: use orderItems/getAll and payments/getAll"}
+           "customers/getBalance": "retired in 2016: use orderItems/getAll and payments/getAll",
+           "reservations/getAll": "ver 2017-04-12, discontinued on production 2025-05-10: use "
+                                  "reservations/getAll/2023-06-06"}
 OPERATIONS = SEED_OPERATIONS  # kept for callers of the seed table
 
 
