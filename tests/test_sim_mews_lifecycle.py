@@ -146,7 +146,8 @@ def run_cli(*args):
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_cli_prints_address_first_and_exits_0_on_signal(sig):
-    proc = run_cli("--port", "0", "--connector-token", "cli-token", "--no-rate-limit", "--space-events")
+    proc = run_cli("--port", "0", "--generation", "seed", "--connector-token", "cli-token", "--no-rate-limit",
+                   "--space-events")
     try:
         first = proc.stdout.readline().strip()
         address, token = first.split(" ")
@@ -164,6 +165,22 @@ def test_cli_prints_address_first_and_exits_0_on_signal(sig):
     assert proc.returncode == 0
     assert out == ""  # only the address line goes to stdout
     assert "cli-token" not in err and "spaces/getAll" in err
+
+
+def test_cli_serves_todays_generation_by_default():
+    proc = run_cli("--port", "0", "--client-token", "the-client", "--access-token", "the-property")
+    try:
+        address, token, client_token = proc.stdout.readline().strip().split(" ")
+        assert token == "token=the-property" and client_token == "client_token=the-client"
+        port = int(address.rsplit(":", 1)[1])
+        assert get_spaces(port, "the-property")[0] == 404  # retired in 2020: resources/getAll
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and "the-property" not in err and "the-client" not in err
 
 
 def test_cli_bad_seed_exits_2(tmp_path):

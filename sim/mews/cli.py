@@ -32,8 +32,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"kiosk-agent sim mews: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
         return 1
     # token= stays the token a client starts with (AccessToken today, the connector token in the seed).
-    first = (f"address={sim.url} token={access_token} client_token={client_token} generation=current"
-             if generation == "current" else f"address={sim.url} token={token} generation=seed")
+    first = (f"address={sim.url} token={access_token} client_token={client_token}"
+             if generation == "current" else f"address={sim.url} token={token}")
     serve_until_signalled(sim.stop, first)
     logging.getLogger("sim.mews").info("stopped")
     return 0
