@@ -18,7 +18,7 @@ TOKEN = sim_mews.DEMO_CONNECTOR_TOKEN
 
 @pytest.fixture(scope="module")
 def platform():
-    with sim_mews.MewsSimulator(rate_limit=False) as sim:
+    with sim_mews.MewsSimulator(rate_limit=False, generation="seed") as sim:
         yield sim
 
 

@@ -122,7 +122,7 @@ class DrainLoop:
         if self.fault_state is not None:
             self.fault_state = None
             self.health.message = ""
-        new = self.dispatcher.offer(commands, complete=full)
+        new = self.dispatcher.offer(commands) if full else self.dispatcher.offer(commands, complete=False)
         if new:
             log.info("took %d new command(s)", new)
 
