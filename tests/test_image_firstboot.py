@@ -75,7 +75,7 @@ def test_invalid_config_keeps_the_previous_one(tree):
     boot, etc = tree
     assert run_import(boot, etc, GOOD).outcome == "installed"
     before = (etc / "config.toml").read_bytes()
-    result = run_import(boot, etc, "[mews]\nplatform_address = 'ftp://x'\ngeneration = "seed"\nconnector_token = 'x'\n")
+    result = run_import(boot, etc, "[mews]\nplatform_address = 'ftp://x'\ngeneration = 'seed'\nconnector_token = 'x'\n")
     assert result.outcome == "rejected" and "mews.platform_address" in result.problems[0]
     assert (etc / "config.toml").read_bytes() == before
 
