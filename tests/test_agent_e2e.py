@@ -73,7 +73,8 @@ def test_event_named_commands_are_fetched_by_id(sim, tmp_path):
         ids = add_prints(sim, 3)
         wait_until(lambda: all_final(sim, ids), what="all commands final")
         assert sim.request_count("commands/getAllByIds") >= 1
-        assert sim.request_count("commands/getAllActive") == active  # no full drain while the websocket is up
+        # No drain per event while the websocket is up (at most the connect drain still in flight).
+        assert sim.request_count("commands/getAllActive") - active <= 1
 
 
 def test_websocket_drop_falls_back_to_polling_and_reconnects(sim, tmp_path):
