@@ -9,11 +9,47 @@ from typing import Any
 
 from agent.mews import today
 from agent.mews.errors import InvalidResponse
-from agent.mews.models import Command, Customer, CustomersPage, Document, ModelError, ReservationsPage, ReservationV2
+from agent.mews.models import (
+    Command, CurrencyValue, Customer, CustomersPage, Document, ModelError, ReservationsPage, ReservationV2,
+    check_card_number,
+)
 
 
 class GuestOperations:
-    """Mixed into MewsClient (which provides ``call``, ``_parse``, ``current`` and ``malformed``)."""
+    """Mixed into MewsClient (which provides ``call``, ``_parse``, ``current``, ``_cfg`` and ``malformed``)."""
+
+    def _amount(self, amount: CurrencyValue) -> dict:
+        """An amount in the generation's form: ``{Currency, GrossValue}`` today, ``{Currency, Value}`` in the seed."""
+        if self.current:
+            return {"Currency": amount.currency, "GrossValue": amount.value}
+        return amount.to_json()
+
+    def card_payment_request(self, customer_id: str, amount: CurrencyValue, card: dict, receipt: str, notes: str,
+                             reservation_id: str | None = None) -> tuple[str, dict]:
+        """(operation, body) recording a card payment approved on the kiosk's own terminal.
+
+        Seed: ``payments/addCreditCard`` as the seed documents have it. Today:
+        ``payments/addExternal`` -- Mews' kiosk guide records payments taken on a
+        non-Mews terminal with it, and ``addCreditCard`` is deprecated (2026-07-29).
+        Its ``Type`` is ``mews.external_payment_type`` when set (the card types are
+        kept for existing partners only; a property lists what it enabled in
+        ``configuration/get``); the terminal reference is the ``ExternalIdentifier``
+        and the card (type, obfuscated number) goes into ``Notes`` for the night audit.
+        ``card`` is the seed's CreditCard object: Type, Number (obfuscated), Expiration, Name.
+        """
+        check_card_number(card.get("Number") if isinstance(card, dict) else None)
+        if not self.current:
+            body = {"CustomerId": customer_id, "Amount": amount.to_json(), "CreditCard": dict(card),
+                    "ReceiptIdentifier": receipt, "Notes": notes}
+            return "payments/addCreditCard", body
+        body = {"AccountId": customer_id, "Amount": self._amount(amount), "ExternalIdentifier": receipt,
+                "Notes": f"{notes}; {card.get('Type') or 'card'} {card.get('Number')}"}
+        kind = getattr(self._cfg, "external_payment_type", "")
+        if kind:
+            body["Type"] = kind
+        if reservation_id:
+            body["ReservationId"] = reservation_id
+        return "payments/addExternal", body
 
     # -- the current forms: reservations/getAll/2023-06-06, customers/getAll, full customer update ----------
 
