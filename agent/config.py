@@ -56,10 +56,14 @@ class _Section:
 class MewsConfig(_Section):
     platform_address: str = _opt("", required=True)
     websocket_address: str = _opt("")
-    connector_token: str = _opt("", required=True, secret=True)
-    client_token: str = _opt("", secret=True)
+    generation: str = _opt("current", choices=("current", "seed"),
+                           doc="current: today's published Connector API; seed: the spec documents' forms")
+    client_token: str = _opt("", secret=True, doc="ClientToken (the integration's); required with generation current")
+    access_token: str = _opt("", secret=True, doc="AccessToken (the property's); required with generation current")
+    connector_token: str = _opt("", secret=True, doc="seed generation: signIn ConnectorToken (or the AccessToken "
+                                                     "when sign_in = false)")
     client_name: str = _opt("kiosk-agent")
-    sign_in: bool = _opt(True)
+    sign_in: bool = _opt(True, doc="seed generation only: signIn session management")
     mode: str = _opt("websocket", choices=("websocket", "poll"))
     poll_interval: float = _opt(5.0, minimum=0.05)
     timeout: float = _opt(15.0, minimum=0.1)
@@ -68,6 +72,23 @@ class MewsConfig(_Section):
     ca_file: str = _opt("", file=True, doc="extra CA bundle (PEM) for a private platform")
     reservations_version: str = _opt("2023-06-06", choices=("2023-06-06", "2017-04-12"),
                                      doc="reservations/getAll form: 2023-06-06 (current) or 2017-04-12 (older)")
+    external_payment_type: str = _opt("", doc='current generation: Type of payments/addExternal for card '
+                                               'payments ("" = not sent: Unspecified)')
+
+    @property
+    def current(self) -> bool:
+        """Today's published Connector API (ClientToken + AccessToken, no signIn)."""
+        return self.generation == "current"
+
+    @property
+    def signs_in(self) -> bool:
+        """``app/signIn`` session management: the seed generation's, when ``sign_in`` is on."""
+        return self.generation == "seed" and self.sign_in
+
+    @property
+    def token(self) -> str:
+        """The token a request starts with: the AccessToken today, the connector token in the seed generation."""
+        return self.access_token if self.current else self.connector_token
 
     @property
     def ws_base(self) -> str:

@@ -12,7 +12,7 @@ def validate_cross(cfg, fname: str) -> list[ConfigError]:
         try:
             check(cfg, fname)
         except ConfigError as e:
-            errors.append(e)
+            errors.extend(e.errors)
     return errors
 
 
@@ -25,6 +25,26 @@ def _check_addresses(cfg, fname: str) -> None:
     if ws and not (ws.startswith("ws://") or ws.startswith("wss://")):
         raise ConfigError(fname, "mews.websocket_address",
                           f'expected a ws:// or wss:// address, got "{ws}"')
+
+
+# Which tokens each platform generation needs (Mews hands out a ClientToken and an AccessToken today).
+GENERATION_TOKENS = {"current": ("client_token", "access_token"), "seed": ("connector_token",)}
+
+
+def _check_tokens(cfg, fname: str) -> None:
+    missing = [k for k in GENERATION_TOKENS[cfg.mews.generation] if not getattr(cfg.mews, k)]
+    if not missing:
+        return
+    errors = [ConfigError(fname, f"mews.{k}", f'required with mews.generation = "{cfg.mews.generation}" '
+                          "(missing or empty)") for k in missing]
+    raise ConfigError.several(errors)
+
+
+def _check_reservations_version(cfg, fname: str) -> None:
+    if cfg.mews.generation == "current" and cfg.mews.reservations_version == "2017-04-12":
+        raise ConfigError(fname, "mews.reservations_version",
+                          '"2017-04-12" was discontinued on the production platform (2025-05-10) and is in the seed '
+                          'generation only: use "2023-06-06", or mews.generation = "seed"')
 
 
 def _check_timezone(cfg, fname: str) -> None:
@@ -75,4 +95,5 @@ def _check_kiosk(cfg, fname: str) -> None:
                           'listen on "127.0.0.1:PORT"')
 
 
-_CROSS_CHECKS = (_check_addresses, _check_timezone, _check_pos, _check_events, _check_kiosk)
+_CROSS_CHECKS = (_check_addresses, _check_tokens, _check_reservations_version, _check_timezone, _check_pos,
+                 _check_events, _check_kiosk)

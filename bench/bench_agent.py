@@ -38,7 +38,8 @@ class AgentProcess:
         cfg.write_text(f"""
 [mews]
 platform_address = "{sim.url}"
-connector_token = "{sim.connector_token}"
+client_token = "{sim.client_token}"
+access_token = "{sim.access_token}"
 mode = "{mode}"
 poll_interval = {poll_interval}
 [agent]
@@ -131,7 +132,8 @@ def burst_unlimited(sim_cls):
         (folder / "config.toml").write_text(f"""
 [mews]
 platform_address = "{sim.url}"
-connector_token = "{sim.connector_token}"
+client_token = "{sim.client_token}"
+access_token = "{sim.access_token}"
 [agent]
 state_dir = "state"
 log_level = "warning"

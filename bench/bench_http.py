@@ -39,7 +39,7 @@ def _mews():
         with _stand_in() as base:
             yield base, {"AccessToken": "stand-in"}, "aiohttp stand-in (sim.mews not importable)", lambda: None
         return
-    with MewsSimulator(rate_limit=False) as sim:
+    with MewsSimulator(rate_limit=False, generation="seed") as sim:  # the seed's spaces/getAll, one token
         yield sim.url, {"AccessToken": DEMO_CONNECTOR_TOKEN}, "Mews simulator", sim.request_count
 
 

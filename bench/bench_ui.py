@@ -55,8 +55,8 @@ def _config(folder: Path, sim, encoder, printer, port: int | None) -> Path:
     path = folder / "config.toml"
     path.write_text(f"""[mews]
 platform_address = "{sim.url}"
-connector_token = "{sim.connector_token}"
-client_token = "client-token-for-bench"
+client_token = "{sim.client_token}"
+access_token = "{sim.access_token}"
 mode = "websocket"
 timeout = 5.0
 [agent]

@@ -71,8 +71,9 @@ class Demo:
         path.write_text(f"""# written by `kiosk-agent demo`
 [mews]
 platform_address = "{self.mews.url}"
-connector_token = "{self.mews.connector_token}"
-client_token = "demo-client-token"
+generation = "current"
+client_token = "{self.mews.client_token}"
+access_token = "{self.mews.access_token}"
 poll_interval = 1.0
 
 [agent]

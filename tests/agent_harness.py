@@ -11,14 +11,20 @@ from agent import config as config_mod
 FINAL = ("Processed", "Cancelled", "Error")
 
 
+def mews_tokens(sim) -> str:
+    """The [mews] keys naming the simulator's generation and the tokens it accepts."""
+    if getattr(sim, "generation", "seed") == "current":
+        return f'generation = "current"\nclient_token = "{sim.client_token}"\naccess_token = "{sim.access_token}"'
+    return f'generation = "seed"\nconnector_token = "{sim.connector_token}"\nclient_token = "client-token-for-tests"'
+
+
 def write_config(tmp_path: Path, sim, *, mode="websocket", extra="", mews_extra="", log_types=("Printer",),
                  step_delay=0.0, poll_interval=0.3) -> Path:
     types = ", ".join(f'"{t}"' for t in log_types)
     text = f"""
 [mews]
 platform_address = "{sim.url}"
-connector_token = "{sim.connector_token}"
-client_token = "client-token-for-tests"
+{mews_tokens(sim)}
 mode = "{mode}"
 poll_interval = {poll_interval}
 timeout = 5.0

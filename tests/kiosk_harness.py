@@ -21,12 +21,15 @@ from agent.runtime.dispatcher import Dispatcher
 from agent.runtime.outbox import OutboxSender
 from agent.runtime.health import Health
 from agent.runtime.store import Store
+from tests.agent_harness import mews_tokens
 
 
 class Rig:
-    def __init__(self, tmp_path, *, version="2023-06-06", payment=True, kiosk_extra=""):
+    def __init__(self, tmp_path, *, version="2023-06-06", payment=True, kiosk_extra="", generation=None):
         self.tmp = tmp_path
-        self.sim = MewsSimulator(rate_limit=False).start()
+        # The 2017-04-12 reservations form was discontinued on production: only the seed generation has it.
+        generation = generation or ("seed" if version == "2017-04-12" else "current")
+        self.sim = MewsSimulator(rate_limit=False, generation=generation, record=True).start()
         self.encoder = VirtualEncoder(log_path=str(tmp_path / "keys.jsonl")).start()
         self.printer = VirtualPrinter(out_dir=tmp_path / "receipts").start()
         self.terminal = TerminalSimulator(timeout=1.0).start()
@@ -34,7 +37,7 @@ class Rig:
         text = f"""
 [mews]
 platform_address = "{self.sim.url}"
-connector_token = "{self.sim.connector_token}"
+{mews_tokens(self.sim)}
 timeout = 3.0
 reservations_version = "{version}"
 [agent]

@@ -49,6 +49,7 @@ def config_text(sim, state_dir, *, printer: str = "", extra_pos: str = "", timez
     text = f"""
 [mews]
 platform_address = "http://127.0.0.1:9"
+generation = "seed"
 connector_token = "unused-token"
 
 [agent]

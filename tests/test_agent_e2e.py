@@ -64,6 +64,19 @@ def test_burst_costs_few_drains_and_echoes_are_ignored(sim, tmp_path):
         assert agent.health.counters.get("echoes_ignored", 0) >= 30
 
 
+def test_event_named_commands_are_fetched_by_id(sim, tmp_path):
+    """Today's generation: the command an event names comes from commands/getAllByIds (Mews' device guide)."""
+    assert sim.generation == "current"
+    with AgentThread(write_config(tmp_path, sim)) as agent:
+        wait_until(lambda: agent.listener.connected and agent.loop.drains >= 1, what="connected and drained")
+        active = sim.request_count("commands/getAllActive")
+        ids = add_prints(sim, 3)
+        wait_until(lambda: all_final(sim, ids), what="all commands final")
+        assert sim.request_count("commands/getAllByIds") >= 1
+        # No drain per event while the websocket is up (at most the connect drain still in flight).
+        assert sim.request_count("commands/getAllActive") - active <= 1
+
+
 def test_websocket_drop_falls_back_to_polling_and_reconnects(sim, tmp_path):
     with AgentThread(write_config(tmp_path, sim, poll_interval=0.2)) as agent:
         wait_until(lambda: agent.listener.connected)

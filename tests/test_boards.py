@@ -10,6 +10,7 @@ EXPECTED = {"pi-zero-2w", "pi-3b-plus", "pi-4b", "pi-5", "sim"}
 GOOD = """
 [mews]
 platform_address = "https://api.mews-demo.com"
+generation = "seed"
 connector_token = "T"
 """
 

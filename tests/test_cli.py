@@ -20,7 +20,7 @@ def test_version():
 
 def test_config_error_exits_2_and_names_key(tmp_path):
     cfg = tmp_path / "config.toml"
-    cfg.write_text('[mews]\nplatform_address = "https://x"\nconnector_token = "t"\nmode = "socket"\n')
+    cfg.write_text('[mews]\nplatform_address = "https://x"\ngeneration = "seed"\nconnector_token = "t"\nmode = "socket"\n')
     r = run("mews", "spaces/getAll", "--config", str(cfg))
     assert r.returncode == 2
     assert 'config.toml: mews.mode: expected "websocket" or "poll", got "socket"' in r.stderr
@@ -36,7 +36,7 @@ def test_unusable_state_dir_is_a_clear_error_not_a_traceback(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     cfg = tmp_path / "config.toml"
-    cfg.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\nconnector_token = "SECRET-TOKEN-9"\n'
+    cfg.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\ngeneration = "seed"\nconnector_token = "SECRET-TOKEN-9"\n'
                    f'[agent]\nstate_dir = "{blocker}/state"\n')
     for args in (["run"], ["queue", "list"]):
         r = run(*args, "--config", str(cfg))
@@ -55,7 +55,7 @@ def test_status_reads_the_outbox_depth_live_from_the_store(tmp_path):
 
     state = tmp_path / "state"
     cfg = tmp_path / "config.toml"
-    cfg.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\nconnector_token = "t"\n'
+    cfg.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\ngeneration = "seed"\nconnector_token = "t"\n'
                    f'[agent]\nstate_dir = "{state}"\n')
     store = Store(state)
     rid = store.enqueue_report("c-1", "Processed", notes="ok")

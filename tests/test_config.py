@@ -5,6 +5,7 @@ from agent import config
 GOOD = """
 [mews]
 platform_address = "https://api.mews-demo.com"
+generation = "seed"
 connector_token = "TOKEN-SECRET-123"
 client_token = "CLIENT-SECRET-456"
 [agent]
@@ -43,7 +44,7 @@ def test_errors_name_file_and_key(snippet, message):
 
 def test_missing_required_and_unknown_table():
     with pytest.raises(config.ConfigError, match="mews.connector_token: required"):
-        config.parse('[mews]\nplatform_address = "https://x"\n')
+        config.parse('[mews]\nplatform_address = "https://x"\ngeneration = "seed"\n')
     with pytest.raises(config.ConfigError, match="printr: unknown table"):
         config.parse(GOOD + "\n[printr]\n")
 
@@ -145,3 +146,17 @@ def test_port_typos_are_config_errors(table, port, word):
 def test_unplugged_devices_and_pyserial_urls_are_valid(port):
     cfg = config.parse(GOOD + f'[printer]\nport = "{port}"\n[encoder]\nport = "{port}"\n')
     assert cfg.printer.port == port and cfg.encoder.port == port
+
+
+def test_todays_generation_names_each_missing_token_and_the_file():
+    """Issue 22 item 3: today's platform hands out a ClientToken and an AccessToken, both required."""
+    with pytest.raises(config.ConfigError) as e:
+        config.parse('[mews]\nplatform_address = "https://x"\n', "/etc/kiosk-agent/site.toml")
+    lines = str(e.value).splitlines()
+    assert 'site.toml: mews.client_token: required with mews.generation = "current" (missing or empty)' in lines
+    assert 'site.toml: mews.access_token: required with mews.generation = "current" (missing or empty)' in lines
+    cfg = config.parse('[mews]\nplatform_address = "https://x"\nclient_token = "C"\naccess_token = "A"\n')
+    assert cfg.mews.generation == "current" and cfg.mews.token == "A" and not cfg.mews.signs_in
+    with pytest.raises(config.ConfigError, match='mews.reservations_version: "2017-04-12" was discontinued'):
+        config.parse('[mews]\nplatform_address = "https://x"\nclient_token = "C"\naccess_token = "A"\n'
+                     'reservations_version = "2017-04-12"\n')

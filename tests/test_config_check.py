@@ -33,7 +33,7 @@ def test_example_every_table_commented():
 
 def test_config_check_prints_effective_config_masked(tmp_path):
     p = tmp_path / "c.toml"
-    p.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\nconnector_token = "SECRET-TOKEN-77"\n'
+    p.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\ngeneration = "seed"\nconnector_token = "SECRET-TOKEN-77"\n'
                  '[pos]\ninstance = "v"\napi_key = "POS-KEY-99"\n[agent]\nstate_dir = "st"\nlog_level = "DEBUG"\n')
     r = _check(p)
     assert r.returncode == 0, r.stderr
@@ -48,7 +48,7 @@ def test_config_check_prints_effective_config_masked(tmp_path):
 
 def test_config_check_invalid_exits_2_listing_every_problem(tmp_path):
     p = tmp_path / "c.toml"
-    p.write_text('[mews]\nplatform_address = "http://x"\nconnector_token = "T"\nmode = "socket"\n'
+    p.write_text('[mews]\nplatform_address = "http://x"\ngeneration = "seed"\nconnector_token = "T"\nmode = "socket"\n'
                  '[display]\naddress = "0x3C"\n')
     r = _check(p)
     assert r.returncode == 2 and r.stdout == ""

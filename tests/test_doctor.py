@@ -18,7 +18,7 @@ TOKEN = sim_mews.DEMO_CONNECTOR_TOKEN
 
 @pytest.fixture(scope="module")
 def platform():
-    with sim_mews.MewsSimulator(rate_limit=False) as sim:
+    with sim_mews.MewsSimulator(rate_limit=False, generation="seed") as sim:
         yield sim
 
 
@@ -38,7 +38,7 @@ def encoder():
 def write_config(tmp_path, url, *, token=TOKEN, printer=None, encoder=None, extra=""):
     state = tmp_path / "state"
     state.mkdir(exist_ok=True)
-    text = f'[mews]\nplatform_address = "{url}"\nconnector_token = "{token}"\ntimeout = 5.0\n' \
+    text = f'[mews]\nplatform_address = "{url}"\ngeneration = "seed"\nconnector_token = "{token}"\ntimeout = 5.0\n' \
            f'[agent]\nstate_dir = "{state}"\n'
     if printer is not None:
         text += f'[printer]\nport = "{printer.url}"\nrow_time_ms = 0.0\n'
@@ -175,7 +175,7 @@ def test_websocket_refused_and_poll_mode(tmp_path, capsys, platform):
 
 def test_bad_config_is_one_fail_line(tmp_path, capsys):
     path = tmp_path / "config.toml"
-    path.write_text('[mews]\nplatform_address = "https://x"\nconnector_token = "t"\nmode = "socket"\n')
+    path.write_text('[mews]\nplatform_address = "https://x"\ngeneration = "seed"\nconnector_token = "t"\nmode = "socket"\n')
     code, out, status = doctor(capsys, str(path))
     assert code == 1 and status == {"config": "FAIL"}
     assert 'mews.mode: expected "websocket" or "poll"' in out
@@ -185,7 +185,7 @@ def test_state_and_clock_checks(tmp_path):
     from agent import config as config_mod
     from agent.doctor import host
 
-    cfg = config_mod.parse(f'[mews]\nplatform_address = "https://x"\nconnector_token = "t"\n'
+    cfg = config_mod.parse(f'[mews]\nplatform_address = "https://x"\ngeneration = "seed"\nconnector_token = "t"\n'
                            f'[agent]\nstate_dir = "{tmp_path / "missing"}"\n', str(tmp_path / "c.toml"))
     assert "run will create it" in host.check_state_dir(cfg).detail  # issue 13: not a FAIL
     (tmp_path / "missing").mkdir()
@@ -215,7 +215,7 @@ def test_display_address_probe():
     from agent import config as config_mod
     from agent.doctor import devices
 
-    cfg = config_mod.parse('[mews]\nplatform_address = "https://x"\nconnector_token = "t"\n'
+    cfg = config_mod.parse('[mews]\nplatform_address = "https://x"\ngeneration = "seed"\nconnector_token = "t"\n'
                            '[display]\ndriver = "ssd1306"\naddress = 0x3D\n')
     bus = FakeBus({0x3D})
     assert devices.check_display(cfg, open_bus=lambda port: bus).status == "OK"
@@ -227,7 +227,7 @@ def test_display_address_probe():
         raise FileNotFoundError(f"/dev/i2c-{port}")
 
     assert "dtparam=i2c_arm=on" in devices.check_display(cfg, open_bus=no_bus).fix
-    png = config_mod.parse('[mews]\nplatform_address = "https://x"\nconnector_token = "t"\n'
+    png = config_mod.parse('[mews]\nplatform_address = "https://x"\ngeneration = "seed"\nconnector_token = "t"\n'
                            '[display]\ndriver = "png"\n')
     assert devices.check_display(png).status == "SKIP"
 
@@ -236,7 +236,7 @@ def test_gpio_pins(tmp_path):
     from agent import config as config_mod
     from agent.doctor import devices
 
-    base = '[mews]\nplatform_address = "https://x"\nconnector_token = "t"\n[gpio]\nboard = "pi-4b"\n' \
+    base = '[mews]\nplatform_address = "https://x"\ngeneration = "seed"\nconnector_token = "t"\n[gpio]\nboard = "pi-4b"\n' \
            'pin_factory = "mock"\n'
     ok = devices.check_gpio(config_mod.parse(base))
     assert ok.status == "OK" and "pi-4b" in ok.detail
@@ -253,7 +253,7 @@ def test_gpio_held_by_the_running_agent_is_a_skip(tmp_path):
     from agent.doctor import devices, host
     from agent.runtime.health import Health
 
-    cfg = config_mod.parse(f'[mews]\nplatform_address = "https://x"\nconnector_token = "t"\n'
+    cfg = config_mod.parse(f'[mews]\nplatform_address = "https://x"\ngeneration = "seed"\nconnector_token = "t"\n'
                            f'[agent]\nstate_dir = "{tmp_path}"\n[gpio]\nboard = "pi-4b"\npin_factory = "mock"\n',
                            str(tmp_path / "c.toml"))
     factory = MockFactory()

@@ -11,7 +11,7 @@ from tests.agent_harness import AgentThread, wait_until, write_config
 
 @pytest.fixture
 def sim():
-    with MewsSimulator() as s:
+    with MewsSimulator(generation="seed") as s:
         yield s
 
 

@@ -170,7 +170,7 @@ def sim(tmp_path):
 
 def config(port, **extra):
     lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in extra.items())
-    return parse('[mews]\nplatform_address = "http://127.0.0.1:1"\nconnector_token = "t"\n'
+    return parse('[mews]\nplatform_address = "http://127.0.0.1:1"\ngeneration = "seed"\nconnector_token = "t"\n'
                  '[agent]\ntimezone = "Europe/London"\n'
                  f'[encoder]\nport = "{port}"\nencoder_id = "Desk 2"\noperator = "Night Auditor"\n'
                  f'reply_timeout = 3.0\n{lines}')
@@ -185,7 +185,7 @@ def handler(sim):
 
 
 def test_from_config_and_handler_contract(sim):
-    assert from_config(parse('[mews]\nplatform_address = "http://x"\nconnector_token = "t"\n')) is None
+    assert from_config(parse('[mews]\nplatform_address = "http://x"\ngeneration = "seed"\nconnector_token = "t"\n')) is None
     h = from_config(config(sim.url, device="Front desk encoder"))
     assert isinstance(h, EncoderHandler)
     assert h.device_types == ("VisiOnlineKeyCutter", "KeyCutter")

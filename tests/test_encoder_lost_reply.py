@@ -127,7 +127,7 @@ def test_frame_met_with_silence_may_have_been_taken():
 # -- through the key-cutter handler: a series -----------------------------------------------
 
 def _handler(url):
-    cfg = parse('[mews]\nplatform_address = "http://127.0.0.1:1"\nconnector_token = "t"\n'
+    cfg = parse('[mews]\nplatform_address = "http://127.0.0.1:1"\ngeneration = "seed"\nconnector_token = "t"\n'
                 f'[agent]\ntimezone = "Europe/London"\n[encoder]\nport = "{url}"\nreply_timeout = 0.6\n')
     h = from_config(cfg)
     h.encoder.ack_timeout = 0.3

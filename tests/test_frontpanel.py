@@ -19,6 +19,7 @@ PINS = {"green_led": 17, "red_led": 27, "buzzer": 22, "button_a": 5, "button_b":
 CONFIG = """
 [mews]
 platform_address = "https://api.mews-demo.com"
+generation = "seed"
 connector_token = "T"
 [agent]
 state_dir = "state"

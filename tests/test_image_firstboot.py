@@ -19,6 +19,7 @@ TOKEN = "C66EF7B239D24632943D115EDE9CB810-EA00F8FD8294692C940F6B5A8F9453D"
 GOOD = f"""
 [mews]
 platform_address = "https://api.mews-demo.com"
+generation = "seed"
 connector_token = "{TOKEN}"
 
 [agent]
@@ -74,7 +75,7 @@ def test_invalid_config_keeps_the_previous_one(tree):
     boot, etc = tree
     assert run_import(boot, etc, GOOD).outcome == "installed"
     before = (etc / "config.toml").read_bytes()
-    result = run_import(boot, etc, "[mews]\nplatform_address = 'ftp://x'\nconnector_token = 'x'\n")
+    result = run_import(boot, etc, "[mews]\nplatform_address = 'ftp://x'\ngeneration = 'seed'\nconnector_token = 'x'\n")
     assert result.outcome == "rejected" and "mews.platform_address" in result.problems[0]
     assert (etc / "config.toml").read_bytes() == before
 

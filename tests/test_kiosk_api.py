@@ -79,7 +79,7 @@ def test_cli_check_in_and_refusal_through_the_running_api(service):
 
 def test_cli_without_a_running_agent_exits_2(tmp_path):
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[mews]\nplatform_address = "http://127.0.0.1:1"\nconnector_token = "t"\n'
+    cfg.write_text('[mews]\nplatform_address = "http://127.0.0.1:1"\ngeneration = "seed"\nconnector_token = "t"\n'
                    '[kiosk]\nenabled = true\nlisten = "127.0.0.1:1"\n')
     proc = subprocess.run([sys.executable, "-m", "agent", "kiosk", "check-out", "--room", "201", "--last-name", "X",
                            "--config", str(cfg)], capture_output=True, text=True, timeout=60)

@@ -15,7 +15,7 @@ from agent.kiosk.checkin import CheckIn
 from agent.kiosk.checkout import CheckOut
 from tests.kiosk_harness import Rig, run
 
-RECORD = "payments/addCreditCard"
+RECORDS = ("payments/addCreditCard", "payments/addExternal")  # the seed's and today's record
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def approvals(rig) -> list[dict]:
 
 
 def platform_down_for_records(rig):
-    rig.sim.set_faults(failing_operations={RECORD: 503})
+    rig.sim.set_faults(failing_operations={op: 503 for op in RECORDS})
 
 
 def platform_back(rig):

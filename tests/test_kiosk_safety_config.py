@@ -17,7 +17,7 @@ TOKEN = "b7f0c1d2e3a4958677f8e9d0a1b2c3d4"
 
 def kiosk_config(tmp_path, kiosk: str):
     path = tmp_path / "config.toml"
-    path.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\nconnector_token = "T0KEN-X"\n'
+    path.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\nconnector_token = "T0KEN-X"\ngeneration = "seed"\n'
                     f'[agent]\nstate_dir = "st"\n[kiosk]\n{kiosk}\n')
     return path
 

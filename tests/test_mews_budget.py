@@ -18,6 +18,7 @@ import pytest
 
 from agent.mews import errors as mews_errors
 from agent.mews.client import MewsClient
+from agent.mews.models import CurrencyValue
 from agent.kiosk.pay import wait_recorded
 from agent.mews.ratelimit import RateLimiter
 from tests.agent_harness import AgentThread, final_state, wait_until, write_config
@@ -107,13 +108,14 @@ def print_latency(sim) -> float:
 def payment_delivery(sim, agent) -> float:
     """Seconds the kiosk's payment ledger takes to get a card payment to the platform (via the outbox)."""
     customer = next(iter(sim.enterprise.customers))
-    body = {"CustomerId": customer, "Amount": {"Currency": "GBP", "Value": 1.0},
-            "CreditCard": {"Type": "Visa", "Number": "411111******1111", "Expiration": "12/2030", "Name": "A Guest"}}
+    card = {"Type": "Visa", "Number": "411111******1111", "Expiration": "12/2030", "Name": "A Guest"}
+    operation, body = agent.kiosk.ctx.client.card_payment_request(
+        customer, CurrencyValue(currency="GBP", value=1.0), card, "SIM1", "budget test")
     before = len(sim.enterprise.payments)
     ledger, reference = agent.kiosk.ctx.ledger, f"budget-{before}"
     started = time.monotonic()
     ledger.begin(reference, "1001", customer, Decimal("1.00"), "GBP")
-    ledger.approve(reference, Decimal("1.00"), "GBP", "SIM1", "payments/addCreditCard", body)
+    ledger.approve(reference, Decimal("1.00"), "GBP", "SIM1", operation, body)
     assert wait_recorded(agent.kiosk.ctx, [reference], timeout=30.0)
     took = time.monotonic() - started
     assert len(sim.enterprise.payments) == before + 1

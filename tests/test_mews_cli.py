@@ -15,14 +15,14 @@ CLIENT_TOKEN = "CLI-CLIENT-TOKEN-0042"
 
 @pytest.fixture(scope="module")
 def sim():
-    with MewsSimulator() as s:
+    with MewsSimulator(generation="seed") as s:
         yield s
 
 
 @pytest.fixture(scope="module")
 def cfg(sim, tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "config.toml"
-    path.write_text(f'[mews]\nplatform_address = "{sim.url}"\nconnector_token = "{DEMO_CONNECTOR_TOKEN}"\n'
+    path.write_text(f'[mews]\nplatform_address = "{sim.url}"\ngeneration = "seed"\nconnector_token = "{DEMO_CONNECTOR_TOKEN}"\n'
                     f'client_token = "{CLIENT_TOKEN}"\ntimeout = 5.0\n[agent]\nlog_level = "debug"\n')
     return str(path)
 
@@ -93,7 +93,7 @@ def test_usage_errors_exit_2_with_a_clear_message(sim, cfg, args, expected):
 
 def test_config_error_exits_2(tmp_path):
     bad = tmp_path / "config.toml"
-    bad.write_text('[mews]\nplatform_address = "ftp://x"\nconnector_token = "t"\n')
+    bad.write_text('[mews]\nplatform_address = "ftp://x"\ngeneration = "seed"\nconnector_token = "t"\n')
     r = kiosk("spaces/getAll", "--config", str(bad))
     assert r.returncode == 2 and "mews.platform_address" in r.stderr
 
@@ -105,7 +105,7 @@ def test_unreachable_platform_is_retryable_exit_1(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     path = tmp_path / "config.toml"
-    path.write_text(f'[mews]\nplatform_address = "http://127.0.0.1:{port}"\nconnector_token = "T-1234"\n'
+    path.write_text(f'[mews]\nplatform_address = "http://127.0.0.1:{port}"\ngeneration = "seed"\nconnector_token = "T-1234"\n'
                     f'sign_in = false\ntimeout = 2.0\n')
     r = kiosk("spaces/getAll", "--config", str(path))
     assert r.returncode == 1 and r.stderr.startswith("Retryable: ") and "network error" in r.stderr
@@ -113,6 +113,7 @@ def test_unreachable_platform_is_retryable_exit_1(tmp_path):
 
 def test_operation_names_match_the_client():
     from agent.commands.mews import OPERATION_NAMES
-    from agent.mews.client import OPERATIONS
+    from agent.mews.operations import CURRENT_OPERATIONS, SEED_OPERATIONS
+    OPERATIONS = {**SEED_OPERATIONS, **CURRENT_OPERATIONS}
 
     assert list(OPERATION_NAMES) == list(OPERATIONS)

@@ -17,7 +17,7 @@ ALL_STATES = ["Enquired", "Requested", "Optional", "Confirmed", "Started", "Proc
 
 
 def mews_config(sim, **over):
-    values = {"platform_address": sim.url, "connector_token": DEMO_CONNECTOR_TOKEN, "client_token": CLIENT_TOKEN,
+    values = {"platform_address": sim.url, "generation": "seed", "connector_token": DEMO_CONNECTOR_TOKEN, "client_token": CLIENT_TOKEN,
               "timeout": 5.0}
     values.update(over)
     lines = ["[mews]"]
@@ -28,7 +28,7 @@ def mews_config(sim, **over):
 
 @pytest.fixture
 def sim():
-    with MewsSimulator() as s:
+    with MewsSimulator(generation="seed") as s:
         yield s
 
 
@@ -384,7 +384,7 @@ def test_client_side_limiter_holds_requests_back(sim):
 def test_tls_settings_reach_the_http_session(tmp_path):
     ca = tmp_path / "ca.pem"
     ca.write_text("not used in this test")
-    cfg = config.parse(f'[mews]\nplatform_address = "https://mews.invalid"\nconnector_token = "T1234"\n'
+    cfg = config.parse(f'[mews]\nplatform_address = "https://mews.invalid"\ngeneration = "seed"\nconnector_token = "T1234"\n'
                        f'tls_verify = false\nca_file = "{ca}"\ntimeout = 3.5\n').mews
     with MewsClient(cfg) as c:
         assert (c._http.verify, c._http.ca_file, c._http.timeout) == (False, str(ca), 3.5)

@@ -48,7 +48,7 @@ def server():
 @pytest.fixture
 def client(server):
     cfg = config.parse(f'[mews]\nplatform_address = "http://127.0.0.1:{server.server_address[1]}/"\n'
-                       f'connector_token = "ACCESS-TOKEN-XYZ"\nsign_in = false\ntimeout = 5.0\n').mews
+                       f'generation = "seed"\nconnector_token = "ACCESS-TOKEN-XYZ"\nsign_in = false\ntimeout = 5.0\n').mews
     with MewsClient(cfg, version="1.2.3") as c:
         yield c
 

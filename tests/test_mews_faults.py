@@ -16,7 +16,7 @@ from tests.test_mews_client import mews_config
 
 @pytest.fixture
 def sim():
-    with MewsSimulator() as s:
+    with MewsSimulator(generation="seed") as s:
         yield s
 
 

@@ -18,7 +18,7 @@ def run(*args, timeout=120):
 
 def _config(tmp_path, state, extra=""):
     path = tmp_path / "config.toml"
-    path.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\nconnector_token = "t"\ntimeout = 0.5\n'
+    path.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\ngeneration = "seed"\nconnector_token = "t"\ntimeout = 0.5\n'
                     f'mode = "poll"\n[agent]\nstate_dir = "{state}"\n' + extra)
     return str(path)
 
@@ -36,14 +36,14 @@ def test_doctor_missing_but_creatable_state_folder_is_ok(tmp_path):
     from agent import config as config_mod
     from agent.doctor import host
 
-    cfg = config_mod.parse(f'[mews]\nplatform_address = "https://x"\nconnector_token = "t"\n'
+    cfg = config_mod.parse(f'[mews]\nplatform_address = "https://x"\ngeneration = "seed"\nconnector_token = "t"\n'
                            f'[agent]\nstate_dir = "{tmp_path / "new" / "state"}"\n', str(tmp_path / "c.toml"))
     result = host.check_state_dir(cfg)
     assert result.status == "OK" and "run will create it" in result.detail
     assert not (tmp_path / "new").exists()  # doctor creates nothing
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    cfg = config_mod.parse(f'[mews]\nplatform_address = "https://x"\nconnector_token = "t"\n'
+    cfg = config_mod.parse(f'[mews]\nplatform_address = "https://x"\ngeneration = "seed"\nconnector_token = "t"\n'
                            f'[agent]\nstate_dir = "{blocker / "state"}"\n', str(tmp_path / "c.toml"))
     assert host.check_state_dir(cfg).status == "FAIL"
 

@@ -129,7 +129,7 @@ def test_usage_errors_exit_2(cfg, args):
 
 def test_missing_pos_table_exits_2(tmp_path):
     path = tmp_path / "config.toml"
-    path.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\nconnector_token = "t"\n')
+    path.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\ngeneration = "seed"\nconnector_token = "t"\n')
     r = run("pos", "status", "--config", str(path))
     assert r.returncode == 2 and "[pos]" in r.stderr
 

@@ -28,7 +28,7 @@ def black_holes():
 def test_pos_status_on_a_dead_gateway_fails_within_the_timeout(black_holes, tmp_path, capsys):
     shards = ", ".join(f'"{p}"' for p in black_holes)
     path = tmp_path / "config.toml"
-    path.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\nconnector_token = "t"\n'
+    path.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\ngeneration = "seed"\nconnector_token = "t"\n'
                     f'[agent]\nstate_dir = "{tmp_path / "state"}"\n'
                     f'[pos]\ninstance = "v"\napi_key = "k"\nshards = [{shards}]\n'
                     f'url_template = "ws://127.0.0.1:{{shard}}/{{instance}}"\ntimeout = {TIMEOUT}\n')

@@ -40,7 +40,7 @@ def service(sim, tmp_path, **kw):
 
 
 def test_from_config_without_pos_table(tmp_path):
-    cfg = parse('[mews]\nplatform_address = "http://x"\nconnector_token = "t"\n', str(tmp_path / "c.toml"))
+    cfg = parse('[mews]\nplatform_address = "http://x"\ngeneration = "seed"\nconnector_token = "t"\n', str(tmp_path / "c.toml"))
     assert PosService.from_config(cfg, Health()) is None
 
 

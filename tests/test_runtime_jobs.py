@@ -134,7 +134,7 @@ def test_second_run_on_one_state_folder_exits_2_naming_the_folder_and_the_pid(tm
     lock.acquire()
     try:
         (tmp_path / "config.toml").write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\n'
-                                              'connector_token = "t"\nclient_token = "c"\n'
+                                              'generation = "seed"\nconnector_token = "t"\nclient_token = "c"\n'
                                               f'[agent]\nstate_dir = "{tmp_path / "state"}"\n')
         started = time.monotonic()
         run = subprocess.run([sys.executable, "-m", "agent", "run", "--config", str(tmp_path / "config.toml")],

@@ -15,7 +15,7 @@ WIDE = {"StartUtc": "2000-01-01T00:00:00Z", "EndUtc": "2100-01-01T00:00:00Z"}
 
 @pytest.fixture
 def sim():
-    with MewsSimulator() as s:
+    with MewsSimulator(generation="seed") as s:
         yield s
 
 
@@ -91,7 +91,7 @@ def test_earlier_spec_connector_token_field_is_accepted_for_get_balance(sim):
 
 
 def test_custom_connector_token():
-    with MewsSimulator(connector_token="my-token") as s:
+    with MewsSimulator(generation="seed", connector_token="my-token") as s:
         assert api(s, "spaces/getAll")[0] == 401
         assert api(s, "spaces/getAll", token="my-token")[0] == 200
 

@@ -14,7 +14,7 @@ from sim.mews.errors import ApiError
 
 @pytest.fixture
 def sim():
-    with MewsSimulator() as s:
+    with MewsSimulator(generation="seed") as s:
         yield s
 
 

@@ -34,7 +34,7 @@ class Client:
 
 @pytest.fixture
 def sim():
-    with MewsSimulator() as s:
+    with MewsSimulator(generation="seed") as s:
         yield s
 
 
@@ -54,7 +54,7 @@ def test_default_rate_limit_is_200_per_30_s_per_token_with_retry_after(sim):
 
 
 def test_rate_limit_can_be_lifted():
-    with MewsSimulator(rate_limit=False) as s:
+    with MewsSimulator(generation="seed", rate_limit=False) as s:
         client = Client(s)
         assert {client.api("spaces/getAll")[0] for _ in range(230)} == {200}
         client.close()
@@ -85,7 +85,7 @@ def server_errors(sim, n=200):
 
 
 def test_error_rate_gives_a_seeded_share_of_5xx():
-    with MewsSimulator(rate_limit=False) as a, MewsSimulator(rate_limit=False) as b:
+    with MewsSimulator(generation="seed", rate_limit=False) as a, MewsSimulator(generation="seed", rate_limit=False) as b:
         a.set_faults(error_rate=0.5, seed=11)
         b.set_faults(error_rate=0.5, seed=11)
         first, second = server_errors(a), server_errors(b)

@@ -34,7 +34,7 @@ def get_spaces(port, token=DEMO_CONNECTOR_TOKEN):
 def test_many_simulators_start_and_stop_in_one_process():
     ports = set()
     for _ in range(5):
-        sim = MewsSimulator()
+        sim = MewsSimulator(generation="seed")
         sim.start()
         assert sim.port and sim.url == f"http://127.0.0.1:{sim.port}"
         assert get_spaces(sim.port)[0] == 200
@@ -47,7 +47,7 @@ def test_many_simulators_start_and_stop_in_one_process():
 
 
 def test_restart_keeps_port_and_state():
-    sim = MewsSimulator()
+    sim = MewsSimulator(generation="seed")
     with sim:
         command_id = sim.add_printer_command(b"x")
         port = sim.port
@@ -62,7 +62,7 @@ def test_restart_keeps_port_and_state():
 
 
 def test_helpers_work_before_start_and_from_many_threads():
-    sim = MewsSimulator()
+    sim = MewsSimulator(generation="seed")
     first = sim.add_printer_command(b"early")
     with sim:
         threads = [threading.Thread(target=lambda: [sim.add_printer_command(b"t") for _ in range(20)]) for _ in range(4)]
@@ -74,7 +74,7 @@ def test_helpers_work_before_start_and_from_many_threads():
 
 
 def test_stop_closes_connected_websockets():
-    sim = MewsSimulator().start()
+    sim = MewsSimulator(generation="seed").start()
     ws = websocket.create_connection(f"ws://127.0.0.1:{sim.port}/ws/connector?AccessToken={DEMO_CONNECTOR_TOKEN}",
                                      timeout=5)
     sim.stop()
@@ -89,7 +89,7 @@ def test_port_in_use_raises_in_the_caller():
     holder.listen()
     try:
         with pytest.raises(OSError):
-            MewsSimulator(port=holder.getsockname()[1]).start()
+            MewsSimulator(generation="seed", port=holder.getsockname()[1]).start()
     finally:
         holder.close()
 
@@ -101,7 +101,7 @@ def test_seed_from_dict_and_file(tmp_path):
     path = tmp_path / "seed.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     for seed in (data, str(path)):
-        with MewsSimulator(seed=seed) as sim:
+        with MewsSimulator(generation="seed", seed=seed) as sim:
             assert get_spaces(sim.port)[1]["Spaces"][-1]["Number"] == "999"
             assert sim.enterprise.info["Name"] == "Seaside Inn"
 
@@ -117,7 +117,7 @@ def test_bad_seed_names_the_problem(mutate, word):
     data = default_seed()
     mutate(data)
     with pytest.raises(SeedError) as e:
-        MewsSimulator(seed=data)
+        MewsSimulator(generation="seed", seed=data)
     assert word in str(e.value)
 
 
@@ -146,7 +146,8 @@ def run_cli(*args):
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_cli_prints_address_first_and_exits_0_on_signal(sig):
-    proc = run_cli("--port", "0", "--connector-token", "cli-token", "--no-rate-limit", "--space-events")
+    proc = run_cli("--port", "0", "--generation", "seed", "--connector-token", "cli-token", "--no-rate-limit",
+                   "--space-events")
     try:
         first = proc.stdout.readline().strip()
         address, token = first.split(" ")
@@ -164,6 +165,22 @@ def test_cli_prints_address_first_and_exits_0_on_signal(sig):
     assert proc.returncode == 0
     assert out == ""  # only the address line goes to stdout
     assert "cli-token" not in err and "spaces/getAll" in err
+
+
+def test_cli_serves_todays_generation_by_default():
+    proc = run_cli("--port", "0", "--client-token", "the-client", "--access-token", "the-property")
+    try:
+        address, token, client_token = proc.stdout.readline().strip().split(" ")
+        assert token == "token=the-property" and client_token == "client_token=the-client"
+        port = int(address.rsplit(":", 1)[1])
+        assert get_spaces(port, "the-property")[0] == 404  # retired in 2020: resources/getAll
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and "the-property" not in err and "the-client" not in err
 
 
 def test_cli_bad_seed_exits_2(tmp_path):

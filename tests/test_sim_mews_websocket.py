@@ -15,13 +15,13 @@ QUIET = 0.3  # seconds to wait for something that must not arrive
 
 @pytest.fixture
 def sim():
-    with MewsSimulator() as s:
+    with MewsSimulator(generation="seed") as s:
         yield s
 
 
 @pytest.fixture
 def space_sim():
-    with MewsSimulator(space_events=True) as s:
+    with MewsSimulator(generation="seed", space_events=True) as s:
         yield s
 
 
@@ -133,7 +133,7 @@ def test_space_naming_variant(space_sim):
 
 @pytest.mark.parametrize("space_events, key", [(False, "ResourceCategoryId"), (True, "SpaceCategoryId")])
 def test_price_update_event(space_events, key):
-    with MewsSimulator(space_events=space_events) as s:
+    with MewsSimulator(generation="seed", space_events=space_events) as s:
         ws = connect(s)
         conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
         conn.request("POST", "/_sim/events/priceUpdate",

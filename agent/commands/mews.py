@@ -14,20 +14,26 @@ import textwrap
 
 from agent.cli import add_config_argument, load_config_or_exit
 
-# Kept here as plain names so `--help` needs no client import; tests check them
-# against agent.mews.client.OPERATIONS.
+# Kept here as plain names so `--help` needs no client import; tests check them against
+# agent.mews.operations (the seed generation's, then today's that the seed lacks). Which of
+# them a config may call depends on its mews.generation.
 OPERATION_NAMES = (
     "app/signIn", "spaces/getAll", "resources/getAll", "reservations/getAll", "reservations/getAll/2023-06-06",
     "customers/getAll", "reservations/start", "reservations/process",
     "reservations/cancel", "customers/getBalance", "customers/getOpenItems", "customers/update",
     "payments/addCreditCard", "tasks/add", "commands/getAllActive", "commands/update",
+    "services/getAll", "resourceCategories/getAll", "resourceCategoryAssignments/getAll", "orderItems/getAll",
+    "payments/getAll", "payments/addExternal", "identityDocuments/getAll", "identityDocuments/add",
+    "identityDocuments/update", "commands/getAllByIds",
 )
 
 EXAMPLES = """\
 examples:
-  kiosk-agent mews spaces/getAll --config config.toml
-  kiosk-agent mews reservations/getAll --json '{"StartUtc": "2024-01-01T00:00:00Z", "EndUtc": "2024-01-02T00:00:00Z"}'
+  kiosk-agent mews resources/getAll --json '{"Extent": {"Resources": true}, "Limitation": {"Count": 100}}'
+  kiosk-agent mews reservations/cancel --json '{"ReservationIds": ["..."], "PostCancellationFee": false}'
   kiosk-agent mews commands/update --json '{"CommandId": "...", "State": "Error", "Notes": "jammed"}'
+seed generation (mews.generation = "seed"):
+  kiosk-agent mews spaces/getAll --config config.toml
   kiosk-agent mews app/signIn     (prints the new AccessToken; this displaces the running agent)
 """
 
@@ -75,11 +81,17 @@ def main(args: argparse.Namespace) -> int:
     cfg = load_config_or_exit(args.config)
 
     from agent import logs
-    from agent.mews.client import OPERATIONS, MewsClient
+    from agent.mews.client import MewsClient
     from agent.mews.errors import CardNumberNotObfuscated, MewsError
+    from agent.mews.operations import RETIRED, operations
 
     logs.setup(cfg.agent.log_level, cfg.secrets())
-    missing = [name for name in OPERATIONS[operation] if name not in body]
+    spoken = operations(cfg.mews.generation)
+    if operation not in spoken:
+        why = f" ({RETIRED[operation]})" if cfg.mews.generation == "current" and operation in RETIRED else ""
+        return _usage_error(f'{operation} is not an operation of mews.generation = "{cfg.mews.generation}"{why}; '
+                            f"known: {', '.join(spoken)}")
+    missing = [name for name in spoken[operation] if name not in body]
     if missing:
         return _usage_error(f"{operation} needs {', '.join(missing)} in --json")
     try:

@@ -26,7 +26,15 @@ def register(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("mews", help=SIMULATORS["mews"][1])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--connector-token", default=None, help="token accepted by signIn (default: the spec's demo token)")
+    p.add_argument("--generation", choices=("current", "seed"), default="current",
+                   help="current: today's published Connector API (ClientToken + AccessToken, retired operations "
+                        "404); seed: the spec documents' forms with signIn (default: current)")
+    p.add_argument("--connector-token", default=None, help="seed generation: the token signIn accepts "
+                   "(default: the spec's demo token)")
+    p.add_argument("--client-token", default=None, help="current generation: the ClientToken accepted "
+                   "(default: the published example's)")
+    p.add_argument("--access-token", default=None, help="current generation: the AccessToken accepted "
+                   "(default: the published example's)")
     p.add_argument("--seed", default=None, help="JSON seed file (enterprise, spaces, reservations, devices)")
     p.add_argument("--space-events", action="store_true", help="push Space events (older spec) instead of Resource")
     p.add_argument("--no-rate-limit", action="store_true", help="lift the 200 requests / 30 s limit")

@@ -19,8 +19,8 @@ def check_platform(cfg, client_factory=None) -> tuple[list[Result], object | Non
     except ImportError:
         return [Result("platform", SKIP, NOT_IN_BUILD), Result("sign-in", SKIP, NOT_IN_BUILD)], None
     mews = cfg.mews
-    add_secret(mews.connector_token)
-    add_secret(mews.client_token)
+    for secret in (mews.connector_token, mews.client_token, mews.access_token):
+        add_secret(secret)
     try:
         client = (client_factory or MewsClient)(mews)
     except Exception as e:
@@ -28,7 +28,7 @@ def check_platform(cfg, client_factory=None) -> tuple[list[Result], object | Non
                 Result("sign-in", SKIP, "platform not checked")], None
     where = mews.platform_address
     try:
-        if mews.sign_in:
+        if mews.signs_in:  # the seed generation's session management; today there is no sign-in
             result = client.sign_in()
             add_secret(result.access_token)
             name = result.enterprise.name if result.enterprise else None
@@ -37,6 +37,12 @@ def check_platform(cfg, client_factory=None) -> tuple[list[Result], object | Non
             how = "token accepted"
         active = client.get_all_active_commands()  # read-only: claims nothing
     except errors.TokenRejected:
+        if mews.current:
+            return [Result("platform", OK, f"{where} answers"),
+                    Result("sign-in", FAIL, errors.TokenRejected.CURRENT,
+                           "mews.client_token is the integration's ClientToken (from Mews), mews.access_token "
+                           "the property's AccessToken (from the hotel's Mews integration settings); "
+                           "is the integration enabled for this property?")], client
         return [Result("platform", OK, f"{where} answers"),
                 Result("sign-in", FAIL, errors.TokenRejected.DEFAULT,
                        "copy the connector token again from the hotel's Mews integration settings "
@@ -44,7 +50,8 @@ def check_platform(cfg, client_factory=None) -> tuple[list[Result], object | Non
     except errors.Unauthorized as e:
         return [Result("platform", OK, f"{where} answers"),
                 Result("sign-in", FAIL, f"token refused: {reason(e)}",
-                       "check mews.connector_token (and mews.client_token) with the hotel's Mews admin; "
+                       ("check mews.access_token and mews.client_token" if mews.current else
+                        "check mews.connector_token (and mews.client_token)") + " with the hotel's Mews admin; "
                        "is the integration enabled?")], client
     except errors.Forbidden as e:
         return [Result("platform", OK, f"{where} answers"),
@@ -67,7 +74,7 @@ def check_platform(cfg, client_factory=None) -> tuple[list[Result], object | Non
         return [Result("platform", FAIL, f"{where}: {reason(e)}",
                        "check mews.platform_address (the base address, without /api/...)"),
                 Result("sign-in", SKIP, "platform answer not understood")], client
-    note = " (the running agent signs in again by itself)" if mews.sign_in else ""
+    note = " (the running agent signs in again by itself)" if mews.signs_in else ""
     return [Result("platform", OK, f"{where} answers"),
             Result("sign-in", OK, f"{how}; {len(active)} active command(s){note}")], client
 

@@ -88,12 +88,14 @@ class CheckIn(Session):
             category = next((k.name for k in spaces.space_categories if k.id == self.space.category_id), None)
         a = c.address
         editable = list(guest_fields.EDITABLE) + (list(guest_fields.PASSPORT) if self.ctx.cfg.kiosk.ask_passport else [])
+        # Today passports live in identityDocuments/* (one request, only when the kiosk asks for them).
+        self.passport = self.ctx.client.get_passport(c) if self.ctx.cfg.kiosk.ask_passport else None
         guest = {"first_name": c.first_name, "last_name": c.last_name, "email": c.email, "phone": c.phone,
                  "address": {"line1": a.line1 if a else None, "city": a.city if a else None,
                              "postal_code": a.postal_code if a else None, "country": a.country_code if a else None},
                  "nationality": c.nationality_code,
-                 "passport_number": c.passport.number if c.passport else None,
-                 "passport_expiry": (c.passport.expiration_utc or "")[:10] or None if c.passport else None}
+                 "passport_number": self.passport.number if self.passport else None,
+                 "passport_expiry": (self.passport.expiration_utc or "")[:10] or None if self.passport else None}
         stay = {"number": s.number, "arrival": self.ctx.local_text(s.start_utc),
                 "departure": self.ctx.local_text(s.end_utc), "category": category, "adults": s.adults,
                 "children": s.children}
@@ -114,6 +116,10 @@ class CheckIn(Session):
             return
         customer = self.stay.customer
         current = customer.to_json()
+        passport = getattr(self, "passport", None)
+        current["Passport"] = {k: v for k, v in (("Number", passport.number),
+                                                 ("Expiration", (passport.expiration_utc or "")[:10] or None))
+                               if v} if passport else None
         if any(current.get(k) != v for k, v in changes.items()):
             updated = ctx.client.update_customer_fields(customer, changes)
             self.stay = type(self.stay)(**{**self.stay.__dict__, "customer": updated})

@@ -86,7 +86,7 @@ def check(fields: dict, today: date, passport: bool) -> tuple[dict, dict]:
                 if day < today:
                     errors["passport_expiry"] = _err("field.expiry_past")
                 else:
-                    doc["ExpirationUtc"] = f"{day.isoformat()}T12:00:00Z"  # the platform's date rule
+                    doc["Expiration"] = day.isoformat()  # the client writes it in its generation's form
         if doc:
             changes["Passport"] = doc
     return changes, errors

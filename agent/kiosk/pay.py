@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from agent.kiosk import ledger as lg
 from agent.kiosk.session import failed, refused
+from agent.mews.models import CurrencyValue
 from agent.runtime.dbfile import StorageError
 from hal.payment import Approval, Declined, NotCharged, OutcomeUnknown, TerminalError
 
@@ -133,21 +134,20 @@ def settle(ctx, customer_id: str, number: str, amount: dict) -> Settled:
 
 def record(ctx, approval: Approval, customer_id: str, number: str) -> int:
     """Note the approval and queue its platform record (one transaction); the outbox row."""
-    operation, body = card_payment_request(customer_id, approval, number)
+    operation, body = card_payment_request(ctx.client, customer_id, approval, number)
     log.info("kiosk: payment %s approved (terminal %s, %s)", approval.reference, approval.terminal_reference,
              text(approval.amount, approval.currency))
     return ctx.ledger.approve(approval.reference, approval.amount, approval.currency, approval.terminal_reference,
                               operation, body)
 
 
-def card_payment_request(customer_id: str, approval: Approval, number: str) -> tuple[str, dict]:
-    """The platform operation and body recording an approved external card payment."""
-    return "payments/addCreditCard", {
-        "CustomerId": customer_id,
-        "Amount": {"Currency": approval.currency, "Value": float(approval.amount)},
-        "CreditCard": {"Type": approval.card_type, "Number": approval.obfuscated_number,
-                       "Expiration": approval.expiration, "Name": approval.holder_name or "Card holder"},
-        "ReceiptIdentifier": approval.terminal_reference, "Notes": f"Kiosk payment, reservation {number}"}
+def card_payment_request(client, customer_id: str, approval: Approval, number: str) -> tuple[str, dict]:
+    """The platform operation and body recording an approved card payment (the client knows the generation)."""
+    paid = CurrencyValue(currency=approval.currency, value=float(approval.amount))
+    card = {"Type": approval.card_type, "Number": approval.obfuscated_number, "Expiration": approval.expiration,
+            "Name": approval.holder_name or "Card holder"}
+    return client.card_payment_request(customer_id, paid, card, approval.terminal_reference,
+                                       f"Kiosk payment, reservation {number}")
 
 
 def resolve(ctx) -> int:

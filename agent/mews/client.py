@@ -34,34 +34,17 @@ from agent.mews.errors import Displaced, InvalidResponse, Retryable, TokenReject
 from agent.mews.malformed import MalformedCounter
 from agent.mews.models import (
     COMMAND_STATES, FINAL_STATES, AccountingCategory, Command, CreditCard, CurrencyValue, Customer, CustomerOpenItems,
-    CustomersPage, Document, ModelError, OpenItemsResult, ReservationsPage, ReservationsResult, ReservationV2,
-    SignInResult, SpacesResult, check_card_number,
+    Document, ModelError, OpenItemsResult, ReservationsResult, SignInResult, SpacesResult, check_card_number,
 )
+from agent.mews import today
+from agent.mews.guests import GuestOperations
 from agent.mews.ratelimit import DEVICE, KIOSK, LANES, RateLimiter
 from agent.mews.session import SignInSession
 
 log = logging.getLogger("agent.mews")
 
-SIGN_IN = "app/signIn"
-# Every operation of the spec -> its own required fields (tokens and Client are added by the client).
-OPERATIONS: dict[str, tuple[str, ...]] = {
-    SIGN_IN: (),
-    "spaces/getAll": (),
-    "resources/getAll": (),  # newer platforms name spaces resources
-    "reservations/getAll": ("StartUtc", "EndUtc"),
-    "reservations/getAll/2023-06-06": ("Limitation",),
-    "customers/getAll": ("Limitation",),
-    "reservations/start": ("ReservationId",),
-    "reservations/process": ("ReservationId",),
-    "reservations/cancel": ("ReservationId", "ChargeCancellationFee", "Notes"),
-    "customers/getBalance": ("CustomerId",),
-    "customers/getOpenItems": ("CustomerIds",),
-    "customers/update": ("CustomerId", "LastName"),
-    "payments/addCreditCard": ("CustomerId", "Amount", "CreditCard"),
-    "tasks/add": ("Name", "DeadlineUtc"),
-    "commands/getAllActive": (),
-    "commands/update": ("CommandId", "State"),
-}
+from agent.mews.operations import CURRENT_OPERATIONS, OPERATIONS, RETIRED, SEED_OPERATIONS, SIGN_IN, operations  # noqa: F401
+
 _OPERATION = re.compile(r"[A-Za-z][A-Za-z0-9]*(/[A-Za-z][A-Za-z0-9]*)+(/\d{4}-\d{2}-\d{2})?")  # + version
 _HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
@@ -79,7 +62,7 @@ def utc_text(value: dt.datetime | str) -> str:
     return text + "Z"
 
 
-class MewsClient:
+class MewsClient(GuestOperations):
     """The Connector API over one keep-alive HTTP session; safe to share between threads."""
 
     def __init__(self, cfg, *, session=None, version: str = agent.__version__,
@@ -100,14 +83,19 @@ class MewsClient:
         self._http_lock = threading.Lock()  # the shim's Session is not thread-safe
         self._base = cfg.platform_address.rstrip("/") + "/api/connector/v1/"
         self.client_id = f"{cfg.client_name} {version}"
-        add_secret(cfg.connector_token)
-        add_secret(cfg.client_token)
+        self.generation = getattr(cfg, "generation", "seed")
+        self.current = self.generation == "current"
+        for secret in (cfg.connector_token, cfg.client_token, getattr(cfg, "access_token", "")):
+            add_secret(secret)
         if _shared is not None:
             self._limiter, self._auth, self.malformed = _shared._limiter, _shared._auth, _shared.malformed
+            self._static = _shared._static
         else:
             self._limiter = limiter or RateLimiter()
-            self._auth = SignInSession(cfg.connector_token, cfg.sign_in, self._request_sign_in)
+            token = cfg.access_token if self.current else cfg.connector_token
+            self._auth = SignInSession(token, cfg.sign_in and not self.current, self._request_sign_in)
             self.malformed = MalformedCounter("command entry", log)
+            self._static = today.StaticSpaces()
 
     def connection(self, lane: str | None = None) -> "MewsClient":
         """A sibling client with its own HTTP connection, sharing sign-in state and the rate limiter.
@@ -155,6 +143,9 @@ class MewsClient:
             raise ValueError(f"not an operation name: {operation!r} (expected e.g. spaces/getAll)")
         if body is not None and not isinstance(body, dict):
             raise ValueError(f"{operation}: the body must be a JSON object")
+        if self.current and operation in RETIRED:
+            raise ValueError(f"{operation} is not part of today's Connector API ({RETIRED[operation]}); "
+                             'mews.generation = "seed" speaks the seed documents\' forms')
         if operation == SIGN_IN:
             return self._auth.sign_in(self._request_sign_in)[1]
         fields = dict(body or {})
@@ -166,7 +157,8 @@ class MewsClient:
             return self._post(operation, self._with_tokens(fields, token, operation), token)
         except Unauthorized as e:
             if not self._auth.renewable:
-                rejected = TokenRejected(f"{TokenRejected.DEFAULT} ({e.message})", e.status, e.request_id)
+                what = TokenRejected.CURRENT if self.current else TokenRejected.DEFAULT
+                rejected = TokenRejected(f"{what} ({e.message})", e.status, e.request_id)
                 rejected.operation = operation
                 raise rejected from None
             log.info("%s: access token refused; signing in again", operation)
@@ -183,7 +175,7 @@ class MewsClient:
         body["AccessToken"] = token
         if operation == "customers/getBalance":
             body["ConnectorToken"] = token  # the earlier spec names the token so here
-        if self._cfg.client_token:
+        if self._cfg.client_token or self.current:
             body["ClientToken"] = self._cfg.client_token
         body["Client"] = self.client_id
         return body
@@ -256,7 +248,12 @@ class MewsClient:
     # -- typed operations ---------------------------------------------------
 
     def get_all_spaces(self) -> SpacesResult:
-        """All spaces (resources) and their categories."""
+        """All spaces (resources) and their categories.
+
+        Today: ``resources/getAll`` each time, the categories and assignments once per client.
+        """
+        if self.current:
+            return today.get_all_spaces(self.call, self._static)
         return self._parse(SpacesResult, self.call("spaces/getAll"), "spaces/getAll")
 
     def get_all_reservations(self, start_utc, end_utc, states=None) -> ReservationsResult:
@@ -275,42 +272,80 @@ class MewsClient:
         self.call("reservations/process", {"ReservationId": reservation_id})
 
     def cancel_reservation(self, reservation_id: str, charge_fee: bool, notes: str) -> None:
-        self.call("reservations/cancel", {"ReservationId": reservation_id,
-                                          "ChargeCancellationFee": bool(charge_fee), "Notes": notes})
+        if self.current:
+            body = {"ReservationIds": [reservation_id], "PostCancellationFee": bool(charge_fee), "Notes": notes}
+        else:
+            body = {"ReservationId": reservation_id, "ChargeCancellationFee": bool(charge_fee), "Notes": notes}
+        self.call("reservations/cancel", body)
 
     def get_customer_balance(self, customer_id: str) -> CurrencyValue:
-        """Open balance; positive when the customer owes the hotel."""
+        """Open balance; positive when the customer owes the hotel.
+
+        Today: the sum of the open order items and open payments (two requests).
+        """
+        if self.current:
+            items, payments = today.open_items(self.call, customer_id)
+            return today.balance(items, payments)
         raw = self.call("customers/getBalance", {"CustomerId": customer_id})
         return self._parse(CurrencyValue, raw, "customers/getBalance")
 
     def get_customers_open_items(self, customer_ids) -> list[CustomerOpenItems]:
+        """Each customer's open items (today: order items and payments, two requests per customer)."""
+        if self.current:
+            out = []
+            for cid in dict.fromkeys(customer_ids):
+                items, payments = today.open_items(self.call, cid)
+                out.append(today.customer_open_items(cid, items, payments))
+            return out
         raw = self.call("customers/getOpenItems", {"CustomerIds": list(customer_ids)})
         return self._parse(OpenItemsResult, raw, "customers/getOpenItems").customers
 
     def update_customer(self, customer_id: str, *, last_name: str, first_name: str | None = None,
                         birth_date_utc=None, nationality_code: str | None = None, phone: str | None = None,
                         passport: Document | None = None) -> Customer:
-        """Replace the customer's personal data: fields left out are cleared (spec rule)."""
-        body: dict[str, Any] = {"CustomerId": customer_id, "FirstName": first_name, "LastName": last_name,
-                                "BirthDateUtc": None if birth_date_utc is None else utc_text(birth_date_utc),
-                                "NationalityCode": nationality_code, "Phone": phone,
-                                "Passport": passport.to_json() if passport is not None else None}
+        """Replace the customer's personal data: fields left out are cleared (seed rule).
+
+        Today the birth date is a date (``BirthDate``) and the passport goes to ``identityDocuments/*``.
+        """
+        if self.current:
+            birth = None if birth_date_utc is None else utc_text(birth_date_utc)[:10]
+            body: dict[str, Any] = {"CustomerId": customer_id, "FirstName": first_name, "LastName": last_name,
+                                    "BirthDate": birth, "NationalityCode": nationality_code, "Phone": phone}
+        else:
+            body = {"CustomerId": customer_id, "FirstName": first_name, "LastName": last_name,
+                    "BirthDateUtc": None if birth_date_utc is None else utc_text(birth_date_utc),
+                    "NationalityCode": nationality_code, "Phone": phone,
+                    "Passport": passport.to_json() if passport is not None else None}
         body = {k: v for k, v in body.items() if v is not None}
-        return self._parse(Customer, self.call("customers/update", body), "customers/update")
+        updated = self._parse(Customer, self.call("customers/update", body), "customers/update")
+        if self.current and passport is not None:
+            self.save_passport(updated, passport.number, passport.expiration_utc)
+        return updated
 
     def add_credit_card_payment(self, customer_id: str, amount: CurrencyValue, card: CreditCard, *,
                                 category: AccountingCategory | None = None, receipt_identifier: str | None = None,
                                 notes: str | None = None) -> CurrencyValue:
-        """Post a card payment; returns the customer's new balance. The card number must be obfuscated."""
+        """Post a card payment (``payments/addCreditCard``); the card number must be obfuscated.
+
+        Seed: returns the customer's new balance. Today the operation takes ``GrossValue`` and an
+        ``AccountingCategoryId`` (``category.code`` is taken as that id) and answers ``{CreditCardId}``:
+        the balance is then read with ``get_customer_balance``.
+        """
         check_card_number(card.number)
-        body: dict[str, Any] = {"CustomerId": customer_id, "Amount": amount.to_json(), "CreditCard": card.to_json()}
+        body: dict[str, Any] = {"CustomerId": customer_id, "Amount": self._amount(amount),
+                                "CreditCard": card.to_json()}
         if category is not None:
-            body["Category"] = category.to_json()
+            if self.current:
+                body["AccountingCategoryId"] = category.code
+            else:
+                body["Category"] = category.to_json()
         if receipt_identifier is not None:
             body["ReceiptIdentifier"] = receipt_identifier
         if notes is not None:
             body["Notes"] = notes
         raw = self.call("payments/addCreditCard", body)
+        if self.current:
+            return self.get_customer_balance(customer_id)
         return self._parse(CurrencyValue, raw, "payments/addCreditCard")
 
     def add_task(self, name: str, deadline_utc, *, description: str | None = None,
@@ -356,37 +391,3 @@ class MewsClient:
         if result is not None and state == "Processed":
             body["Result"] = result
         self.call("commands/update", body)
-
-    # -- the current forms: reservations/getAll/2023-06-06, customers/getAll, full customer update ----------
-
-    def get_reservations_v2(self, *, numbers=None, resource_ids=None, states=None,
-                            limit: int = 100) -> list[ReservationV2]:
-        """Reservations by confirmation ``numbers`` or ``resource_ids`` (one page: a kiosk asks for a few)."""
-        body: dict[str, Any] = {"Limitation": {"Count": limit}}
-        if numbers is not None:
-            body["Numbers"] = list(numbers)
-        if resource_ids is not None:
-            body["AssignedResourceIds"] = list(resource_ids)
-        if states is not None:
-            body["States"] = list(states)
-        op = "reservations/getAll/2023-06-06"
-        return self._parse(ReservationsPage, self.call(op, body), op).reservations
-
-    def get_customers(self, customer_ids, limit: int = 100) -> list[Customer]:
-        body = {"CustomerIds": list(customer_ids), "Limitation": {"Count": limit}}
-        return self._parse(CustomersPage, self.call("customers/getAll", body), "customers/getAll").customers
-
-    def update_customer_fields(self, customer: Customer, changes: dict) -> Customer:
-        """customers/update with every field the platform holds plus ``changes`` (wire names), so none is cleared.
-
-        ``Email`` and ``Address`` are sent as the current platform takes them; the spec's form ignores them.
-        """
-        body: dict[str, Any] = {"CustomerId": customer.id, "FirstName": customer.first_name,
-                                "LastName": customer.last_name, "BirthDateUtc": customer.birth_date_utc,
-                                "NationalityCode": customer.nationality_code, "Phone": customer.phone,
-                                "Email": customer.email,
-                                "Address": customer.address.to_json() if customer.address else None,
-                                "Passport": customer.passport.to_json() if customer.passport else None}
-        body.update(changes)
-        body = {k: v for k, v in body.items() if v is not None}
-        return self._parse(Customer, self.call("customers/update", body), "customers/update")

@@ -70,6 +70,7 @@ class TokenRejected(Unauthorized):
     """
 
     DEFAULT = "Mews refused the connector token: check mews.connector_token"
+    CURRENT = "Mews refused the tokens: check mews.access_token and mews.client_token"
 
 
 class Forbidden(MewsError):

@@ -225,9 +225,10 @@ class EventListener:
 
     def _handshake_refused(self) -> None:
         """401 at the handshake: sign in once; a second 401 after a fresh sign-in is TokenRejected."""
-        if not self.cfg.sign_in or self._refused_401:
+        if not getattr(self.cfg, "signs_in", self.cfg.sign_in) or self._refused_401:
             self._refused_401 = False
-            raise TokenRejected(f"{TokenRejected.DEFAULT} (websocket handshake refused with 401)", 401)
+            what = TokenRejected.CURRENT if getattr(self.cfg, "current", False) else TokenRejected.DEFAULT
+            raise TokenRejected(f"{what} (websocket handshake refused with 401)", 401)
         self._refused_401 = True
         try:
             self.client.sign_in()

@@ -227,7 +227,7 @@ class WireModel:
 
 
 SPACE_STATES = ("Dirty", "Clean", "Inspected", "OutOfService", "OutOfOrder")
-RESERVATION_STATES = ("Enquired", "Requested", "Optional", "Confirmed", "Started", "Processed", "Canceled")
+RESERVATION_STATES = ("Enquired", "Inquired", "Requested", "Optional", "Confirmed", "Started", "Processed", "Canceled")
 CARD_TYPES = ("Visa", "MasterCard", "Amex", "Discover", "DinersClub", "Jcb", "EnRoute", "Maestro", "UnionPay")
 
 
@@ -289,7 +289,7 @@ class Document(WireModel):
     """An identity document (passport)."""
 
     number: str | None = wire("Number")
-    expiration_utc: str | None = wire("ExpirationUtc")
+    expiration_utc: str | None = wire("ExpirationUtc", "Expiration", "ExpirationDate")  # seed, today
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -299,8 +299,10 @@ class Customer(WireModel):
     last_name: str | None = wire("LastName")
     title: str | None = wire("Title")
     gender: str | None = wire("Gender")
+    sex: str | None = wire("Sex")  # today's name for Gender
     nationality_code: str | None = wire("NationalityCode")
     birth_date_utc: str | None = wire("BirthDateUtc")
+    birth_date: str | None = wire("BirthDate")  # today's: a date
     email: str | None = wire("Email")
     phone: str | None = wire("Phone")
     category_id: str | None = wire("CategoryId")

@@ -89,9 +89,14 @@ class Dispatcher:
 
     # ---- Mews commands ----------------------------------------------------------
 
-    def offer(self, commands: list[Command]) -> int:
-        """Take the platform's active commands (the full getAllActive list); returns how many were new."""
-        self._detect_cancelled({c.id for c in commands})
+    def offer(self, commands: list[Command], complete: bool = True) -> int:
+        """Take the platform's commands; returns how many were new.
+
+        ``complete``: the full getAllActive list (what is missing from it may have been cancelled);
+        a getAllByIds answer lists only what events named, so it says nothing about the others.
+        """
+        if complete:
+            self._detect_cancelled({c.id for c in commands})
         new = 0
         for command in sorted(commands, key=lambda c: c.created_utc or ""):
             if command.state in FINAL_STATES or command.state == "Processing":

@@ -16,6 +16,7 @@ class EventIntake:
     def on_events(self, events: list[Event]) -> None:
         self.health.last_event_at = time.time()
         need_drain = False
+        named: list[str] = []
         others = []
         for ev in events:
             if not isinstance(ev, DeviceCommandEvent):
@@ -26,13 +27,15 @@ class EventIntake:
                 self.dispatcher.cancel(ev.id)
             elif ev.state not in FINAL_STATES and ev.state != "Processing":
                 need_drain = True  # finished or worked elsewhere: nothing for us to take
+                named.append(ev.id)
         if others:
             self.eventlog.record(others)
         if need_drain:
-            self.request_drain()
+            self.request_drain(named)
 
-    def request_drain(self) -> None:
-        self.loop.request()
+    def request_drain(self, command_ids=None) -> None:
+        """A drain of everything active, or (``command_ids``) of the commands events named."""
+        self.loop.request(command_ids)
         self.wake.set()
 
     def connected(self) -> None:

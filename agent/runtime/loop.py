@@ -36,6 +36,9 @@ class DrainLoop:
         self.clock = clock
         self.backoff = Backoff(0.5, max(0.5, poll_interval))
         self.requested = True  # drain once at start
+        self.full = True  # the next drain is commands/getAllActive (else only the commands events named)
+        self.named: set[str] = set()  # command ids events named since the last drain
+        self._named_lock = threading.Lock()
         self.next_poll = 0.0
         self.paused_until = 0.0
         self.rest_ok = False
@@ -46,7 +49,18 @@ class DrainLoop:
         self._thread: threading.Thread | None = None
         self._closed = threading.Event()
 
-    def request(self) -> None:
+    def request(self, command_ids=None) -> None:
+        """A drain: everything active (``getAllActive``), or only the commands events named.
+
+        Named commands are fetched with ``commands/getAllByIds`` where the platform has it
+        (today's generation), as Mews' device-integration guide does; the seed generation
+        drains ``getAllActive`` for them too.
+        """
+        if command_ids is None or not getattr(self.client, "current", False):
+            self.full = True
+        else:
+            with self._named_lock:
+                self.named.update(command_ids)
         self.requested = True
 
     def due(self) -> bool:
@@ -81,11 +95,20 @@ class DrainLoop:
             self.paused_until = self.clock() + self.backoff.next_delay()
 
     def drain(self) -> None:
-        """commands/getAllActive -> dispatcher; a failure schedules the retry."""
+        """commands/getAllActive (or getAllByIds for what events named) -> dispatcher; a failure retries."""
         self.rest_tried = True
+        with self._named_lock:
+            full, named = self.full or not self.named, sorted(self.named)
+            self.full, self.named = False, set()
         try:
-            commands = self.client.get_all_active_commands()
+            if full:
+                commands = self.client.get_all_active_commands()
+            else:
+                commands = self.client.get_commands_by_ids(named)
         except (mews_errors.MewsError, OSError) as e:
+            with self._named_lock:
+                self.full = self.full or full
+                self.named.update(named)
             self._failed(e)
             return
         if self._closed.is_set():
@@ -99,7 +122,7 @@ class DrainLoop:
         if self.fault_state is not None:
             self.fault_state = None
             self.health.message = ""
-        new = self.dispatcher.offer(commands)
+        new = self.dispatcher.offer(commands) if full else self.dispatcher.offer(commands, complete=False)
         if new:
             log.info("took %d new command(s)", new)
 

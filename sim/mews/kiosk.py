@@ -31,6 +31,11 @@ class AnswerLost(Exception):
     """The operation was done; the simulator drops the connection instead of answering."""
 
 
+def limit(body: dict) -> int:
+    """Limitation.Count (1..1000), a 400 otherwise."""
+    return _limit(body)
+
+
 def _limit(body: dict) -> int:
     limitation = fields.obj(body, "Limitation")
     count = limitation.get("Count")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable
 
 from aiohttp import web
 
-from sim.mews import kiosk
+from sim.mews import kiosk, today
 from sim.mews.errors import ApiError
 from sim.mews.faults import retry_after_header
 
@@ -23,8 +23,10 @@ REQUEST_ID = web.RequestKey("request_id", str) if hasattr(web, "RequestKey") els
 
 
 def operations(sim: "MewsSimulator") -> dict[str, Callable[[dict], dict]]:
-    """Operation path after v1/ -> handler(body) -> response body."""
+    """Operation path after v1/ -> handler(body) -> response body, in the simulator's generation."""
     ent, book = sim.enterprise, sim.commands
+    if sim.generation == "current":
+        return today.TodayApi(ent, book).operations()
     return {
         "spaces/getAll": ent.get_all_spaces,
         "resources/getAll": ent.get_all_resources,
@@ -76,11 +78,17 @@ class ConnectorApi:
         if sim.faults.latency_ms > 0:
             await asyncio.sleep(sim.faults.latency_ms / 1000.0)
         handler = self.operations.get(operation)
-        if operation != "app/signIn" and handler is None:
+        current = sim.generation == "current"
+        if (operation != "app/signIn" or current) and handler is None:
+            sim.record_exchange(operation, None, 404, {"Message": f"Unknown operation {operation}.", "RequestId": rid})
             return error_response(404, f"Unknown operation {operation}.", rid)
+        body = None
         try:
             body = await read_body(request)
-            if operation == "app/signIn":
+            if current:
+                key = self.check_tokens(body)
+                today.check_request(operation, body)
+            elif operation == "app/signIn":
                 key = body.get("ConnectorToken")
                 sim.sessions.check_connector_token(key)
             else:
@@ -101,7 +109,7 @@ class ConnectorApi:
             if status is not None:
                 raise ApiError(status, "Server error (injected by the simulator). Please retry later.")
             sim.record_client(body)
-            if operation == "app/signIn":
+            if operation == "app/signIn" and not current:
                 token = sim.sessions.sign_in(key, body.get("ClientToken"), body.get("Client"))
                 result = {"AccessToken": token, "Enterprise": sim.enterprise.enterprise_json()}
             else:
@@ -109,14 +117,30 @@ class ConnectorApi:
                 if operation == "commands/getAllActive" and sim.faults.commands_missing:
                     result = {}
         except ApiError as e:
+            sim.record_exchange(operation, body, e.status, {"Message": e.message, "RequestId": rid})
             return error_response(e.status, e.message, rid, e.headers)
         except kiosk.AnswerLost:
             if request.transport is not None:
                 request.transport.close()  # done, but the answer never arrives
             return web.Response(status=500)
+        sim.record_exchange(operation, body, 200, result)
         if sim.faults.slow_rest:
             return await self.trickle(request, json.dumps(result).encode())
         return web.json_response(result)
+
+    def check_tokens(self, body: dict) -> str:
+        """Today's auth: the integration's ClientToken and the property's AccessToken in every body (401 if not)."""
+        sim = self.sim
+        client_token, access_token = body.get("ClientToken"), body.get("AccessToken")
+        if not client_token or not access_token:
+            raise ApiError(401, "Missing " + " and ".join(k for k, v in (("ClientToken", client_token),
+                                                                           ("AccessToken", access_token)) if not v)
+                           + ".")
+        if client_token != sim.client_token:
+            raise ApiError(401, "Invalid ClientToken: the integration is unknown or disabled.")
+        if access_token != sim.access_token:
+            raise ApiError(401, "Invalid AccessToken: the property has not connected this integration.")
+        return access_token
 
     async def trickle(self, request: web.Request, data: bytes) -> web.StreamResponse:
         """Slow-loris: the whole length announced, then one byte per ``trickle_interval``."""

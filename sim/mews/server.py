@@ -25,6 +25,10 @@ from sim.mews.websocket import Hub
 log = logging.getLogger("sim.mews")
 
 DEMO_CONNECTOR_TOKEN = "C66EF7B239D24632943D115EDE9CB810-EA00F8FD8294692C940F6B5A8F9453D"
+# Today's published examples: the integration's ClientToken and the property's AccessToken.
+DEMO_CLIENT_TOKEN = "E0D439EE522F44368DC78E1BFB03710C-D24FB11DBE31D4621C4817E028D9E1D"
+DEMO_ACCESS_TOKEN = DEMO_CONNECTOR_TOKEN
+GENERATIONS = ("current", "seed")
 _HTTP_MESSAGES = {404: "Not found.", 405: "Method not allowed: every operation is a POST.",
                   413: "Request body too large."}
 
@@ -33,14 +37,24 @@ class MewsSimulator:
     """The Mews platform on one port: REST under /api/connector/v1, websocket at /ws/connector, admin under /_sim."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, connector_token: str = DEMO_CONNECTOR_TOKEN,
-                 seed: str | Path | dict | None = None, space_events: bool = False, rate_limit: bool = True):
+                 seed: str | Path | dict | None = None, space_events: bool = False, rate_limit: bool = True,
+                 generation: str = "current", client_token: str = DEMO_CLIENT_TOKEN,
+                 access_token: str = DEMO_ACCESS_TOKEN, record: bool = False):
+        """``generation``: "current" (today's published API: ClientToken + AccessToken, retired paths 404,
+        required fields checked) or "seed" (the spec documents' forms, signIn with the connector token)."""
+        if generation not in GENERATIONS:
+            raise ValueError(f"generation must be one of {', '.join(GENERATIONS)}, got {generation!r}")
         self.host = host
         self.port = port
+        self.generation = generation
         self.connector_token = connector_token
+        self.client_token, self.access_token = client_token, access_token
         self.space_events = space_events
         self.faults = Faults(rate_limit=rate_limit)
         self.limiter = RateLimiter(self.faults)
-        self.sessions = Sessions(connector_token, self._displaced)
+        # Today there is no sign-in: the property's AccessToken is the one valid token (REST and websocket).
+        self.sessions = Sessions(access_token if generation == "current" else connector_token, self._displaced)
+        self.exchanges: list[dict] | None = [] if record else None  # contract tests: every request and answer
         self.enterprise = Enterprise(seed_mod.load(seed), self._emit, space_events=space_events)
         self.commands = CommandBook(self.enterprise, self._emit)
         self.last_client: dict | None = None  # ClientToken/Client of the latest request that sent them
@@ -192,6 +206,18 @@ class MewsSimulator:
     def count_request(self, operation: str) -> None:
         with self._counts_lock:
             self._counts[operation] += 1
+
+    def record_exchange(self, operation: str, body: dict | None, status: int, answer) -> None:
+        """Keep one request and its answer (only when constructed with ``record=True``)."""
+        if self.exchanges is not None:
+            with self._counts_lock:
+                self.exchanges.append({"operation": operation, "request": body, "status": status,
+                                       "answer": answer})
+
+    @property
+    def token(self) -> str:
+        """The token a client starts with: the AccessToken today, the connector token in the seed generation."""
+        return self.access_token if self.generation == "current" else self.connector_token
 
     def record_client(self, body: dict) -> None:
         if "ClientToken" in body or "Client" in body:
