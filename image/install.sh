@@ -83,7 +83,10 @@ install_agent() {
 	local pip=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade)
 	spec=${EXTRAS:+[$EXTRAS]}
 	if [ -n "$LOCK" ]; then
-		[ -n "$WHEELHOUSE" ] && [ -z "$EXTRAS" ] || { echo "install.sh: --lock needs --wheelhouse and no --extras" >&2; exit 2; }
+		if [ -z "$WHEELHOUSE" ] || [ -n "$EXTRAS" ]; then
+			echo "install.sh: --lock needs --wheelhouse and no --extras" >&2
+			exit 2
+		fi
 		# An sdist in the lock (lgpio has no aarch64 wheel for Python 3.13) builds against
 		# the system's setuptools: an isolated build would fetch build tools no hash covers.
 		"${pip[@]}" --no-index --find-links "$WHEELHOUSE" --require-hashes --no-build-isolation -r "$LOCK"
@@ -152,6 +155,13 @@ configure_boot() {
 		return 0
 	fi
 	step "boot settings in $boot: I2C, UART, hardware watchdog"
+	if [ -f /etc/default/raspi-firmware ]; then
+		# Debian's raspi-firmware writes config.txt anew at every kernel or initramfs
+		# update, appending raspi-firmware-custom: the settings go there.
+		touch /etc/default/raspi-firmware-custom
+		config_lines /etc/default/raspi-firmware-custom dtparam=i2c_arm=on enable_uart=1 dtparam=watchdog=on
+		/etc/kernel/postinst.d/z50-raspi-firmware >/dev/null
+	fi
 	if [ -f "$boot/config.txt" ]; then
 		config_lines "$boot/config.txt" dtparam=i2c_arm=on enable_uart=1 dtparam=watchdog=on
 	fi
