@@ -10,6 +10,8 @@ ready_at() { # seconds from kernel start to the agent's first READY=1 (systemd l
 }
 check arch "$(uname -m), $($PY -c 'import platform; print("Python", platform.python_version())'), $(uname -r)" \
 	test "$(uname -m)" = aarch64
+check readonly-root "/ is $(findmnt -no FSTYPE /) ($(grep -o 'overlayroot=[^ ]*' /proc/cmdline))" \
+	test "$(findmnt -no FSTYPE /)" = overlay
 READY_S=$(ready_at)
 report boot-to-ready "$([ -n "$READY_S" ] && echo OK || echo FAIL)" "${READY_S:-?} s after kernel start (TCG)"
 
