@@ -21,7 +21,8 @@ UNITS = ["kiosk-agent.service", "kiosk-firstboot.service"]
 SCRIPTS = [IMAGE / "install.sh", IMAGE / "build.sh", IMAGE / "test" / "run.sh", STAGE / "prerun.sh",
            SUBSTAGE / "01-run.sh", FILES / "kiosk-firstboot", IMAGE / "test" / "files" / "kiosk-imagetest",
            IMAGE / "test" / "powercut.sh", IMAGE / "test" / "powercut-files" / "powercut-probe",
-           IMAGE / "test" / "powercut-files" / "powercut-ready"]
+           IMAGE / "test" / "powercut-files" / "powercut-ready", IMAGE / "wheelhouse.sh",
+           IMAGE / "arm64" / "build.sh", IMAGE / "arm64" / "test.sh", IMAGE / "arm64" / "pytest.sh"]
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 SYSTEM_UNITS = next((p for p in (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"))
                      if (p / "sysinit.target").exists()), None)
