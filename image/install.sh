@@ -160,7 +160,8 @@ configure_boot() {
 		# update, appending raspi-firmware-custom: the settings go there.
 		touch /etc/default/raspi-firmware-custom
 		config_lines /etc/default/raspi-firmware-custom dtparam=i2c_arm=on enable_uart=1 dtparam=watchdog=on
-		/etc/kernel/postinst.d/z50-raspi-firmware >/dev/null
+		# the hook acts only as a package's "configure" step
+		DEB_MAINT_PARAMS=configure /etc/kernel/postinst.d/z50-raspi-firmware >/dev/null
 	fi
 	if [ -f "$boot/config.txt" ]; then
 		config_lines "$boot/config.txt" dtparam=i2c_arm=on enable_uart=1 dtparam=watchdog=on

@@ -42,13 +42,15 @@ mount --bind /dev "$M/dev"
 mount --bind /dev/pts "$M/dev/pts"
 rm -f "$M/etc/resolv.conf"
 cp /etc/resolv.conf "$M/etc/resolv.conf"
+# this host's CA bundle: PyPI may be reached through its TLS-inspecting proxy
+cp /etc/ssl/certs/ca-certificates.crt "$M/etc/ssl/certs/kiosk-host-ca.crt"
 mkdir -p "$M/src"
 tar -C "$REPO" --exclude=./image/work --exclude=./.venv --exclude=./.git --exclude=./build -cf - . | tar -C "$M/src" -xf -
 
 in_tree() { chroot "$M" /usr/bin/env -i PATH=/opt/kiosk-agent/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
 
 log "test tools into the overlay's /opt/kiosk-agent: ${TEST_TOOLS[*]}"
-in_tree python -m pip install --quiet --disable-pip-version-check "${TEST_TOOLS[@]}" >"$RUN/pip.log" 2>&1 \
+in_tree python -m pip install --cert /etc/ssl/certs/kiosk-host-ca.crt --quiet --disable-pip-version-check "${TEST_TOOLS[@]}" >"$RUN/pip.log" 2>&1 \
 	|| { tail -n 20 "$RUN/pip.log"; die "pip install of the test tools failed"; }
 log "$(in_tree python -c 'import platform, sys; print(platform.machine(), "Python", sys.version.split()[0])')"
 

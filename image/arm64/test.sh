@@ -114,7 +114,7 @@ boot_virt() {
 			-kernel "$WORK"/vmlinuz-* -initrd "$WORK"/initrd.img-* \
 			-append "$cmdline console=ttyAMA0 systemd.show_status=1" \
 			-drive file="$WORK/disk.raw",format=raw,if=virtio \
-			-device i6300esb -nic user,model=virtio-net-pci \
+			-device i6300esb -netdev user,id=net -device virtio-net-pci,netdev=net,romfile= \
 			-serial file:"$WORK/console-$n.log" \
 			-device virtio-serial-pci -chardev file,id=results,path="$WORK/results-$n.log" \
 			-device virtconsole,chardev=results || rc=$?
