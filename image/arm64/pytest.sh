@@ -57,12 +57,14 @@ log "$(in_tree python -c 'import platform, sys; print(platform.machine(), "Pytho
 start_s=$(date +%s)
 status=0
 # shellcheck disable=SC2086 # TESTS is a list of paths
-in_tree sh -c "cd /src && python -m pytest -q -p no:cacheprovider $TESTS" 2>&1 | tee "$RUN/pytest.log" || status=1
+in_tree sh -c "cd /src && python -m pytest -q -p no:cacheprovider $(echo $TESTS)" 2>&1 | tee "$RUN/pytest.log" || status=1
 log "tests: $(tail -n 1 "$RUN/pytest.log") ($(($(date +%s) - start_s)) s under qemu-user)"
 
-log "RLIMIT_AS of the PDF renderer, this host then the arm64 tree:"
+# Under qemu-user VmSize is the emulator's and RLIMIT_AS is not the guest's: the
+# aarch64 figure that counts is make image-arm64-test's (rlimit-as, in the booted image).
+log "RLIMIT_AS of the PDF renderer, this host then the arm64 tree (qemu-user: VmSize is the emulator's):"
 PY=python3
 [ -x "$REPO/.venv/bin/python" ] && PY=$REPO/.venv/bin/python
 "$PY" "$HERE/sandbox_measure.py" | tee "$RUN/sandbox-host.json" || status=1
-in_tree python /src/image/arm64/sandbox_measure.py | tee "$RUN/sandbox-arm64.json" || status=1
+in_tree python /src/image/arm64/sandbox_measure.py | tee "$RUN/sandbox-qemu-user.json" || true
 exit "$status"

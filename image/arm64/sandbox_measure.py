@@ -36,7 +36,8 @@ def main() -> int:
         smallprint.font(cell)
     server = sandbox._address_space()
     pdf_limit = sandbox.MEMORY_LIMIT + (server - with_pdfium)
-    card = (REPO / "sim" / "printer" / "registration-card.pdf").read_bytes()
+    import sim  # the installed agent has it too: the script also runs inside the booted image
+    card = (Path(sim.__file__).parent / "printer" / "registration-card.pdf").read_bytes()
 
     def renders(limit: int) -> bool:
         sandbox.MEMORY_LIMIT = limit

@@ -25,7 +25,8 @@ ARM64_WORK=${ARM64_WORK:-$REPO/image/work/arm64}
 IMG=${ARM64_IMAGE:-$(find "$ARM64_WORK/deploy" -name '*.img' 2>/dev/null | head -n 1)}
 export IMAGE_TEST_WORK=$ARM64_WORK/test
 # shellcheck source-path=SCRIPTDIR source=../test/run.sh
-source "$REPO/image/test/run.sh" # report(), log(); WORK=$IMAGE_TEST_WORK
+source "$REPO/image/test/run.sh" # report(), log(); WORK=$IMAGE_TEST_WORK; it sets HERE to image/test
+HERE=$REPO/image/arm64
 trap - EXIT
 TIMEOUT=${ARM64_TEST_TIMEOUT:-2400}
 RASPI_TIMEOUT=${ARM64_RASPI_TIMEOUT:-900}
@@ -64,6 +65,7 @@ prepare_disk() {
 		mode = "websocket"
 		[agent]
 		state_dir = "/var/lib/kiosk-agent"
+		log_level = "info"
 		[printer]
 		port = "socket://10.0.2.2:$PRN_PORT"
 		[encoder]
@@ -89,8 +91,9 @@ prepare_disk() {
 		write $files/watchdog-test.conf /etc/systemd/system/kiosk-agent.service.d/test.conf
 		mkdir /usr/local/lib
 		write $t/imagetest-arm64.sh /usr/local/lib/kiosk-imagetest-arm64.sh
+		write $HERE/sandbox_measure.py /usr/local/lib/sandbox_measure.py
 	EOF
-	grep -i 'error\|not found\|cannot' "$WORK/debugfs.log" | grep -v 'mkdir.*exists' && die "debugfs failed (log: $WORK/debugfs.log)"
+	grep -i 'error\|not found\|no such file\|cannot' "$WORK/debugfs.log" | grep -v 'mkdir.*exists' && die "debugfs failed (log: $WORK/debugfs.log)"
 	dd if="$WORK/root.img" of="$WORK/disk.raw" bs=512 seek="$root_start" conv=notrunc,sparse status=none
 	rm -f "$WORK/root.img"
 }
@@ -159,7 +162,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	prepare_disk
 	boot_virt
 	status=0
-	report arch readonly-root boot-to-ready kiosk-api commands doctor || status=1
+	report arch readonly-root boot-to-ready kiosk-api commands doctor rlimit-as || status=1
 	boot_raspi3b
 	exit "$status"
 fi

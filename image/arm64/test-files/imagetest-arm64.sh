@@ -59,3 +59,8 @@ DOCTOR_RC=$?
 echo "$DOCTOR_OUT"
 check doctor "exit $DOCTOR_RC: $(echo "$DOCTOR_OUT" | tail -n 1)" \
 	test "$DOCTOR_RC" -le 1 -a -n "$(echo "$DOCTOR_OUT" | grep -E '^[0-9]+ checks')"
+
+# RLIMIT_AS of the PDF renderer re-measured on the booted aarch64 kernel (qemu-user
+# cannot: its VmSize is the emulator's, and it does not enforce the guest's limit).
+RLIMIT_DETAIL=$(runuser -u kiosk -- $PY /usr/local/lib/sandbox_measure.py 2>&1 | tail -n 1)
+check rlimit-as "$RLIMIT_DETAIL" grep -q '"sample_card_renders": true' <<<"$RLIMIT_DETAIL"
