@@ -56,8 +56,7 @@ log "$(in_tree python -c 'import platform, sys; print(platform.machine(), "Pytho
 
 start_s=$(date +%s)
 status=0
-# shellcheck disable=SC2086 # TESTS is a list of paths
-in_tree sh -c "cd /src && python -m pytest -q -p no:cacheprovider $(echo $TESTS)" 2>&1 | tee "$RUN/pytest.log" || status=1
+in_tree sh -c "cd /src && python -m pytest -q -p no:cacheprovider ${TESTS//$'\n'/ }" 2>&1 | tee "$RUN/pytest.log" || status=1
 log "tests: $(tail -n 1 "$RUN/pytest.log") ($(($(date +%s) - start_s)) s under qemu-user)"
 
 # Under qemu-user VmSize is the emulator's and RLIMIT_AS is not the guest's: the
