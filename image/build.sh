@@ -10,15 +10,13 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/.." && pwd)
 WORK=$HERE/work
 PI_GEN=${1:-$WORK/pi-gen}
 PI_GEN_URL=${PI_GEN_URL:-https://github.com/RPi-Distro/pi-gen.git}
 PI_GEN_BRANCH=${PI_GEN_BRANCH:-bookworm-arm64}
-# The image's Python (Raspberry Pi OS bookworm: 3.11) and architecture, for the wheelhouse.
+# The image's Python and glibc (Raspberry Pi OS bookworm: 3.11, 2.36), for the wheelhouse.
 TARGET_PYTHON=${TARGET_PYTHON:-3.11}
-TARGET_PLATFORMS=${TARGET_PLATFORMS:-manylinux_2_36_aarch64 manylinux_2_28_aarch64 manylinux2014_aarch64 linux_aarch64}
-PYTHON=${PYTHON:-python3}
+TARGET_GLIBC=${TARGET_GLIBC:-2.36}
 
 if [ -z "${KIOSK_TECH_PASSWORD:-}" ]; then
 	echo "build.sh: set KIOSK_TECH_PASSWORD (console password of the technician account)" >&2
@@ -33,19 +31,13 @@ fi
 # Inside the pi-gen checkout, so build-docker.sh sees it too.
 STAGE=$PI_GEN/stage-kiosk
 echo "==> stage-kiosk bundle in $STAGE"
-rm -rf "$STAGE" "$WORK/dist"
+rm -rf "$STAGE"
 cp -a "$HERE/stage-kiosk" "$STAGE"
 FILES=$STAGE/00-kiosk-agent/files
 install -m 0755 "$HERE/install.sh" "$FILES/install.sh"
 
-echo "==> agent wheel and its dependencies for aarch64 / CPython $TARGET_PYTHON"
-"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$WORK/dist" "$REPO"
-platform_args=()
-for p in $TARGET_PLATFORMS; do platform_args+=(--platform "$p"); done
-"$PYTHON" -m pip download --quiet --dest "$FILES/wheels" --only-binary=:all: \
-	--python-version "$TARGET_PYTHON" --implementation cp "${platform_args[@]}" \
-	"$WORK"/dist/kiosk_agent-*.whl
-cp "$WORK"/dist/kiosk_agent-*.whl "$FILES/wheels/"
+echo "==> agent wheel and its dependencies for aarch64 / CPython $TARGET_PYTHON (hash-locked)"
+"$HERE/wheelhouse.sh" "$FILES/wheels" "$TARGET_PYTHON" "$TARGET_GLIBC"
 
 echo "==> pi-gen config"
 # Only stages 0-2 (Lite) and ours; ours exports the image, stage2 does not.

@@ -3,9 +3,11 @@
 # with --image, for a root file system being built: pi-gen's chroot, the
 # image test's debootstrap chroot).
 #
-#   sudo image/install.sh [--image] [--wheel FILE | --wheelhouse DIR] [--extras LIST] [--no-apt]
+#   sudo image/install.sh [--image] [--wheel FILE | --wheelhouse DIR [--lock FILE]] [--extras LIST] [--no-apt]
 #
-# Without --wheel/--wheelhouse the agent is built from this checkout.
+# Without --wheel/--wheelhouse the agent is built from this checkout. With
+# --lock (requirements/runtime.lock) every dependency comes from the wheelhouse
+# and must match the lock's hashes; the agent's own wheel is added without deps.
 # Installs the agent into its own venv /opt/kiosk-agent, creates the `kiosk`
 # user (dialout, i2c, gpio), installs the systemd units, the first-boot script,
 # the journald and watchdog drop-ins, and enables I2C, the UART and the
@@ -23,6 +25,7 @@ AGENT_USER=kiosk
 IMAGE=no
 WHEEL=
 WHEELHOUSE=
+LOCK=
 EXTRAS=
 APT=${KIOSK_NO_APT:+no}
 APT=${APT:-yes}
@@ -33,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--image) IMAGE=yes ;;
 	--wheel) WHEEL=$2; shift ;;
 	--wheelhouse) WHEELHOUSE=$2; shift ;;
+	--lock) LOCK=$2; shift ;;
 	--extras) EXTRAS=$2; shift ;;
 	--no-apt) APT=no ;;
 	-h | --help) usage ;;
@@ -78,7 +82,16 @@ install_agent() {
 	[ -x "$VENV/bin/python" ] || python3 -m venv --system-site-packages "$VENV"
 	local pip=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade)
 	spec=${EXTRAS:+[$EXTRAS]}
-	if [ -n "$WHEELHOUSE" ]; then
+	if [ -n "$LOCK" ]; then
+		if [ -z "$WHEELHOUSE" ] || [ -n "$EXTRAS" ]; then
+			echo "install.sh: --lock needs --wheelhouse and no --extras" >&2
+			exit 2
+		fi
+		# An sdist in the lock (lgpio has no aarch64 wheel for Python 3.13) builds against
+		# the system's setuptools: an isolated build would fetch build tools no hash covers.
+		"${pip[@]}" --no-index --find-links "$WHEELHOUSE" --require-hashes --no-build-isolation -r "$LOCK"
+		"${pip[@]}" --no-index --find-links "$WHEELHOUSE" --no-deps kiosk-agent
+	elif [ -n "$WHEELHOUSE" ]; then
 		"${pip[@]}" --no-index --find-links "$WHEELHOUSE" "kiosk-agent$spec"
 	elif [ -n "$WHEEL" ]; then
 		"${pip[@]}" "$WHEEL$spec"
@@ -142,6 +155,14 @@ configure_boot() {
 		return 0
 	fi
 	step "boot settings in $boot: I2C, UART, hardware watchdog"
+	if [ -f /etc/default/raspi-firmware ]; then
+		# Debian's raspi-firmware writes config.txt anew at every kernel or initramfs
+		# update, appending raspi-firmware-custom: the settings go there.
+		touch /etc/default/raspi-firmware-custom
+		config_lines /etc/default/raspi-firmware-custom dtparam=i2c_arm=on enable_uart=1 dtparam=watchdog=on
+		# the hook acts only as a package's "configure" step
+		DEB_MAINT_PARAMS=configure /etc/kernel/postinst.d/z50-raspi-firmware >/dev/null
+	fi
 	if [ -f "$boot/config.txt" ]; then
 		config_lines "$boot/config.txt" dtparam=i2c_arm=on enable_uart=1 dtparam=watchdog=on
 	fi

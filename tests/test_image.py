@@ -21,7 +21,8 @@ UNITS = ["kiosk-agent.service", "kiosk-firstboot.service"]
 SCRIPTS = [IMAGE / "install.sh", IMAGE / "build.sh", IMAGE / "test" / "run.sh", STAGE / "prerun.sh",
            SUBSTAGE / "01-run.sh", FILES / "kiosk-firstboot", IMAGE / "test" / "files" / "kiosk-imagetest",
            IMAGE / "test" / "powercut.sh", IMAGE / "test" / "powercut-files" / "powercut-probe",
-           IMAGE / "test" / "powercut-files" / "powercut-ready"]
+           IMAGE / "test" / "powercut-files" / "powercut-ready", IMAGE / "wheelhouse.sh",
+           IMAGE / "arm64" / "build.sh", IMAGE / "arm64" / "test.sh", IMAGE / "arm64" / "pytest.sh"]
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 SYSTEM_UNITS = next((p for p in (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"))
                      if (p / "sysinit.target").exists()), None)
@@ -168,6 +169,11 @@ def test_journal_is_volatile_and_capped():
     assert journal["RuntimeMaxUse"].rstrip("MK").isdigit()
 
 
+def package_names(path: Path) -> list[str]:
+    """A pi-gen package list as pi-gen reads it: comments dropped, names split on blanks."""
+    return " ".join(line.split("#", 1)[0] for line in path.read_text().splitlines()).split()
+
+
 def test_pi_gen_stage_layout():
     assert (STAGE / "EXPORT_IMAGE").is_file()
     for script in (STAGE / "prerun.sh", SUBSTAGE / "01-run.sh"):
@@ -179,8 +185,9 @@ def test_pi_gen_stage_layout():
     for p in SUBSTAGE.iterdir():
         assert p.name == "files" or re.fullmatch(r"\d\d-(packages(-nr)?|run\.sh|run-chroot\.sh|debconf|patches)",
                                                   p.name), p.name
-    packages = (SUBSTAGE / "00-packages").read_text().split()
-    assert {"python3-venv", "raspi-config", "fdisk", "e2fsprogs"} <= set(packages)
+    shared = set(package_names(SUBSTAGE / "00-packages"))
+    assert {"python3-venv", "fdisk", "e2fsprogs", "overlayroot"} <= shared
+    assert set(package_names(SUBSTAGE / "01-packages")) == {"raspi-config", "python3-lgpio"}  # Raspberry Pi OS only
     assert "on_chroot" in (SUBSTAGE / "01-run.sh").read_text()
     config = (IMAGE / "config").read_text()
     for var in ("IMG_NAME", "TARGET_HOSTNAME", "LOCALE_DEFAULT", "TIMEZONE_DEFAULT", "ENABLE_SSH"):

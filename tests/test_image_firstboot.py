@@ -215,6 +215,36 @@ def test_readonly_root_enabled_once_with_overlay_kept_to_root(tmp_path):
     assert "keeping the root writable" in third.stderr and not calls.exists()
 
 
+def test_readonly_root_on_debian_without_raspi_config(tmp_path):
+    """Debian's arm64 image has overlayroot but no raspi-config: first boot sets the token itself,
+    in cmdline.txt and in raspi-firmware's extra command line (which rewrites cmdline.txt)."""
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    (boot / "cmdline.txt").write_text("console=tty0 root=LABEL=RASPIROOT rw rootwait\n")
+    (tmp_path / "overlayroot.conf").write_text('overlayroot=""\n')
+    extra = tmp_path / "raspi-extra-cmdline"
+    src = FIRSTBOOT_SH.read_text()
+    script = src[:src.index("main() {")].replace("export PATH=", f"export PATH={tmp_path}/none:/usr/bin:/bin:") + \
+        f'enable_readonly_root "{boot}"\n'
+    env = {**os.environ, "STATE_DIR": "/proc", "CONFIG_DIR": "/sys", "REBOOT_AFTER_READONLY": "no",
+           "OVERLAYROOT_CONF": str(tmp_path / "overlayroot.conf"), "RASPI_EXTRA_CMDLINE": str(extra)}
+    first = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    if "root file system is read-only" in first.stdout:
+        pytest.skip("this machine's root is itself an overlay")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert (boot / "cmdline.txt").read_text().split() == \
+        ["console=tty0", "root=LABEL=RASPIROOT", "rw", "rootwait", "overlayroot=tmpfs:recurse=0"]
+    assert extra.read_text().split() == ["overlayroot=tmpfs:recurse=0"]
+    second = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert "configured" in second.stdout
+    assert (boot / "cmdline.txt").read_text().count("overlayroot") == 1
+    # neither raspi-config nor overlayroot: the root stays writable, as before
+    (tmp_path / "overlayroot.conf").unlink()
+    (boot / "cmdline.txt").write_text("console=tty0 rootwait\n")
+    third = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert "not available" in third.stdout and "overlayroot" not in (boot / "cmdline.txt").read_text()
+
+
 def _stand_ins(bin_dir: Path, calls: Path, label_after: int, fsck_rc: int = 0) -> None:
     """blkid shows the label only from its ``label_after``-th call; e2fsck, mount, mountpoint, udevadm log."""
     bin_dir.mkdir()

@@ -1,7 +1,8 @@
 #!/bin/bash -e
 # pi-gen sub-stage: run image/install.sh inside the image. files/ holds the
 # units and scripts from the repository plus, added by image/build.sh,
-# install.sh and wheels/ (the agent and its dependencies for the target).
+# install.sh and wheels/ (the agent and the dependencies requirements/runtime.lock
+# pins, for the target; installed with --require-hashes).
 if [ ! -f files/install.sh ] || [ ! -d files/wheels ]; then
 	echo "stage-kiosk: files/install.sh or files/wheels missing: build with image/build.sh" >&2
 	exit 1
@@ -10,6 +11,6 @@ rm -rf "${ROOTFS_DIR}/tmp/kiosk-install"
 install -d "${ROOTFS_DIR}/tmp/kiosk-install"
 cp -a files/. "${ROOTFS_DIR}/tmp/kiosk-install/"
 on_chroot << EOF2
-KIOSK_NO_APT=1 bash /tmp/kiosk-install/install.sh --image --wheelhouse /tmp/kiosk-install/wheels
+KIOSK_NO_APT=1 bash /tmp/kiosk-install/install.sh --image --wheelhouse /tmp/kiosk-install/wheels --lock /tmp/kiosk-install/wheels/runtime.lock
 EOF2
 rm -rf "${ROOTFS_DIR}/tmp/kiosk-install"
