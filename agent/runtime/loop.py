@@ -37,7 +37,9 @@ class DrainLoop:
         self.backoff = Backoff(0.5, max(0.5, poll_interval))
         self.requested = True  # drain once at start
         self.full = True  # the next drain is commands/getAllActive (else only the commands events named)
-        self.named: set[str] = set()  # command ids events named since the last drain
+        # Command ids events named since the last drain, in the order they came: the platform's CreatedUtc
+        # has whole seconds, so two commands made together are told apart by their events' order.
+        self.named: dict[str, None] = {}
         self._named_lock = threading.Lock()
         self.next_poll = 0.0
         self.paused_until = 0.0
@@ -60,7 +62,7 @@ class DrainLoop:
             self.full = True
         else:
             with self._named_lock:
-                self.named.update(command_ids)
+                self.named.update(dict.fromkeys(command_ids))
         self.requested = True
 
     def due(self) -> bool:
@@ -98,8 +100,8 @@ class DrainLoop:
         """commands/getAllActive (or getAllByIds for what events named) -> dispatcher; a failure retries."""
         self.rest_tried = True
         with self._named_lock:
-            full, named = self.full or not self.named, sorted(self.named)
-            self.full, self.named = False, set()
+            full, named = self.full or not self.named, list(self.named)
+            self.full, self.named = False, {}
         try:
             if full:
                 commands = self.client.get_all_active_commands()
@@ -108,7 +110,7 @@ class DrainLoop:
         except (mews_errors.MewsError, OSError) as e:
             with self._named_lock:
                 self.full = self.full or full
-                self.named.update(named)
+                self.named = {**dict.fromkeys(named), **self.named}
             self._failed(e)
             return
         if self._closed.is_set():
