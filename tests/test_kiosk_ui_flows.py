@@ -138,7 +138,7 @@ def test_full_checkout_with_the_balance_paid_on_the_terminal_and_the_folio(kiosk
     rig, driver = kiosk
     driver.execute_script("document.getElementById('start-check-out').click()")
     wait_screen(driver, "find")
-    fill(driver, "room", "202")
+    fill(driver, "number", "1007")
     fill(driver, "last_name", "Khan")
     tap(driver, "ui.button.find")
     wait_screen(driver, "bill")
