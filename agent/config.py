@@ -201,6 +201,9 @@ class KioskConfig(_Section):
     slip_lines: list = _opt([], doc="lines printed on the welcome slip (Wi-Fi, breakfast)")
     slip_qr_url: str = _opt("", doc="optional URL printed as a QR code on the welcome slip")
     void_key_on_checkout: bool = _opt(False, doc="check-out voids the key card (CO) when the guest inserts it")
+    checkout_by_room: bool = _opt(False, doc="check-out by room number + last name (weaker: anyone who knows "
+                                             "a guest's room and surname can check them out); default: the key "
+                                             "card or the confirmation number + last name")
     idle_timeout: float = _opt(60.0, minimum=5.0, doc="seconds without input before the countdown to reset")
     task_deadline: float = _opt(15.0, minimum=1.0, doc="minutes: DeadlineUtc of staff tasks the kiosk raises")
     ask_passport: bool = _opt(False, doc="ask for passport number and expiry on check-in")

@@ -129,7 +129,7 @@ def run_flows(generation: str, version: str, url: str, tokens: dict, tmp: Path) 
 
     ci = timed(CheckIn(ctx), [("find", {"number": "1001", "last_name": "Walker"}), ("confirm", {}),
                               ("keys", {"count": 2})])
-    co = timed(CheckOut(ctx), [("find", {"room": "202", "last_name": "Khan"}), ("pay", {})])
+    co = timed(CheckOut(ctx), [("find", {"number": "1007", "last_name": "Khan"}), ("pay", {})])
     sender.stop(1.0)
     store.close()
     client.close()

@@ -52,9 +52,9 @@ def run(mews, listen: str, out: Path) -> list[str]:
     _prepare(mews)
     api = Api(f"http://{listen}")
     checkin = drive(api, argparse.Namespace(flow="check-in", number="1001", last_name="walker", keys=2))
-    checkout = drive(api, argparse.Namespace(flow="check-out", card=False, room="201", last_name="O'Neill"))
+    checkout = drive(api, argparse.Namespace(flow="check-out", card=False, number="1006", room=None, last_name="O'Neill"))
     Path(out, "kiosk.json").write_text(json.dumps({"check-in": checkin, "check-out": checkout}, indent=2,
                                                   ensure_ascii=False))
     return [f"kiosk check-in 1001: {checkin['result']}, {checkin['keys']} keys, slip printed "
             f"{checkin['printed']}, balance after {checkin.get('balance')}",
-            f"kiosk check-out room 201: {checkout['result']}, folio printed {checkout['printed']}"]
+            f"kiosk check-out 1006 (room 201): {checkout['result']}, folio printed {checkout['printed']}"]

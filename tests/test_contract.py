@@ -91,7 +91,7 @@ def test_todays_traffic_conforms_to_the_published_contract(tmp_path, contract):
         assert guest["Address"]["City"] == "Leeds" and guest["Documents"][0]["Number"] == "X1234567"
         # -- a check-out
         s = CheckOut(rig.ctx)
-        screen = run(s, "find", room="201", last_name="o'neill")
+        screen = run(s, "find", number="1006", last_name="o'neill")
         assert screen["screen"] == "bill", screen
         assert run(s, "checkout")["screen"] == "goodbye"
         # -- a printer and a key command, as the agent takes and reports them

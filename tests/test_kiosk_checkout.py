@@ -19,7 +19,7 @@ def rig(tmp_path, request):
 
 def test_settled_stay_checks_out_and_prints_the_folio(rig):
     s = CheckOut(rig.ctx)
-    screen = run(s, "find", room="201", last_name="o'neill")
+    screen = run(s, "find", number="1006", last_name="o'neill")
     assert screen["screen"] == "bill" and screen["data"]["balance"]["Value"] == 0.0
     assert "checkout" in screen["actions"]
     screen = run(s, "checkout")
@@ -30,7 +30,7 @@ def test_settled_stay_checks_out_and_prints_the_folio(rig):
 
 def test_balance_due_is_paid_then_checked_out_with_the_payment_on_the_folio(rig):
     s = CheckOut(rig.ctx)
-    screen = run(s, "find", room="202", last_name="KHAN")
+    screen = run(s, "find", number="1007", last_name="KHAN")
     assert screen["data"]["balance"] == {"Currency": "GBP", "Value": 95.5}
     assert [i["name"] for i in screen["data"]["items"]][:2] == ["Night 1", "Night 2"]
     screen = run(s, "pay")
@@ -56,14 +56,14 @@ def test_by_key_card_reads_the_room_and_voids_the_key(rig):
 
 
 def test_not_the_last_day_is_refused(rig):
-    screen = run(CheckOut(rig.ctx), "find", room="301-A", last_name="Angstrom")
+    screen = run(CheckOut(rig.ctx), "find", number="1013", last_name="Angstrom")
     assert screen["message"]["id"] == "refused.checkout_not_today"
 
 
 def test_no_terminal_balance_due_is_refused_with_a_task(tmp_path):
     rig = Rig(tmp_path, payment=False)
     try:
-        screen = run(CheckOut(rig.ctx), "find", room="202", last_name="Khan")
+        screen = run(CheckOut(rig.ctx), "find", number="1007", last_name="Khan")
         assert screen["message"]["id"] == "refused.balance_due"
         assert any("balance due 95.50 GBP" in t["Name"] and "reservation 1007" in t["Name"] for t in rig.ent.tasks)
     finally:
@@ -83,7 +83,7 @@ def test_privacy_no_guest_name_or_email_in_logs_or_state(tmp_path, caplog):
         assert run(s, "pay")["screen"] == "keys"
         assert run(s, "keys", count=1)["screen"] == "done"
         s = svc.open("check-out")
-        run(s, "find", room="202", last_name="Khan")
+        run(s, "find", number="1007", last_name="Khan")
         assert run(s, "pay")["screen"] == "goodbye"
         assert len(rig.ent.payments) == 2
     finally:

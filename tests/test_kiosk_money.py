@@ -52,13 +52,13 @@ def wait_for(pred, timeout=20.0, what="condition"):
 def test_checkout_start_over_while_the_record_is_slow_never_charges_twice(rig):
     platform_down_for_records(rig)
     first = CheckOut(rig.ctx)
-    screen = run(first, "find", room="202", last_name="Khan")
+    screen = run(first, "find", number="1007", last_name="Khan")
     assert screen["data"]["balance"] == {"Currency": "GBP", "Value": 95.5}
     screen = run(first, "pay")
     assert screen["screen"] == "failed", screen  # the screen gave up waiting for the record
     first.cancel()  # "Start over"
     again = CheckOut(rig.ctx)
-    screen = run(again, "find", room="202", last_name="Khan")
+    screen = run(again, "find", number="1007", last_name="Khan")
     assert len(approvals(rig)) == 1
     assert "pay" not in screen["actions"], screen  # nothing left to pay: the approval is on its way
     if screen["screen"] == "bill":
@@ -92,14 +92,14 @@ def test_checkin_start_over_after_a_refused_start_never_charges_twice(rig):
 def test_an_agent_restart_between_approval_and_record_still_counts_the_payment(rig, tmp_path):
     platform_down_for_records(rig)
     first = CheckOut(rig.ctx)
-    run(first, "find", room="202", last_name="Khan")
+    run(first, "find", number="1007", last_name="Khan")
     run(first, "pay")
     # The unit restarts: a new store and a new kiosk over the same state folder, the record still queued.
     rig.sender.stop(0.1)
     rig.store.close()
     rig.reopen_store()
     again = CheckOut(rig.ctx)
-    screen = run(again, "find", room="202", last_name="Khan")
+    screen = run(again, "find", number="1007", last_name="Khan")
     assert "pay" not in screen["actions"], screen
     assert rig.terminal.charge_requests == 1
     platform_back(rig)
@@ -114,7 +114,7 @@ def test_a_charge_cut_off_by_a_crash_is_settled_with_the_terminal_at_start(rig):
     rig.kiosk_restarted()
     wait_for(lambda: len(rig.ent.payments) == 1, what="the approval found at start recorded")
     assert any("1007" in t["Name"] and "95.50 GBP" in t["Name"] for t in rig.ent.tasks), rig.ent.tasks
-    screen = run(CheckOut(rig.ctx), "find", room="202", last_name="Khan")
+    screen = run(CheckOut(rig.ctx), "find", number="1007", last_name="Khan")
     assert screen["data"]["balance"]["Value"] == 0.0 and rig.terminal.charge_requests == 0
 
 
@@ -152,7 +152,7 @@ def test_a_part_approval_then_start_over_tells_staff_the_reservation_and_the_amo
 def test_an_approval_in_another_currency_is_recorded_as_such_and_ends_calmly(rig):
     rig.terminal.mode = "currency"
     s = CheckOut(rig.ctx)
-    run(s, "find", room="202", last_name="Khan")
+    run(s, "find", number="1007", last_name="Khan")
     screen = run(s, "pay")
     assert screen["screen"] in ("refused", "failed"), screen
     assert rig.reservation("1007")["State"] == "Started"

@@ -30,7 +30,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("check-out", help="find the stay, settle the bill, check out, print the folio")
     add_config_argument(p)
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--room")
+    g.add_argument("--number", help="confirmation number (the default way to find a stay)")
+    g.add_argument("--room", help="room number (only where kiosk.checkout_by_room = true)")
     g.add_argument("--card", action="store_true", help="read the room from the key card on the encoder")
     p.add_argument("--last-name", required=True)
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -79,7 +80,8 @@ def _steps(args) -> list[tuple[str, dict]]:
         return [("find", {"number": args.number, "last_name": args.last_name}), ("confirm", {}),
                 ("pay", {}), ("keys", {"count": args.keys})]
     first = [("read_card", {})] if args.card else []
-    return first + [("find", {"room": args.room or "", "last_name": args.last_name}), ("pay", {})]
+    key = "room" if args.room else "number"
+    return first + [("find", {key: getattr(args, key, None) or "", "last_name": args.last_name}), ("pay", {})]
 
 
 def drive(api: Api, args) -> dict:

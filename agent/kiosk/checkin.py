@@ -8,7 +8,8 @@ from agent.kiosk import fields as guest_fields
 from agent.kiosk import receipts
 from agent.kiosk.booking import Bookings
 from agent.kiosk.names import same_name
-from agent.kiosk import pay
+from agent.kiosk import masking, pay
+from agent.kiosk.refusals import platform_refusal
 from agent.kiosk.session import Session, failed, refused
 from agent.mews import errors as mews_errors
 from agent.runtime.jobs import Job, JobKind, Source
@@ -36,6 +37,7 @@ class CheckIn(Session):
     def forget(self) -> None:
         self.stay = None
         self.space = None
+        self.shown_contact = {}
 
     def where_reservation(self) -> str | None:
         return self.stay.number if self.stay is not None else None
@@ -90,11 +92,13 @@ class CheckIn(Session):
         editable = list(guest_fields.EDITABLE) + (list(guest_fields.PASSPORT) if self.ctx.cfg.kiosk.ask_passport else [])
         # Today passports live in identityDocuments/* (one request, only when the kiosk asks for them).
         self.passport = self.ctx.client.get_passport(c) if self.ctx.cfg.kiosk.ask_passport else None
-        guest = {"first_name": c.first_name, "last_name": c.last_name, "email": c.email, "phone": c.phone,
+        self.shown_contact = masking.masked_contact(c.email, c.phone)
+        guest = {"first_name": c.first_name, "last_name": c.last_name, **self.shown_contact,
                  "address": {"line1": a.line1 if a else None, "city": a.city if a else None,
                              "postal_code": a.postal_code if a else None, "country": a.country_code if a else None},
                  "nationality": c.nationality_code,
-                 "passport_number": self.passport.number if self.passport else None,
+                 # never on the screen: a number already on file is kept unless the guest types a new one
+                 "passport_number": None, "passport_on_file": bool(self.passport and self.passport.number),
                  "passport_expiry": (self.passport.expiration_utc or "")[:10] or None if self.passport else None}
         stay = {"number": s.number, "arrival": self.ctx.local_text(s.start_utc),
                 "departure": self.ctx.local_text(s.end_utc), "category": category, "adults": s.adults,
@@ -110,6 +114,7 @@ class CheckIn(Session):
 
     def on_confirm(self, fields: dict) -> None:
         ctx = self.ctx
+        fields = masking.unchanged_dropped(fields, getattr(self, "shown_contact", {}))
         changes, errors = guest_fields.check(fields, ctx.local().date(), ctx.cfg.kiosk.ask_passport)
         if errors:
             self.errors = errors
@@ -180,8 +185,8 @@ class CheckIn(Session):
             # A start whose answer was lost and that the HTTP layer sent again is refused as "already
             # checked in": read the reservation before telling the guest anything.
             if Bookings(ctx.client, ctx.cfg.mews.reservations_version, ctx.clock).reread(stay) != "Started":
-                raise refused("refused.platform_rule", {"text": e.message}, task="check-in refused by Mews",
-                              why=e.describe()) from None
+                raise platform_refusal(e.message, (stay.customer.first_name, stay.customer.last_name), "check-in",
+                                       e.describe()) from None
         except (mews_errors.Retryable, mews_errors.InvalidResponse) as e:
             state = Bookings(ctx.client, ctx.cfg.mews.reservations_version, ctx.clock).reread(stay)
             if state != "Started":

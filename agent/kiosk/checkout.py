@@ -1,4 +1,9 @@
-"""Check-out: identify by room + last name or by the key card, the bill, pay, process, folio, void key."""
+"""Check-out: identify by the key card or the confirmation number (+ last name), the bill, pay, process, folio.
+
+Room + last name identifies the guest only where the hotel chose it (``kiosk.checkout_by_room``):
+a room number and a surname are easy to learn (a door, a breakfast list), and a stranger must
+not be able to check another guest out.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from agent.kiosk.booking import Bookings, _utc, space_named
 from agent.kiosk.checkin import PAID, _text
 from agent.kiosk.names import same_name
 from agent.kiosk import pay
+from agent.kiosk.refusals import platform_refusal
 from agent.kiosk.session import Session, failed, refused
 from agent.mews import errors as mews_errors
 from agent.runtime.jobs import Job, JobKind, Source
@@ -25,6 +31,14 @@ class CheckOut(Session):
         self.card_room = None
         self.items: list[dict] = []
         self.paid_part: list[str] = []
+
+    @property
+    def find_by(self) -> str:
+        return "room" if self.ctx.cfg.kiosk.checkout_by_room else "number"
+
+    def opening(self) -> tuple[str, dict]:
+        return ("checkout.find.prompt" if self.find_by == "room" else "checkout.find.prompt_number"), \
+            {"find_by": self.find_by}
 
     def on_leave(self) -> None:
         if self.paid_part and self.name == "bill":
@@ -54,26 +68,45 @@ class CheckOut(Session):
                     self.message = ("refused.card_blank", {})
                 else:
                     self.card_room = str(rooms[0])
-                    self.data = {"card_room": self.card_room}
+                    self.data = {"find_by": self.find_by, "card_room": self.card_room}
                     self.message = ("checkout.find.card_read", {"room": self.card_room})
 
         self.background("checkout.card.present", {}, work)
 
     def on_find(self, fields: dict) -> None:
-        room = self.card_room or _text(fields, "room")
         last_name = _text(fields, "last_name")
         ctx = self.ctx
+        bookings = Bookings(ctx.client, ctx.cfg.mews.reservations_version, ctx.clock)
         space = None
 
-        def find():
-            nonlocal space
-            space = space_named(ctx.spaces().spaces, room)
-            if space is None:
-                return None
-            stays = Bookings(ctx.client, ctx.cfg.mews.reservations_version, ctx.clock).by_space(space.id)
-            return next((s for s in stays if same_name(last_name, s.customer.last_name)), None)
+        def by_room(room):
+            def find():
+                nonlocal space
+                space = space_named(ctx.spaces().spaces, room)
+                if space is None:
+                    return None
+                return next((s for s in bookings.by_space(space.id) if same_name(last_name, s.customer.last_name)),
+                            None)
+            return find
 
-        stay = self.lookup({"room": room, "last_name": last_name}, find, "check-out")
+        def by_number(number):
+            def find():
+                nonlocal space
+                stay = bookings.by_number(number, states=("Started",))
+                if stay is None or not same_name(last_name, stay.customer.last_name):
+                    return None
+                space = next((s for s in ctx.spaces().spaces if s.id == stay.space_id), None)
+                return stay if space is not None else None
+            return find
+
+        if self.card_room:  # the key card on the encoder names the room
+            stay = self.lookup({"last_name": last_name}, by_room(self.card_room), "check-out")
+        elif self.find_by == "room":
+            room = _text(fields, "room")
+            stay = self.lookup({"room": room, "last_name": last_name}, by_room(room), "check-out")
+        else:
+            number = _text(fields, "number")
+            stay = self.lookup({"number": number, "last_name": last_name}, by_number(number), "check-out")
         if stay is None:
             return
         self.stay, self.room = stay, space.number
@@ -151,8 +184,8 @@ class CheckOut(Session):
         try:
             ctx.client.process_reservation(stay.id)
         except mews_errors.Forbidden as e:
-            raise refused("refused.platform_rule", {"text": e.message}, task="check-out refused by Mews",
-                          why=e.describe()) from None
+            raise platform_refusal(e.message, (stay.customer.first_name, stay.customer.last_name), "check-out",
+                                       e.describe()) from None
         except (mews_errors.Retryable, mews_errors.InvalidResponse) as e:
             state = Bookings(ctx.client, ctx.cfg.mews.reservations_version, ctx.clock).reread(stay)
             if state not in ("Processed", None):

@@ -22,6 +22,7 @@ MESSAGES: dict[str, str] = {
     "checkin.done.no_slip": "You are checked in to room {room}. Your welcome slip could not be printed.",
     # ---- check-out ------------------------------------------------------------------
     "checkout.find.prompt": "Enter your room number and last name, or insert your key card.",
+    "checkout.find.prompt_number": "Enter your confirmation number and last name, or insert your key card.",
     "checkout.find.card_read": "Card for room {room}. Enter your last name.",
     "checkout.card.present": "Place your key card on the encoder.",
     "checkout.bill.prompt": "Your bill: {balance} to pay.",
@@ -47,6 +48,7 @@ MESSAGES: dict[str, str] = {
     "refused.payment_pending": "A payment for this booking is still being processed. Please see reception.",
     "refused.payment_currency": "Your card was charged {amount}, in another currency. Please see reception.",
     "refused.platform_rule": "{text}",
+    "refused.platform_withheld": "The hotel system cannot complete this at the kiosk. Please see reception.",
     "refused.checkout_not_today": "Check-out at the kiosk is possible on your departure day. Please see reception.",
     "refused.card_blank": "This card holds no room. Please enter your room number.",
     "refused.see_reception": "Please see reception.",

@@ -28,13 +28,15 @@ class ActionRefused(Exception):
 class End(Exception):
     """A step ends the session on ``refused`` or ``failed`` with a message for the guest."""
 
-    def __init__(self, screen: str, message_id: str, params: dict | None = None, task: str = "", why: str = ""):
+    def __init__(self, screen: str, message_id: str, params: dict | None = None, task: str = "", why: str = "",
+                 detail: str = ""):
         super().__init__(message_id)
         self.screen, self.message_id, self.params, self.task, self.why = screen, message_id, params or {}, task, why
+        self.detail = detail  # the task's description when it must say more than the log (default: why)
 
 
-def refused(message_id, params=None, task="", why=""):
-    return End("refused", message_id, params, task, why)
+def refused(message_id, params=None, task="", why="", detail=""):
+    return End("refused", message_id, params, task, why, detail)
 
 
 def failed(message_id, params=None, task="", why=""):
@@ -51,8 +53,8 @@ class Session:
         self.language = language
         self.lock = threading.RLock()
         self.name = self.first_screen
-        self.message = (self.prompt_id, {})
-        self.data: dict = {}
+        prompt, self.data = self.opening()
+        self.message = (prompt, {})
         self.errors: dict = {}
         self.busy = False
         self.progress: dict | None = None
@@ -245,7 +247,7 @@ class Session:
             log.info("kiosk %s: %s (%s)%s", self.flow, e.message_id, e.why, f" - {where}" if where else "")
         called = False
         if e.task:
-            called = self.ctx.tasks.raise_task(f"{e.task}{(' - ' + where) if where else ''}", e.why)
+            called = self.ctx.tasks.raise_task(f"{e.task}{(' - ' + where) if where else ''}", e.detail or e.why)
         self.staff_called = self.staff_called or called
         self.result.setdefault("result", e.screen)
         self.result["message"] = (e.message_id, e.params)
@@ -255,7 +257,12 @@ class Session:
         self.forget()
         self.result = {}
         self.staff_called = False
-        self.show(self.first_screen, self.prompt_id)
+        prompt, data = self.opening()
+        self.show(self.first_screen, prompt, **data)
+
+    def opening(self) -> tuple[str, dict]:
+        """The first screen's message and data (subclasses: what the find form asks for)."""
+        return self.prompt_id, {}
 
 
 def _describe(e: Exception) -> str:

@@ -14,6 +14,9 @@ let lastInput = Date.now();
 let countdownTimer = null;
 let pending = false;
 let notice = null; // a message id shown on welcome after a reset
+let leaving = false; // "Start over" was asked while busy: its notice stays until the step ends
+let lastPing = 0; // when the server last heard of the guest's taps and typing
+const PING_EVERY = 3000; // ms: the server's idle clock follows the guest, not only API calls
 
 const $ = (id) => document.getElementById(id);
 
@@ -64,6 +67,17 @@ async function finish(noticeId = null) {
   if (id) api("DELETE", `/api/sessions/${encodeURIComponent(id)}`).catch(() => {});
 }
 
+// "Start over" while the terminal or the encoder works: the server ends the session only when its step
+// allows (a payment is asked to abort, keys are finished). Until then the guest stays on the screen.
+async function leave(noticeId = null) {
+  const id = screen && screen.session;
+  if (id && screen.busy) {
+    const answer = await api("DELETE", `/api/sessions/${encodeURIComponent(id)}`);
+    if (answer.status === 409) { leaving = true; showStatus("error.busy", {}); poll(); return; }
+  }
+  await finish(noticeId);
+}
+
 function showStatus(id, params) {
   $("status").replaceChildren(el("p", { class: "status-line", role: "alert" },
     el("span", { class: "icon", "aria-hidden": "true" }, "⚠ "), t(id, params)));
@@ -87,7 +101,7 @@ async function act(action, fields = {}) {
   document.body.classList.add("pending");
   const id = encodeURIComponent(screen.session);
   try {
-    if (action === "restart" || action === "cancel") { await finish(); return; }
+    if (action === "restart" || action === "cancel") { await leave(); return; }
     const result = action === "staff"
       ? await api("POST", `/api/sessions/${id}/staff`)
       : await api("POST", `/api/sessions/${id}/input`, { action, ...fields });
@@ -131,7 +145,8 @@ function render() {
   if (sameScreen) { // a re-render (language, errors) keeps what the guest typed
     for (const input of main.querySelectorAll("input[name]")) if (input.name in typed) input.value = typed[input.name];
   }
-  $("status").replaceChildren();
+  leaving = leaving && screen.busy;
+  if (!leaving) $("status").replaceChildren();
   const again = focusedName && main.querySelector(`input[name="${focusedName}"]`);
   if (again) again.focus();
   else if (!sameScreen) { keyboard.hide(); const h = $("title"); if (h) h.focus({ preventScroll: true }); }
@@ -204,7 +219,14 @@ function showIdle() {
   }, 1000);
 }
 
-function touched() { lastInput = Date.now(); if (countdownTimer) hideIdle(); }
+function touched() {
+  lastInput = Date.now();
+  if (countdownTimer) hideIdle();
+  if (screen && lastInput - lastPing > PING_EVERY) {
+    lastPing = lastInput;
+    api("POST", `/api/sessions/${encodeURIComponent(screen.session)}/activity`).catch(() => {});
+  }
+}
 
 function tick() {
   $("clock").textContent = formatClock();

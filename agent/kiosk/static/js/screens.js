@@ -61,7 +61,7 @@ function find(screen, act) {
   const cardRoom = screen.data && screen.data.card_room;
   if (checkout && cardRoom) {
     form.append(el("p", { class: "fact" }, t("ui.label.room"), " ", el("strong", {}, String(cardRoom))));
-  } else if (checkout) {
+  } else if (checkout && screen.data && screen.data.find_by === "room") {
     form.append(field("room", "", { keyboard: "numeric", max: 10, required: true, error: errors.room }));
   } else {
     form.append(field("number", "", { keyboard: "numeric", max: 20, required: true, error: errors.number }));
