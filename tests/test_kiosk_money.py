@@ -190,3 +190,34 @@ def test_start_over_while_the_guest_is_at_the_terminal_aborts_and_ends(rig):
     assert screen["screen"] in ("refused", "ended"), screen
     assert approvals(rig) == [] and rig.ent.payments == []
     assert rig.reservation("1002")["State"] == "Confirmed"
+
+
+# ---- a record that got through is never sent again (its answer lost, or the agent killed before the row went)
+
+
+def test_a_payment_record_whose_answer_was_lost_is_recorded_once(rig):
+    rig.sim.set_faults(losing_operations={op: 1 for op in RECORDS})  # carried out, then the connection drops
+    s = CheckOut(rig.ctx)
+    run(s, "find", number="1007", last_name="Khan")
+    run(s, "pay")
+    wait_for(lambda: not rig.store.next_reports("call"), what="the record row gone from the outbox")
+    time.sleep(0.5)  # a second send would land now
+    assert len(rig.ent.payments) == 1, rig.ent.payments
+    assert rig.ent.balance(rig.reservation("1007")["CustomerId"]) == 0.0
+
+
+def test_a_record_delivered_just_before_a_kill_is_not_sent_again_after_the_restart(rig):
+    rig.sender.stop(0.1)  # the agent is killed the moment the platform has taken the record
+    s = CheckOut(rig.ctx)
+    run(s, "find", number="1007", last_name="Khan")
+    s.act("pay", {})
+    wait_for(lambda: rig.store.next_reports("call"), what="the record queued")
+    (row,) = rig.store.next_reports("call")
+    rig.store.sending(row.id)  # what the sender notes before its request leaves
+    rig.client.call(row.payload["Operation"], row.payload["Body"])  # ... and the platform took it
+    assert len(rig.ent.payments) == 1
+    rig.store.close()
+    rig.reopen_store()  # restart: the row is still there
+    wait_for(lambda: not rig.store.next_reports("call"), what="the row settled after the restart")
+    time.sleep(0.3)
+    assert len(rig.ent.payments) == 1, rig.ent.payments

@@ -63,11 +63,11 @@ class PaymentLedger:
                        (reference, reservation, customer_id, str(amount), currency, CHARGING, now, now))
 
     def approve(self, reference: str, amount: Decimal, currency: str, terminal_reference: str,
-                operation: str, body: dict) -> int:
+                operation: str, body: dict, recorded: dict | None = None) -> int:
         """The terminal approved: note it and queue its platform record in one transaction; the outbox row id."""
         now = self.clock()
         with self.store.transaction() as db:
-            row = insert_call(db, operation, body, now)
+            row = insert_call(db, operation, body, now, recorded)
             db.execute("UPDATE payments SET state=?, approved=?, approved_currency=?, terminal_reference=?, "
                        "record_id=?, updated=? WHERE reference=?",
                        (APPROVED, str(amount), currency, terminal_reference, row, now, reference))

@@ -138,7 +138,7 @@ def record(ctx, approval: Approval, customer_id: str, number: str) -> int:
     log.info("kiosk: payment %s approved (terminal %s, %s)", approval.reference, approval.terminal_reference,
              text(approval.amount, approval.currency))
     return ctx.ledger.approve(approval.reference, approval.amount, approval.currency, approval.terminal_reference,
-                              operation, body)
+                              operation, body, {"AccountId": customer_id, "Receipt": approval.terminal_reference})
 
 
 def card_payment_request(client, customer_id: str, approval: Approval, number: str) -> tuple[str, dict]:

@@ -24,6 +24,16 @@ class GuestOperations:
             return {"Currency": amount.currency, "GrossValue": amount.value}
         return amount.to_json()
 
+    def payment_recorded(self, account_id: str, receipt: str) -> bool | None:
+        """Whether the platform already holds the card payment recorded with terminal reference ``receipt``.
+
+        Today: ``payments/getAll`` for the account, the reference in a payment's ``Notes``
+        (``card_payment_request`` puts it there). The seed generation has no way to list
+        payments: None (cannot tell)."""
+        if not self.current:
+            return None
+        return today.payment_noted(self.call, account_id, f"terminal {receipt}")
+
     def card_payment_request(self, customer_id: str, amount: CurrencyValue, card: dict, receipt: str, notes: str,
                              reservation_id: str | None = None) -> tuple[str, dict]:
         """(operation, body) recording a card payment approved on the kiosk's own terminal.
@@ -43,7 +53,7 @@ class GuestOperations:
                     "ReceiptIdentifier": receipt, "Notes": notes}
             return "payments/addCreditCard", body
         body = {"AccountId": customer_id, "Amount": self._amount(amount), "ExternalIdentifier": receipt,
-                "Notes": f"{notes}; {card.get('Type') or 'card'} {card.get('Number')}"}
+                "Notes": f"{notes}; {card.get('Type') or 'card'} {card.get('Number')}; terminal {receipt}"}
         kind = getattr(self._cfg, "external_payment_type", "")
         if kind:
             body["Type"] = kind

@@ -68,6 +68,7 @@ class Payment(WireModel):
     created_utc: str | None = wire("CreatedUtc")
     type: str | None = wire("Type")
     amount: Amount = wire("Amount", kind=Amount, required=True)
+    notes: str | None = wire("Notes")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -247,3 +248,10 @@ def save_passport(call, customer_id: str, number: str | None, expiration: str | 
     if expiration is not None:
         doc["ExpirationDate"] = expiration
     call("identityDocuments/add", {"IdentityDocuments": [doc]})
+
+
+def payment_noted(call, account_id: str, marker: str) -> bool:
+    """Whether a payment of this account already carries ``marker`` in its notes (a record that got through)."""
+    body = {"AccountIds": [account_id], "Limitation": {"Count": PAGE}}
+    payments = _parse(PaymentsPage, call("payments/getAll", body), "payments/getAll").payments
+    return any(marker in (p.notes or "") for p in payments)

@@ -149,7 +149,10 @@ class OutboxSender:
                 self.client.update_command(p["CommandId"], p["State"], progress=p.get("Progress"),
                                            notes=p.get("Notes"))
             elif kind == "call":
-                self.client.call(report.payload["Operation"], report.payload["Body"])
+                if self._got_through(report):
+                    log.info("outbox: report %d was recorded by the platform already: not sent again", report.id)
+                else:
+                    self.client.call(report.payload["Operation"], report.payload["Body"])
             else:
                 self._forward(report.payload)
         except mews_errors.RateLimited as e:
@@ -170,6 +173,17 @@ class OutboxSender:
         else:
             self.forward_backoff.succeeded()
         return True
+
+    def _got_through(self, report: Report) -> bool:
+        """A call that may have reached the platform before (an attempt whose answer was not seen) and that
+        says how to check: True when the platform holds it. The first attempt is noted before it leaves."""
+        recorded = report.payload.get("Recorded")
+        if not recorded:
+            return False
+        if report.attempts == 0 and report.last_error is None:
+            self.store.sending(report.id)
+            return False
+        return self.client.payment_recorded(recorded["AccountId"], recorded["Receipt"]) is True
 
     def _retry_later(self, report: Report, error: Exception, retry_after: float | None) -> bool:
         backoff = self.forward_backoff if report.kind == "forward" else self.backoff

@@ -23,6 +23,8 @@ MAX_PENDING = 10_000
 MAX_HELD = 1000  # reports kept in memory while the disk refuses writes
 GUEST_DATA = ("call",)  # kinds whose payload holds guest data (a card holder's name): wiped once deleted
 
+SENDING = "sent; the answer was not seen yet"
+
 
 @dataclass(frozen=True)
 class Report:
@@ -54,10 +56,16 @@ def _depth(db: sqlite3.Connection) -> tuple[int, int]:
     return int(pending), int(dead)
 
 
-def insert_call(db: sqlite3.Connection, operation: str, body: dict, created: float) -> int:
-    """Insert a 'call' row inside the caller's transaction (the kiosk's ledger writes it with the approval)."""
+def insert_call(db: sqlite3.Connection, operation: str, body: dict, created: float,
+                recorded: dict | None = None) -> int:
+    """Insert a 'call' row inside the caller's transaction (the kiosk's ledger writes it with the approval).
+
+    ``recorded`` ({"AccountId", "Receipt"}) says how to ask the platform whether the call already got
+    through, so that a row sent before (an answer lost, a kill -9 before the row was deleted) is never
+    recorded twice."""
+    payload = {"Operation": operation, "Body": body, **({"Recorded": recorded} if recorded else {})}
     cur = db.execute("INSERT INTO outbox (kind, payload, final, created) VALUES ('call',?,1,?)",
-                     (json.dumps({"Operation": operation, "Body": body}), created))
+                     (json.dumps(payload), created))
     return int(cur.lastrowid)
 
 
@@ -192,6 +200,11 @@ class OutboxRows:
             self._count(db, "reports_sent", 1)
         if kind and kind[0] in GUEST_DATA:
             self.wipe()
+
+    def sending(self, report_id: int) -> None:
+        """Note, before the request leaves, that it may reach the platform (see insert_call's ``recorded``)."""
+        with self._tx() as db:
+            db.execute("UPDATE outbox SET last_error=? WHERE id=? AND last_error IS NULL", (SENDING, report_id))
 
     def failed(self, report_id: int, error: str) -> None:
         with self._tx() as db:

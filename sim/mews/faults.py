@@ -14,7 +14,7 @@ import time
 _BOOL_KEYS = ("rate_limit", "drop_websockets", "silence_websockets", "displace", "commands_missing",
               "stall_websockets", "trickle_websockets", "slow_rest")
 KNOWN = ("latency_ms", "error_rate", "seed", "rate_limit_requests", "rate_limit_window",
-         "trickle_interval", "failing_operations") + _BOOL_KEYS
+         "trickle_interval", "failing_operations", "losing_operations") + _BOOL_KEYS
 _SERVER_ERRORS = (500, 502, 503, 504)
 
 
@@ -37,6 +37,8 @@ class Faults:
         self.trickle_interval = 0.5
         # operation -> 5xx status it answers with (a platform side that is down for one operation only)
         self.failing_operations: dict[str, int] = {}
+        # operation -> how many of its next requests are carried out and then lose their answer
+        self.losing_operations: dict[str, int] = {}
         self._rng = random.Random(0)  # deterministic unless reseeded
 
     def update(self, **changes) -> None:
@@ -54,6 +56,11 @@ class Faults:
         if "failing_operations" in changes and (not isinstance(failing, dict) or not all(
                 isinstance(k, str) and v in _SERVER_ERRORS for k, v in failing.items())):
             raise ValueError("Fault failing_operations maps operations to 500, 502, 503 or 504.")
+        losing = changes.get("losing_operations")
+        if "losing_operations" in changes and (not isinstance(losing, dict) or not all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                for k, v in losing.items())):
+            raise ValueError("Fault losing_operations maps operations to a count of answers to lose.")
         if changes.get("error_rate", 0) > 1:
             raise ValueError("Fault error_rate is a share between 0 and 1.")
         for key in ("seed", "rate_limit_requests"):
@@ -80,6 +87,14 @@ class Faults:
         """The 5xx status ``operation`` answers with while it is set failing, else None."""
         with self._lock:
             return self.failing_operations.get(operation)
+
+    def lose_answer(self, operation: str) -> bool:
+        """True (once per count) when this request, already carried out, must lose its answer."""
+        with self._lock:
+            left = self.losing_operations.get(operation, 0)
+            if left > 0:
+                self.losing_operations[operation] = left - 1
+            return left > 0
 
     def snapshot(self) -> dict:
         with self._lock:

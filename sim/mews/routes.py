@@ -116,6 +116,8 @@ class ConnectorApi:
                 result = handler(body)
                 if operation == "commands/getAllActive" and sim.faults.commands_missing:
                     result = {}
+                if sim.faults.lose_answer(operation):
+                    raise kiosk.AnswerLost(operation)
         except ApiError as e:
             sim.record_exchange(operation, body, e.status, {"Message": e.message, "RequestId": rid})
             return error_response(e.status, e.message, rid, e.headers)
