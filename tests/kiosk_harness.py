@@ -118,3 +118,15 @@ slip_qr_url = "https://example.com/welcome"
 def run(session, action, **fields):
     session.act(action, fields)
     return session.wait_idle(30)
+
+
+def wait_for(pred, timeout=20.0, what="condition"):
+    """Poll ``pred`` until true (every 50 ms), else fail naming ``what``."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

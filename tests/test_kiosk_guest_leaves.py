@@ -12,7 +12,7 @@ import time
 import pytest
 
 from agent import urequests
-from tests.kiosk_harness import Rig
+from tests.kiosk_harness import Rig, wait_for
 
 
 @pytest.fixture
@@ -62,13 +62,6 @@ def tasks_naming(rig, reservation):
     return [t for t in rig.ent.tasks if f"reservation {reservation}" in t["Name"]]
 
 
-def wait_for(pred, timeout=15.0, what="condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 # ---- 4 and 7: keys under way are cut to the end; nobody takes over a busy kiosk -------------------------

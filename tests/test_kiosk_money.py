@@ -13,7 +13,7 @@ import pytest
 from agent.kiosk import pay
 from agent.kiosk.checkin import CheckIn
 from agent.kiosk.checkout import CheckOut
-from tests.kiosk_harness import Rig, run
+from tests.kiosk_harness import Rig, run, wait_for
 
 RECORDS = ("payments/addCreditCard", "payments/addExternal")  # the seed's and today's record
 
@@ -38,13 +38,6 @@ def platform_back(rig):
     rig.sim.set_faults(failing_operations={})
 
 
-def wait_for(pred, timeout=20.0, what="condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 # ---- 1. an approval the platform has not recorded yet counts against the balance ----------------------

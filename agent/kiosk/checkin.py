@@ -155,10 +155,7 @@ class CheckIn(Session):
             paid = pay.settle(self.ctx, self.stay.customer.id, self.stay.number, amount)
             self.paid_part.append(paid.approved_text)
             if paid.other_currency:
-                raise refused("refused.payment_currency", {"amount": paid.approved},
-                              task=f"card payment {paid.approved_text} approved in another currency for a balance of "
-                              f"{amount['Value']:.2f} {amount['Currency']}: settle at reception",
-                              why="approved in another currency")
+                raise pay.other_currency(paid, amount, "settle at reception")
             if paid.rest > pay.PAID:
                 rest = {"Currency": amount["Currency"], "Value": float(paid.rest)}
                 with self.lock:

@@ -154,10 +154,7 @@ class CheckOut(Session):
             self.items.append({"name": "Card payment", "date": self.ctx.local_text(self.ctx.clock())[:10],
                                "amount": {"Currency": paid.approved["Currency"], "Value": -paid.approved["Value"]}})
             if paid.other_currency:
-                raise refused("refused.payment_currency", {"amount": paid.approved},
-                              task=f"card payment {paid.approved_text} approved in another currency for a balance of "
-                              f"{amount['Value']:.2f} {amount['Currency']}: check out at reception",
-                              why="approved in another currency")
+                raise pay.other_currency(paid, amount, "check out at reception")
             if paid.rest > pay.PAID:
                 rest = {"Currency": amount["Currency"], "Value": float(paid.rest)}
                 with self.lock:

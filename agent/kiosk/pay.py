@@ -95,6 +95,13 @@ class Settled:
         return text(money(self.approved["Value"]), self.approved["Currency"])
 
 
+def other_currency(paid: Settled, asked: dict, then: str):
+    """The End for an approval in another currency than the balance: recorded as approved, staff convert."""
+    return refused("refused.payment_currency", {"amount": paid.approved},
+                   task=f"card payment {paid.approved_text} approved in another currency for a balance of "
+                        f"{asked['Value']:.2f} {asked['Currency']}: {then}", why="approved in another currency")
+
+
 def settle(ctx, customer_id: str, number: str, amount: dict) -> Settled:
     """Charge ``amount`` once and queue its record; ends the session (End) when nothing was approved."""
     value, currency = money(amount["Value"]), amount["Currency"]

@@ -9,7 +9,7 @@ from agent.runtime import health as hs
 
 DISPLACED_PAUSE = 120.0  # seconds before signing in again after another client took over
 TOKEN_PAUSE = 60.0  # a rejected token is retried once a minute: a fix on the platform side is picked up
-TOKEN_TEXT = "Mews refused the connector token: check mews.connector_token"
+TOKEN_TEXT = mews_errors.TokenRejected.DEFAULT
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,9 @@ class Fault:
 
 def classify(e: BaseException) -> Fault:
     if isinstance(e, mews_errors.TokenRejected):
-        return Fault(hs.TOKEN_REJECTED, TOKEN_TEXT, TOKEN_PAUSE, TOKEN_TEXT)
+        # which keys to check: today's tokens or the seed's connector token, as the client said
+        text = next((t for t in (mews_errors.TokenRejected.CURRENT, TOKEN_TEXT) if e.message.startswith(t)), TOKEN_TEXT)
+        return Fault(hs.TOKEN_REJECTED, text, TOKEN_PAUSE, text)
     if isinstance(e, mews_errors.Displaced):
         return Fault(hs.DISPLACED, str(e), DISPLACED_PAUSE, f"displaced: {e}")
     if isinstance(e, mews_errors.RateLimited):
