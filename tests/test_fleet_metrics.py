@@ -161,3 +161,31 @@ def test_request_budget_use_reaches_the_textfile(tmp_path):
     h.write(tmp_path / "health.json")
     fams = _families(metrics.render(metrics.read_snapshot(tmp_path, version="1", slot="")).decode())
     assert _value(fams, "kiosk_request_budget_used_ratio") == pytest.approx(0.4)
+
+
+def _emitted_names(tmp_path):
+    state = tmp_path / "full"
+    _unit(state)
+    h = Health.read(state / "health.json")
+    h.counters.update({"mews_budget_used": 1, "mews_budget_limit": 10})
+    h.write(state / "health.json")
+    text = metrics.render(metrics.read_snapshot(state, version="1", slot="A")).decode()
+    return {s.name for fam in text_string_to_metric_families(text) for s in fam.samples}
+
+
+def test_the_dashboard_and_alert_rules_use_only_metrics_the_unit_writes(tmp_path):
+    import json
+    import re
+    from pathlib import Path
+
+    yaml = pytest.importorskip("yaml")
+    docs = Path(__file__).resolve().parents[1] / "docs" / "fleet"
+    emitted = _emitted_names(tmp_path)
+    rules = yaml.safe_load((docs / "alert-rules.yml").read_text())["groups"][0]["rules"]
+    alerts = {r["alert"] for r in rules}
+    assert {"KioskUnitOffline", "KioskPaperLow", "KioskOutboxGrowing", "KioskRollbackHappened"} <= alerts
+    dash = json.loads((docs / "grafana-dashboard.json").read_text())
+    exprs = [r["expr"] for r in rules] + [t["expr"] for p in dash["panels"] for t in p["targets"]]
+    used = {name for e in exprs for name in re.findall(r"\bkiosk_[a-z_]+", e)}
+    assert used and used <= emitted, used - emitted
+    assert dash["uid"] and dash["__inputs"][0]["pluginId"] == "prometheus"  # importable with a data source choice
