@@ -30,7 +30,8 @@ STALE_AFTER = 30.0  # seconds: an older health snapshot means the agent is not r
 CONNECTION_STATES = (hs.BOOTING, hs.CONNECTING, hs.ONLINE, hs.OFFLINE, hs.DISPLACED, hs.TOKEN_REJECTED,
                      hs.CONFIG_ERROR)
 DEVICE_STATES = (hs.IDLE, hs.BUSY, hs.WAITING, hs.FAULT)
-CHECKIN_COUNTER = "kiosk_checkin_"  # health counters kiosk_checkin_<outcome>, when the kiosk counts them
+# agent.db counters kiosk_checkin_<outcome>, kiosk_checkout_<outcome> (agent/kiosk/session.py counts them)
+CHECKIN_COUNTER, CHECKOUT_COUNTER = "kiosk_checkin_", "kiosk_checkout_"
 
 
 @dataclass
@@ -150,12 +151,6 @@ class UnitCollector:
             commands.add_metric(["processed"], h.counters.get("commands_processed", 0))
             commands.add_metric(["failed"], h.counters.get("commands_failed", 0))
             yield commands
-            checkins = CounterMetricFamily("kiosk_checkins", "Guest check-ins at the kiosk since the agent started, "
-                                           "by outcome.", labels=["outcome"])
-            for name, value in sorted(h.counters.items()):
-                if name.startswith(CHECKIN_COUNTER):
-                    checkins.add_metric([name[len(CHECKIN_COUNTER):]], value)
-            yield checkins
             if "mews_budget_used" in h.counters and h.counters.get("mews_budget_limit"):
                 yield GaugeMetricFamily("kiosk_request_budget_used_ratio", "Share of the platform's request budget "
                                         "(requests per window) used in the current window.",
@@ -184,6 +179,15 @@ class UnitCollector:
                 ("outbox_dropped", "outbox_dropped", "Reports dropped because the outbox was full (kept in agent.db)."),
                 ("dead_lettered", "dead_letters", "Reports that became dead letters, ever (kept in agent.db).")):
             yield CounterMetricFamily(f"kiosk_{name}", help_text, value=s.store_counters.get(counter, 0))
+        counted = {**(h.counters if h is not None else {}), **s.store_counters}  # agent.db's are the live ones
+        for metric, prefix, what in (("kiosk_checkins", CHECKIN_COUNTER, "check-ins"),
+                                     ("kiosk_checkouts", CHECKOUT_COUNTER, "check-outs")):
+            fam = CounterMetricFamily(metric, f"Guest {what} at the kiosk, by outcome (kept in agent.db).",
+                                      labels=["outcome"])
+            for name, value in sorted(counted.items()):
+                if name.startswith(prefix):
+                    fam.add_metric([name[len(prefix):]], value)
+            yield fam
         pay = GaugeMetricFamily("kiosk_payments", "Kiosk card payments in the ledger, by state.", labels=["state"])
         for state, n in sorted(s.payments.items()):
             pay.add_metric([state], n)
