@@ -189,3 +189,20 @@ def test_the_dashboard_and_alert_rules_use_only_metrics_the_unit_writes(tmp_path
     used = {name for e in exprs for name in re.findall(r"\bkiosk_[a-z_]+", e)}
     assert used and used <= emitted, used - emitted
     assert dash["uid"] and dash["__inputs"][0]["pluginId"] == "prometheus"  # importable with a data source choice
+
+
+def test_promtool_accepts_the_rules_their_unit_tests_and_the_textfile(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    if shutil.which("promtool") is None:
+        pytest.skip("promtool is not installed (apt-get install prometheus; .ci/run installs it)")
+    docs = Path(__file__).resolve().parents[1] / "docs" / "fleet"
+    for args in (["check", "rules", "alert-rules.yml"], ["test", "rules", "alert-rules.test.yml"]):
+        done = subprocess.run(["promtool", *args], cwd=docs, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+    state = tmp_path / "state"
+    _unit(state)
+    text = metrics.render(metrics.read_snapshot(state, version="1", slot="A"))
+    lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, timeout=60)
+    assert lint.returncode == 0, lint.stdout + lint.stderr  # names, help and types as Prometheus' linter wants
