@@ -206,3 +206,25 @@ def test_promtool_accepts_the_rules_their_unit_tests_and_the_textfile(tmp_path):
     text = metrics.render(metrics.read_snapshot(state, version="1", slot="A"))
     lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, timeout=60)
     assert lint.returncode == 0, lint.stdout + lint.stderr  # names, help and types as Prometheus' linter wants
+
+
+def test_the_running_agent_publishes_its_budget_use_and_records_its_version(tmp_path):
+    from agent import __version__
+    from agent.config import parse
+    from agent.fleet.versions import read_history
+    from agent.runtime import lifecycle
+    from agent.runtime.app import build_agent
+
+    cfg = parse(_config(tmp_path, tmp_path / "state", tmp_path / "m.prom").read_text(), str(tmp_path / "config.toml"))
+    agent = build_agent(cfg)
+    try:
+        for _ in range(3):
+            agent.client._limiter.acquire("a-token")
+        lifecycle.update_health(agent)
+        assert agent.health.counters["mews_budget_used"] == 3
+        assert agent.health.counters["mews_budget_limit"] == agent.client._limiter.limit
+    finally:
+        agent.store.close()
+        agent.client.close()
+    history = read_history(tmp_path / "state")
+    assert history.current.version == __version__  # recorded at start, for doctor and the metrics
