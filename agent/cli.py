@@ -23,6 +23,9 @@ SUBCOMMANDS = {
     "doctor": ("doctor", "check config, network, platform and devices; one line per check"),
     "kiosk": ("kiosk", "run one guest check-in or check-out through the running agent's kiosk API"),
     "sim": ("sim", "run a simulator: mews, printer, encoder, pos"),
+    "update": ("update", "A/B updates (RAUC): status, install a bundle, mark the running slot good"),
+    "metrics": ("metrics", "write the unit's Prometheus metrics for node_exporter's textfile collector"),
+    "state": ("state", "agent.db's schema version; downgrade it before booting an older agent"),
     "demo": ("demo", "run the agent against simulated platform and devices; write demo-output/"),
 }
 

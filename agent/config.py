@@ -220,6 +220,21 @@ class PaymentConfig(_Section):
     timeout: float = _opt(90.0, minimum=1.0, doc="seconds a charge may take (the guest follows the terminal)")
 
 
+@dataclass(frozen=True, repr=False)
+class FleetConfig(_Section):
+    """Fleet monitoring and updates (issue 29): metrics, journal upload, the update server."""
+
+    metrics: bool = _opt(False, doc="write Prometheus metrics for node_exporter's textfile collector")
+    metrics_textfile: str = _opt("/var/lib/prometheus/node-exporter/kiosk_agent.prom", path=True,
+                                 doc="the .prom file node_exporter's --collector.textfile.directory reads")
+    metrics_interval: float = _opt(15.0, minimum=1.0, doc="seconds between two writes of the metrics file")
+    journal_upload_url: str = _opt("", doc="systemd-journal-remote to upload the journal to (https://host:19532)")
+    client_cert: str = _opt("", file=True, doc="PEM certificate this unit presents (journal upload, mutual TLS)")
+    client_key: str = _opt("", file=True, doc="PEM private key of client_cert")
+    ca_file: str = _opt("", file=True, doc="PEM CA the journal-remote server's certificate must chain to")
+    update_url: str = _opt("", doc="where the unit fetches RAUC bundles (https://...); empty = no automatic updates")
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole agent configuration; optional device tables are None when absent."""
@@ -235,6 +250,7 @@ class Config:
     events: EventsConfig = field(default_factory=EventsConfig)
     kiosk: KioskConfig = field(default_factory=KioskConfig)
     payment: PaymentConfig | None = None
+    fleet: FleetConfig = field(default_factory=FleetConfig)
 
     @property
     def state_dir(self) -> Path:
@@ -265,6 +281,7 @@ SECTIONS: dict[str, type] = {
     "events": EventsConfig,
     "kiosk": KioskConfig,
     "payment": PaymentConfig,
+    "fleet": FleetConfig,
 }
 REQUIRED_SECTIONS = ("mews",)
 

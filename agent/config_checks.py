@@ -95,5 +95,13 @@ def _check_kiosk(cfg, fname: str) -> None:
                           'listen on "127.0.0.1:PORT"')
 
 
+def _check_fleet(cfg, fname: str) -> None:
+    from agent.fleet.settings import problems  # the [fleet] table's rules live with the fleet code
+
+    errors = problems(cfg.fleet, fname)
+    if errors:
+        raise ConfigError.several(errors)
+
+
 _CROSS_CHECKS = (_check_addresses, _check_tokens, _check_reservations_version, _check_timezone, _check_pos,
-                 _check_events, _check_kiosk)
+                 _check_events, _check_kiosk, _check_fleet)

@@ -124,6 +124,10 @@ install_files() {
 	install -d -m 0750 -o "$AGENT_USER" -g "$AGENT_USER" /var/lib/kiosk-agent
 	install -d -m 0755 /mnt/kiosk-data
 	systemctl enable kiosk-firstboot.service kiosk-agent.service kiosk-screen.service
+	# Fleet metrics (issue 29): node_exporter's textfile folder, writable by the agent's group.
+	install -m 0644 "$FILES/kiosk-metrics.service" /etc/systemd/system/
+	install -d -m 0775 -g "$AGENT_USER" /var/lib/prometheus/node-exporter
+	systemctl enable kiosk-metrics.service
 	# A serial login on the UART would answer the printer.
 	systemctl mask serial-getty@ttyS0.service serial-getty@ttyAMA0.service >/dev/null 2>&1 || true
 }

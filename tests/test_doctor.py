@@ -67,7 +67,8 @@ def test_all_ok_and_touches_nothing(tmp_path, capsys, platform, printer, encoder
     code, out, status = doctor(capsys, path)
     assert code == 0, out
     assert status == {"config": "OK", "state": "OK", "clock": "OK", "platform": "OK", "sign-in": "OK",
-                      "websocket": "OK", "printer": "OK", "encoder": "OK", "display": "SKIP", "gpio": "OK"}
+                      "websocket": "OK", "printer": "OK", "encoder": "OK", "display": "SKIP", "gpio": "OK",
+                      "software": "OK"}
     assert TOKEN not in out
     # status queries only: no paper, no key
     assert printer.receipts == [] and printer.wait_receipts(1, timeout=0.3) is False

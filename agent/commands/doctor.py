@@ -74,6 +74,9 @@ def run_checks(args, emit=print) -> list:
         add(services.check_kiosk(cfg))
     add(devices.check_display(cfg))
     add(devices.check_gpio(cfg, agent_running=host.agent_running(cfg)))
+    from agent.doctor.fleet import check_software
+
+    add(check_software(cfg))
     return results
 
 

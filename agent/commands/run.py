@@ -17,6 +17,7 @@ def main(args: argparse.Namespace) -> int:
     from agent import logs
     from agent.runtime.app import build_agent
     from agent.runtime.statelock import StateFolderBusy, StateLock
+    from agent.runtime.schema import SchemaTooNew
     from agent.runtime.store import StateError
 
     logs.setup(cfg.agent.log_level, cfg.secrets())
@@ -24,6 +25,10 @@ def main(args: argparse.Namespace) -> int:
     try:
         lock.acquire()
         agent = build_agent(cfg)
+    except SchemaTooNew as e:
+        print(f"kiosk-agent: {cfg.path}: {e}", file=sys.stderr)
+        lock.release()
+        return SchemaTooNew.exit_code
     except (StateError, StateFolderBusy, OSError) as e:
         print(f"kiosk-agent: {cfg.path}: {e}", file=sys.stderr)
         return 2

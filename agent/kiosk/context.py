@@ -111,6 +111,7 @@ class KioskContext:
     tasks: StaffTasks | None = None
     staff_calls: StaffCallLimit = field(default_factory=StaffCallLimit)
     key_marks: KeyMarks | None = None
+    count: object = None  # count(name): a session's outcome into the store's counters (fleet metrics); None = off
     _spaces: tuple = (0.0, None)
 
     def __post_init__(self):

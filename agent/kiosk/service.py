@@ -38,7 +38,8 @@ class KioskService:
         if ledger is None and store is not None:
             ledger = PaymentLedger(store, wake_outbox)
         self.ctx = ctx or KioskContext(cfg=cfg, client=client, jobs=jobs, terminal=terminal, ledger=ledger,
-                                       clock=clock, throttle=LookupThrottle())
+                                       clock=clock, throttle=LookupThrottle(),
+                                       count=store.count if store is not None else None)
         self._session = None
         self._lock = threading.Lock()
         self._server = None

@@ -43,6 +43,10 @@ def failed(message_id, params=None, task="", why=""):
     return End("failed", message_id, params, task, why)
 
 
+# final screens -> the outcome counted for the fleet metrics ("" = checked_in / checked_out, by flow)
+OUTCOME_SCREENS = {"done": "", "refused": "refused", "failed": "failed"}
+
+
 class Session:
     flow = ""
     first_screen = "find"
@@ -191,8 +195,22 @@ class Session:
         return stay
 
     def show(self, name: str, message_id: str, params: dict | None = None, **data) -> None:
+        if name in OUTCOME_SCREENS and name != self.name:
+            self._count_outcome(name)
         self.name, self.message, self.progress = name, (message_id, params or {}), None
         self.data = data
+
+    def _count_outcome(self, screen: str) -> None:
+        """kiosk_checkin_checked_in, kiosk_checkout_refused, ...: the fleet metrics' outcomes by flow."""
+        count = getattr(self.ctx, "count", None)
+        if count is None:
+            return
+        flow = self.flow.replace("-", "")
+        outcome = OUTCOME_SCREENS[screen] or f"checked_{self.flow.split('-')[-1]}"
+        try:
+            count(f"kiosk_{flow}_{outcome}")
+        except Exception as e:  # a storage fault must never end a guest's session
+            log.warning("kiosk: cannot count the %s outcome %s: %s", self.flow, outcome, e)
 
     def background(self, message_id: str, params: dict, work) -> None:
         """Run ``work()`` in a thread; the screen shows busy with ``message_id`` until it is done."""

@@ -115,6 +115,12 @@ class RateLimiter:
                 return 0
             return self._cap(lane) - len(self._sent.get(key, ()))
 
+    def used(self) -> int:
+        """Requests in the current window of the busiest token (the fleet metrics' budget use)."""
+        with self._lock:
+            now = self._clock()
+            return max((sum(1 for t in sent if t > now - self.window) for sent in self._sent.values()), default=0)
+
     def refused(self, token: str, retry_after: float | None) -> None:
         """The platform answered 429: hold the device lane as long as it asked, the kiosk lane twice that.
 

@@ -88,6 +88,9 @@ def build_agent(cfg: Config, *, client=None, handlers=None, notifier: Notifier |
     """Wire the agent for ``cfg``; ``client``/``handlers`` may be given (tests, bench)."""
     health = hs.Health()
     store = Store(cfg.state_dir)
+    from agent.fleet.versions import note_start  # doctor's and the metrics' last update and rollback
+
+    note_start(store)
     if client is None:
         from agent.mews.client import MewsClient
 

@@ -83,7 +83,11 @@ def _connect(path: Path, schema: str) -> sqlite3.Connection:
         (check,) = db.execute("PRAGMA quick_check").fetchone()
         if check != "ok":
             raise sqlite3.DatabaseError(f"database disk image is malformed ({check})")
+        from agent.runtime import schema as versions  # imports this module: load it late
+
+        versions.refuse_newer(db, path)  # before anything is written: a newer agent's file stays as it was
         db.executescript(schema)
+        versions.migrate(db, path=path)
     except BaseException:
         db.close()
         raise

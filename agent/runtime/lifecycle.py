@@ -114,6 +114,9 @@ def update_health(agent) -> None:
     if stopped:
         h.services["kiosk"] = stopped
     h.set_counters({"drains": loop.drains})
+    limiter = getattr(agent.client, "_limiter", None)  # the request budget's use, for the fleet metrics
+    if limiter is not None and hasattr(limiter, "used"):
+        h.set_counters({"mews_budget_used": limiter.used(), "mews_budget_limit": limiter.limit})
     if agent.listener is not None:
         h.set_counters({"malformed_frames": agent.listener.malformed})
     h.updated_at = time.time()
