@@ -211,3 +211,52 @@ def test_paper_near_end_out_and_cover_open_from_emupos(emupos, jobs):
     assert seen[-1].paper in ("ok", "out")
     assert emupos.receipt_count() == before  # nothing was sent while it could not print
     assert printer.status().paper == "ok"
+
+
+# -- the running agent: status --json, STATUS=, one staff task per roll -------------------
+
+def test_running_agent_reports_paper_low_once_per_roll(emupos, tmp_path, capsys):
+    import argparse
+    import json
+
+    from agent.commands import status as status_cmd
+    from sim.mews import MewsSimulator
+    from sim.printer.sample import registration_card_pdf
+    from tests.agent_harness import AgentThread, final_state, wait_until, write_config
+
+    def paper_tasks(sim):
+        return [t["Name"] for t in sim.enterprise.tasks if "paper" in t["Name"]]
+
+    def status_json(path):
+        status_cmd.main(argparse.Namespace(config=str(path), json=True))
+        return json.loads(capsys.readouterr().out)
+
+    extra = (f'\n[printer]\nport = "{emupos.tcp_url}"\nwidth_dots = 576\n'
+             'status_interval = 1.0\nstatus_timeout = 0.5\n')
+    with MewsSimulator(rate_limit=False) as sim:
+        path = write_config(tmp_path, sim, log_types=(), extra=extra)
+        with AgentThread(path) as agent:
+            before = emupos.receipt_count()
+            cid = sim.add_printer_command(registration_card_pdf())
+            wait_until(lambda: final_state(sim, cid), timeout=20)
+            assert sim.command(cid)["State"] == "Processed"
+            emupos.next_receipt(before)
+            wait_until(lambda: agent.health.devices["printer"].paper == "ok", what="paper ok")
+            emupos.fault("paper-near-end")
+            try:
+                wait_until(lambda: paper_tasks(sim), timeout=10, what="paper-low task")
+                assert paper_tasks(sim) == [f"Printer at kiosk {socket.gethostname()}: paper low"]
+                assert "printer paper low" in agent.status_line()
+                wait_until(lambda: status_json(path)["devices"]["printer"]["paper"] == "low", timeout=10,
+                           what="status --json paper low")
+                agent.paper._wake.set()  # another status read on the same roll raises nothing more
+                wait_until(lambda: agent.health.devices["printer"].paper == "low")
+                assert len(paper_tasks(sim)) == 1
+            finally:
+                emupos.fault("paper-near-end", False)
+            wait_until(lambda: agent.health.devices["printer"].paper == "ok", timeout=10, what="new roll")
+            emupos.fault("paper-near-end")
+            try:
+                wait_until(lambda: len(paper_tasks(sim)) == 2, timeout=10, what="the next roll's task")
+            finally:
+                emupos.fault("paper-near-end", False)
