@@ -134,6 +134,9 @@ class PrinterConfig(_Section):
     status_query: bool = _opt(True, doc="false for printers that ignore DLE EOT (paper out then goes unnoticed)")
     status_interval: float = _opt(60.0, minimum=1.0, doc="seconds between paper/status checks while idle")
     status_timeout: float = _opt(1.0, minimum=0.05, doc="seconds to wait for each DLE EOT answer")
+    presenter: str = _opt("none", choices=("none", "wait", "retract"),
+                          doc="printers with a presenter (Custom): a receipt not taken makes the next job wait or "
+                              "retract it")
 
 
 @dataclass(frozen=True, repr=False)

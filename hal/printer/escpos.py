@@ -155,7 +155,7 @@ class EscPosPrinter:
     def __init__(self, url: str, *, baudrate: int = 19200, flow_control: str = "none",
                  write_timeout: float = 10.0, row_time_ms: float = 2.5, cut: str = "partial",
                  band_height: int = DEFAULT_BAND_HEIGHT, heat_settings: tuple[int, int, int] = (0, 0, 0),
-                 status_query: bool = True, status_timeout: float = STATUS_TIMEOUT,
+                 status_query: bool = True, status_timeout: float = STATUS_TIMEOUT, presenter: str = "none",
                  opener: Callable | None = None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
         if cut not in CUTS:
@@ -166,6 +166,9 @@ class EscPosPrinter:
         self.heat_settings = heat_settings
         self.status_query = status_query
         self.status_timeout = status_timeout
+        if presenter not in ("none", "wait", "retract"):
+            raise ValueError(f"presenter must be none, wait or retract, got {presenter!r}")
+        self.presenter = presenter
         self.answered = False  # any DLE EOT answer since we were made
         self.on_status: Callable[[PrinterStatus | None], None] | None = None
         self._port_args = dict(baudrate=baudrate, flow_control=flow_control, write_timeout=write_timeout,
@@ -179,7 +182,8 @@ class EscPosPrinter:
             row_time_ms=cfg.row_time_ms, cut=cfg.cut, band_height=cfg.band_height,
             heat_settings=(cfg.heat_dots, cfg.heat_time, cfg.heat_interval),
             status_query=getattr(cfg, "status_query", True),
-            status_timeout=getattr(cfg, "status_timeout", STATUS_TIMEOUT))
+            status_timeout=getattr(cfg, "status_timeout", STATUS_TIMEOUT),
+            presenter=getattr(cfg, "presenter", "none"))
         args.update(overrides)
         return cls(cfg.port, **args)
 
@@ -275,6 +279,10 @@ class EscPosPrinter:
         finish = CUTS[self.cut] or feed(TEAR_FEED_ROWS)
         with port_lock(self.url), self.open() as port:
             self.check(port)
+            if self.presenter != "none":
+                from hal.printer.presenter import clear_output
+
+                clear_output(port, self.presenter, self.status_timeout)
             setup = INIT + heat(*self.heat_settings)
             port.write(setup)
             for k in range(first, copies + 1):

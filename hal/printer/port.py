@@ -149,6 +149,27 @@ class PrinterPort:
             self.close()
             raise DeviceDisconnected(f"printer disconnected at {self.url}: check the cable and the printer's power") from e
 
+    def query_many(self, request: bytes, count: int, timeout: float) -> bytes:
+        """Send a request answered by ``count`` bytes; returns what came within ``timeout`` per byte."""
+        from hal.printer.transport import LinkTimeout
+
+        link = self._require()
+        out = bytearray()
+        try:
+            link.drop_input()
+            link.write(request)
+            while len(out) < count:
+                byte = link.read_byte(timeout)
+                if byte is None:
+                    break
+                out.append(byte)
+        except LinkTimeout:
+            pass
+        except Exception as e:
+            self.close()
+            raise DeviceDisconnected(f"printer disconnected at {self.url}: check the cable and the printer's power") from e
+        return bytes(out)
+
     def _require(self):
         if self._link is None:
             raise DeviceDisconnected(f"printer port {self.url} is not open")
