@@ -63,6 +63,7 @@ class PaperWatch:
         self.latch = PaperLatch(Path(state_dir) / LATCH_FILE)
         self.paper = UNKNOWN
         self._task_due = False
+        self._poll_now = False
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -116,11 +117,17 @@ class PaperWatch:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def check_now(self) -> None:
+        """Ask the printer at once (staff reloaded paper, the demo), not at the next interval."""
+        self._poll_now = True
+        self._wake.set()
+
     def _run(self) -> None:
         next_poll = 0.0
         while not self._stop.is_set():
             now = time.monotonic()
-            if now >= next_poll:
+            if now >= next_poll or self._poll_now:
+                self._poll_now = False
                 next_poll = now + self.interval
                 try:
                     self.printer.poll()  # lands in observe; skipped while a job holds the printer
