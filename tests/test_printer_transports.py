@@ -184,3 +184,19 @@ def test_tty_is_held_exclusively():
     finally:
         os.close(master)
         os.close(slave)
+
+
+# -- doctor ----------------------------------------------------------------------------
+
+def test_doctor_calls_a_silent_usb_or_network_printer_status_less(tcp_printer, tmp_path):
+    from agent.doctor import OK
+    from agent.doctor.devices import check_printer
+
+    tcp_printer.silent = True
+    lp = tmp_path / "lp0"
+    lp.write_bytes(b"")
+    for port in (tcp_printer.url, str(lp)):
+        cfg = parse('[mews]\nplatform_address = "http://127.0.0.1:1"\nclient_token = "c"\naccess_token = "a"\n'
+                    f'[printer]\nport = "{port}"\nstatus_timeout = 0.1\n')
+        result = check_printer(cfg)
+        assert result.status == OK and "status-less" in result.detail, result

@@ -73,6 +73,25 @@ def open_link(url: str, *, baudrate: int, flow_control: str, write_timeout: floa
                            write_timeout=write_timeout, opener=opener)
 
 
+def may_be_status_less(url: str) -> bool:
+    """True for links where silence means "no back channel" rather than "no printer": tcp://, non-tty paths.
+
+    A serial line opens whether or not a printer is on it, so there silence means absent or off.
+    """
+    if url.lower().startswith("tcp://"):
+        return True
+    if not url.startswith("/"):
+        return False
+    try:
+        fd = os.open(url, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        return not os.isatty(fd)
+    finally:
+        os.close(fd)
+
+
 def _open_path(path: str) -> int:
     try:
         return os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
