@@ -200,3 +200,11 @@ def test_doctor_calls_a_silent_usb_or_network_printer_status_less(tcp_printer, t
                     f'[printer]\nport = "{port}"\nstatus_timeout = 0.1\n')
         result = check_printer(cfg)
         assert result.status == OK and "status-less" in result.detail, result
+
+
+def test_a_one_shot_printer_knows_the_port_answered_before(tcp_printer):
+    # POS receipts print through a fresh EscPosPrinter each time: a printer gone silent is offline for it too
+    escpos.EscPosPrinter(tcp_printer.url, status_timeout=0.1).print_job(small_job())
+    tcp_printer.silent = True
+    with pytest.raises(DeviceDisconnected, match="offline"):
+        escpos.EscPosPrinter(tcp_printer.url, status_timeout=0.1).print_job(small_job())

@@ -137,6 +137,9 @@ def encode_raster(image, band_height: int = DEFAULT_BAND_HEIGHT, *, feed_blank: 
     return RasterJob(chunks=chunks, rows=height, width=width, image=img)
 
 
+_ANSWERED: set[str] = set()  # ports whose printer answered DLE EOT in this process
+
+
 class NoStatusAnswer(DeviceDisconnected):
     """The printer said nothing to DLE EOT within the status timeout."""
 
@@ -144,8 +147,9 @@ class NoStatusAnswer(DeviceDisconnected):
 class EscPosPrinter:
     """An ESC/POS printer behind ``printer.port``; opens the port per job, so re-plugging just works.
 
-    Status: a printer that has never answered DLE EOT since this object was made
-    is status-less (USB printers without a back channel, network printers with
+    Status: a printer that has never answered DLE EOT since the agent started
+    (remembered per port in this process, so the POS receipts' one-shot
+    printers and the handler's agree) is status-less (USB printers without a back channel, network printers with
     status off): it prints, its paper is unknown, never a false paper-out. One
     that answered before and stops answering is offline: jobs wait.
     ``on_status`` (if set) hears every status read: a PrinterStatus, or None
@@ -169,10 +173,14 @@ class EscPosPrinter:
         if presenter not in ("none", "wait", "retract"):
             raise ValueError(f"presenter must be none, wait or retract, got {presenter!r}")
         self.presenter = presenter
-        self.answered = False  # any DLE EOT answer since we were made
         self.on_status: Callable[[PrinterStatus | None], None] | None = None
         self._port_args = dict(baudrate=baudrate, flow_control=flow_control, write_timeout=write_timeout,
                                row_time=row_time_ms / 1000.0, opener=opener, clock=clock, sleep=sleep)
+
+    @property
+    def answered(self) -> bool:
+        """The printer on this port answered DLE EOT at least once since the agent started."""
+        return self.url in _ANSWERED
 
     @classmethod
     def from_settings(cls, cfg, **overrides) -> "EscPosPrinter":
@@ -214,7 +222,7 @@ class EscPosPrinter:
                 raise DeviceError(f"printer status unreadable (got 0x{byte:02X}): check the baud rate",
                                   retryable=True)
             answers.append(byte)
-        self.answered = True
+        _ANSWERED.add(self.url)
         status = PrinterStatus.from_bytes(*answers)
         self._observe(status)
         return status
