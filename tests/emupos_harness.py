@@ -3,7 +3,8 @@
 emupos (PyPI, Apache-2.0) needs Python 3.13; the agent runs on 3.11. So it
 lives in a venv of its own, ``.venv-emupos`` at the repository root, made once
 with the 3.13 interpreter pyenv provides (or any ``python3.13`` on PATH) and
-reused afterwards; the version is pinned (``VERSION``). When it cannot be made, the tests skip and say why.
+reused afterwards; the version is pinned (``VERSION``). When it cannot be
+made, the tests skip and say why.
 
 One emupos process serves one printer ("front", Epson TM-T20III profile, 576
 dots) on a pty (published as ``$TMPDIR/emupos/front``) and on TCP, with its
@@ -44,8 +45,8 @@ def ensure_venv() -> tuple[Path | None, str]:
         return None, "emupos needs Python 3.13: none found (~/.pyenv/versions/3.13*, python3.13 on PATH)"
     try:
         subprocess.run([python, "-m", "venv", str(VENV)], check=True, capture_output=True, timeout=120)
-        subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", f"emupos=={VERSION}"], check=True, capture_output=True,
-                       timeout=600)
+        subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", f"emupos=={VERSION}"], check=True,
+                       capture_output=True, timeout=600)
     except (subprocess.SubprocessError, OSError) as e:
         shutil.rmtree(VENV, ignore_errors=True)
         detail = getattr(e, "stderr", b"") or b""
