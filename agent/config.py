@@ -116,7 +116,8 @@ class AgentConfig(_Section):
 
 @dataclass(frozen=True, repr=False)
 class PrinterConfig(_Section):
-    port: str = _opt("/dev/serial0", port=True)
+    port: str = _opt("/dev/serial0", port="printer",
+                     doc="serial device, pty, pyserial URL, tcp://HOST:PORT or a USB printer path (/dev/usb/lp0)")
     baudrate: int = _opt(19200, minimum=1)
     flow_control: str = _opt("none", choices=("rtscts", "xonxoff", "none"))
     width_dots: int = _opt(384, choices=(384, 576))
@@ -131,6 +132,11 @@ class PrinterConfig(_Section):
     heat_time: int = _opt(0, minimum=0)
     heat_interval: int = _opt(0, minimum=0)
     status_query: bool = _opt(True, doc="false for printers that ignore DLE EOT (paper out then goes unnoticed)")
+    status_interval: float = _opt(60.0, minimum=1.0, doc="seconds between paper/status checks while idle")
+    status_timeout: float = _opt(1.0, minimum=0.05, doc="seconds to wait for each DLE EOT answer")
+    presenter: str = _opt("none", choices=("none", "wait", "retract"),
+                          doc="printers with a presenter (Custom): a receipt not taken makes the next job wait or "
+                              "retract it")
 
 
 @dataclass(frozen=True, repr=False)
@@ -337,7 +343,7 @@ def _check_value(fname: str, key: str, f, expected, value, base: Path):
         else:
             allowed = "one of " + ", ".join(_describe(c) for c in choices)
         raise ConfigError(fname, key, f"expected {allowed}, got {shown or _describe(value)}")
-    if meta.get("port") and (problem := port_problem(value)):
+    if meta.get("port") and (problem := port_problem(value, tcp=meta["port"] == "printer")):
         raise ConfigError(fname, key, problem)
     minimum = meta.get("minimum")
     if minimum is not None and value < minimum:

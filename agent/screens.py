@@ -272,6 +272,16 @@ def notice(title: str, *lines: str) -> Screen:
     return Screen("notice", (big(title), gap(), *(r for line in lines for r in wrap(line, 2))))
 
 
+def _paper_warning(health: Health) -> Screen | None:
+    """Paper low or out while idle: staff should see it before a guest does."""
+    for _, device in sorted(health.devices.items()):
+        if device.paper in ("low", "out"):
+            title = "PAPER LOW" if device.paper == "low" else "PAPER OUT"
+            return Screen("paper", (big(title), gap(), text(f"{device.name}: new roll"),
+                                    text(health.connection), text(_queue(health))))
+    return None
+
+
 def _devices(health: Health, state: str) -> list[DeviceHealth]:
     return [d for _, d in sorted(health.devices.items()) if d.state == state]
 
@@ -308,6 +318,8 @@ def choose(health: Health, now: float, *, tz: tzinfo | None = None,
         return booting(health)
     if health.connection == OFFLINE:
         return offline(health, now, tz)
+    if (paper := _paper_warning(health)) is not None:
+        return paper
     if health.connection == ONLINE:
         return online(health)
     return Screen("unknown", (big(health.connection.upper() or "?"),))

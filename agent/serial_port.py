@@ -17,18 +17,19 @@ SCHEMES = ("socket", "rfc2217", "loop", "spy", "hwgrep", "alt", "cp2110")
 NEEDS_HOST_PORT = ("socket", "rfc2217")
 
 
-def port_problem(value: str) -> str | None:
-    """Why ``value`` cannot be a serial port (None when it can)."""
+def port_problem(value: str, *, tcp: bool = False) -> str | None:
+    """Why ``value`` cannot be a serial port (None when it can); ``tcp`` also allows ``tcp://HOST:PORT`` (printers)."""
     if not value:
         return "is empty: expected a device path such as /dev/ttyUSB0 or a pyserial URL such as socket://host:9100"
     if value != value.strip():
         return f'"{value}" has spaces around it'
     if "://" in value:
         scheme, _, rest = value.partition("://")
-        if scheme.lower() not in SCHEMES:
+        known = SCHEMES + (("tcp",) if tcp else ())
+        if scheme.lower() not in known:
             return (f'unknown pyserial URL scheme "{scheme}://" in "{value}" '
-                    f"(known: {', '.join(s + '://' for s in SCHEMES)})")
-        if scheme.lower() in NEEDS_HOST_PORT:
+                    f"(known: {', '.join(s + '://' for s in known)})")
+        if scheme.lower() in NEEDS_HOST_PORT + ("tcp",):
             host, sep, port = rest.split("?")[0].rstrip("/").rpartition(":")
             if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
                 return f'"{value}": expected {scheme}://HOST:PORT, e.g. {scheme}://192.168.1.50:9100'

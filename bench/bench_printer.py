@@ -251,6 +251,9 @@ def hostile() -> bool:
 
 def main() -> None:
     hostile()
+    from bench.printer_transports import report as transports
+
+    transports(documents())  # serial 19200/115200 beside tcp:// (issue 25)
     try:
         import escpos.printer  # noqa: F401
     except ImportError:

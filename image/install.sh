@@ -9,7 +9,7 @@
 # --lock (requirements/runtime.lock) every dependency comes from the wheelhouse
 # and must match the lock's hashes; the agent's own wheel is added without deps.
 # Installs the agent into its own venv /opt/kiosk-agent, creates the `kiosk`
-# user (dialout, i2c, gpio), installs the systemd units, the first-boot script,
+# user (dialout, i2c, gpio, lp), installs the systemd units, the first-boot script,
 # the journald and watchdog drop-ins, and enables I2C, the UART and the
 # hardware watchdog in config.txt.
 set -euo pipefail
@@ -66,13 +66,13 @@ install_packages() {
 
 create_user() {
 	local g
-	step "user $AGENT_USER (dialout, i2c, gpio)"
-	for g in dialout i2c gpio; do groupadd -f -r "$g"; done
+	step "user $AGENT_USER (dialout, i2c, gpio, lp)"
+	for g in dialout i2c gpio lp; do groupadd -f -r "$g"; done
 	if ! id "$AGENT_USER" >/dev/null 2>&1; then
 		useradd --system --user-group --home-dir /var/lib/kiosk-agent --no-create-home \
 			--shell /usr/sbin/nologin --comment "kiosk agent" "$AGENT_USER"
 	fi
-	usermod -a -G dialout,i2c,gpio "$AGENT_USER"
+	usermod -a -G dialout,i2c,gpio,lp "$AGENT_USER"
 }
 
 install_agent() {

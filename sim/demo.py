@@ -240,6 +240,24 @@ pos_id = 1
         self.show(cid)
         if self.printer.receipt_paths:
             say(f"    receipt PNG: {self.printer.receipt_paths[-1]}")
+        self.paper_low()
+
+    def paper_low(self) -> None:
+        """The roll runs low: PAPER LOW on the OLED and in STATUS=, one staff task; a new roll clears it."""
+        if getattr(self.agent, "paper", None) is None:
+            return
+        self.printer.set_state(paper_near_end=True)
+        self.agent.paper.check_now()
+        tasks = lambda: [t["Name"] for t in self.mews.enterprise.tasks if "paper" in t["Name"]]  # noqa: E731
+        if not wait_for(lambda: self.agent.health.devices["printer"].paper == "low" and tasks(), 15):
+            self.fail("the paper-low warning did not show")
+            return
+        time.sleep(0.6)  # let the OLED draw it
+        say(f"    the roll runs low: {self.agent.status_line()!r}; staff task {tasks()[0]!r}")
+        self.printer.set_state(paper_near_end=False)
+        self.agent.paper.check_now()
+        wait_for(lambda: self.agent.health.devices["printer"].paper == "ok", 15)
+        say("    a new roll: paper ok again")
 
     def step_outage(self) -> None:
         from sim.printer.sample import registration_card_pdf

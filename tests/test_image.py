@@ -122,7 +122,7 @@ def test_agent_unit_contract():
                 "ProtectControlGroups", "LockPersonality"):
         assert one(u, svc, key) == "yes", key
     assert one(u, svc, "RestrictAddressFamilies").split() == ["AF_UNIX", "AF_INET", "AF_INET6"]
-    assert set(one(u, svc, "SupplementaryGroups").split()) == {"dialout", "i2c", "gpio"}
+    assert set(one(u, svc, "SupplementaryGroups").split()) == {"dialout", "i2c", "gpio", "lp"}  # lp: /dev/usb/lp* printers
     assert one(u, svc, "DevicePolicy") == "closed"
     allowed = {v.split()[0] for v in values(u, svc, "DeviceAllow")}
     assert {"char-ttyS", "char-ttyAMA", "char-ttyUSB", "char-i2c", "char-gpiochip"} <= allowed

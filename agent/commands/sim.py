@@ -46,6 +46,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--out", default="printer-output", help="folder for receipt PNGs")
     p.add_argument("--width-dots", type=int, default=384)
+    p.add_argument("--paper-rows", type=int, default=None, help="dot rows on the roll (default: endless)")
+    p.add_argument("--near-end-rows", type=int, default=None,
+                   help="the near-end sensor trips when this many rows are left")
+    p.add_argument("--presenter", action="store_true",
+                   help="a Custom-style presenter: a receipt waits in the mouth (DLE EOT 20) until taken")
 
     p = sub.add_parser("encoder", help=SIMULATORS["encoder"][1])
     g = p.add_mutually_exclusive_group()

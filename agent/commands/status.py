@@ -63,6 +63,8 @@ def main(args: argparse.Namespace) -> int:
         text = dev.state + (f": {dev.activity}" if dev.activity else "")
         if dev.fault and dev.fault != dev.activity:
             text += f" ({dev.fault})"
+        if dev.paper:
+            text += f", paper {dev.paper}"
         lines.append(f"{dev.name + ':':13} {text}")
     if health.message:
         lines.append(f"message:      {health.message}")

@@ -39,6 +39,12 @@ def check_printer(cfg) -> Result:
     try:
         status = printer.status()
     except DeviceDisconnected as e:
+        from hal.printer.escpos import NoStatusAnswer
+        from hal.printer.transport import may_be_status_less
+
+        if isinstance(e, NoStatusAnswer) and may_be_status_less(port):
+            # a USB or network printer without a back channel: it prints, the agent cannot see its paper
+            return Result("printer", OK, f"{port}: opens, answers no status (status-less: prints, paper unknown)")
         return Result("printer", FAIL, reason(e),
                       f"check the printer's power and cable, printer.port ({port}) and printer.baudrate "
                       f"({cfg.printer.baudrate})")

@@ -45,6 +45,7 @@ class Agent:
     frontpanel: object = None
     pos: object = None
     kiosk: object = None
+    paper: object = None  # agent.handlers.paper_watch.PaperWatch when a printer is attached
     stop_event: threading.Event = field(default_factory=threading.Event)
     wake: threading.Event = field(default_factory=threading.Event)
 
@@ -157,6 +158,15 @@ def _observers(agent: Agent, kiosk_client=None) -> None:
         agent.frontpanel = None
     except Exception as e:  # a display or GPIO fault never stops the agent
         log.error("front panel unavailable: %s", e)
+    printer = next((h for h in agent.handlers if getattr(h, "name", "") == "printer"
+                    and hasattr(getattr(h, "printer", None), "poll")), None)
+    if printer is not None and cfg.printer is not None:
+        try:
+            from agent.handlers.paper_watch import PaperWatch
+
+            agent.paper = PaperWatch.for_agent(cfg, printer, agent.health, agent.client)
+        except Exception as e:  # never stops the agent: printing works without the watch
+            log.error("printer paper watch unavailable: %s", e)
     if cfg.pos is not None:
         try:
             from agent.pos.service import PosService

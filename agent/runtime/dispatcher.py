@@ -216,8 +216,10 @@ class Dispatcher:
 
     def device_state(self, handler, state: str, activity: str = "", *, done: int = 0, total: int = 0,
                      deadline: float | None = None, fault: str = "") -> None:
+        old = self.health.devices.get(handler.name)
         self.health.devices[handler.name] = DeviceHealth(name=handler.name, state=state, activity=activity,
-                                                         done=done, total=total, deadline=deadline, fault=fault)
+                                                         done=done, total=total, deadline=deadline, fault=fault,
+                                                         paper=old.paper if old is not None else "")
 
     def wait_for_device(self, handler, work: Work, delay: float) -> str:
         """Sleep before a retry, ending early when the device says it is ready again.

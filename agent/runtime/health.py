@@ -34,6 +34,7 @@ class DeviceHealth:
     total: int = 0
     deadline: float | None = None  # unix time a wait ends (card presentation countdown)
     fault: str = ""  # human text when state == fault
+    paper: str = ""  # printers: "ok" | "low" | "out" | "unknown" (agent/handlers/paper_watch.py); "" = no paper
 
 
 @dataclass
@@ -97,6 +98,9 @@ class Health:
             text += f", {fault}"
         if self.storage != "ok":
             text += f", storage fault: {self.storage}"
+        for device in self.devices.values():
+            if device.paper in ("low", "out"):
+                text += f", {device.name} paper {device.paper}"
         if self.dead_letters:
             text += f", {self.dead_letters} dead"
         if self.last_command:

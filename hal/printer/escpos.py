@@ -137,13 +137,29 @@ def encode_raster(image, band_height: int = DEFAULT_BAND_HEIGHT, *, feed_blank: 
     return RasterJob(chunks=chunks, rows=height, width=width, image=img)
 
 
+_ANSWERED: set[str] = set()  # ports whose printer answered DLE EOT in this process
+
+
+class NoStatusAnswer(DeviceDisconnected):
+    """The printer said nothing to DLE EOT within the status timeout."""
+
+
 class EscPosPrinter:
-    """An ESC/POS printer behind a pyserial URL; opens the port per job, so re-plugging just works."""
+    """An ESC/POS printer behind ``printer.port``; opens the port per job, so re-plugging just works.
+
+    Status: a printer that has never answered DLE EOT since the agent started
+    (remembered per port in this process, so the POS receipts' one-shot
+    printers and the handler's agree) is status-less (USB printers without a back channel, network printers with
+    status off): it prints, its paper is unknown, never a false paper-out. One
+    that answered before and stops answering is offline: jobs wait.
+    ``on_status`` (if set) hears every status read: a PrinterStatus, or None
+    for no answer.
+    """
 
     def __init__(self, url: str, *, baudrate: int = 19200, flow_control: str = "none",
                  write_timeout: float = 10.0, row_time_ms: float = 2.5, cut: str = "partial",
                  band_height: int = DEFAULT_BAND_HEIGHT, heat_settings: tuple[int, int, int] = (0, 0, 0),
-                 status_query: bool = True, status_timeout: float = STATUS_TIMEOUT,
+                 status_query: bool = True, status_timeout: float = STATUS_TIMEOUT, presenter: str = "none",
                  opener: Callable | None = None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
         if cut not in CUTS:
@@ -154,8 +170,17 @@ class EscPosPrinter:
         self.heat_settings = heat_settings
         self.status_query = status_query
         self.status_timeout = status_timeout
+        if presenter not in ("none", "wait", "retract"):
+            raise ValueError(f"presenter must be none, wait or retract, got {presenter!r}")
+        self.presenter = presenter
+        self.on_status: Callable[[PrinterStatus | None], None] | None = None
         self._port_args = dict(baudrate=baudrate, flow_control=flow_control, write_timeout=write_timeout,
                                row_time=row_time_ms / 1000.0, opener=opener, clock=clock, sleep=sleep)
+
+    @property
+    def answered(self) -> bool:
+        """The printer on this port answered DLE EOT at least once since the agent started."""
+        return self.url in _ANSWERED
 
     @classmethod
     def from_settings(cls, cfg, **overrides) -> "EscPosPrinter":
@@ -164,7 +189,9 @@ class EscPosPrinter:
             baudrate=cfg.baudrate, flow_control=cfg.flow_control, write_timeout=cfg.write_timeout,
             row_time_ms=cfg.row_time_ms, cut=cfg.cut, band_height=cfg.band_height,
             heat_settings=(cfg.heat_dots, cfg.heat_time, cfg.heat_interval),
-            status_query=getattr(cfg, "status_query", True))
+            status_query=getattr(cfg, "status_query", True),
+            status_timeout=getattr(cfg, "status_timeout", STATUS_TIMEOUT),
+            presenter=getattr(cfg, "presenter", "none"))
         args.update(overrides)
         return cls(cfg.port, **args)
 
@@ -189,18 +216,56 @@ class EscPosPrinter:
                 log.debug("printer status %d: stray byte %02X, asking again", n, byte)
                 byte = port.query(status_request(n), self.status_timeout)
             if byte is None:
-                raise DeviceDisconnected("printer does not answer: check its power and cable")
+                self._observe(None)
+                raise NoStatusAnswer("printer does not answer: check its power and cable")
             if not well_formed(byte):
                 raise DeviceError(f"printer status unreadable (got 0x{byte:02X}): check the baud rate",
                                   retryable=True)
             answers.append(byte)
-        return PrinterStatus.from_bytes(*answers)
+        _ANSWERED.add(self.url)
+        status = PrinterStatus.from_bytes(*answers)
+        self._observe(status)
+        return status
 
-    def check(self, port: PrinterPort) -> PrinterStatus | None:
-        """Raise a retryable DeviceError unless the printer is ready (no-op without status queries)."""
+    def poll(self) -> PrinterStatus | None:
+        """An idle status check for the paper watch: None when a job holds the printer or it is silent.
+
+        Never waits for a job (the job checks status itself) and never raises.
+        """
         if not self.status_query:
             return None
-        status = self.status(port)
+        lock = port_lock(self.url)
+        if not lock.acquire(blocking=False):
+            return None
+        try:
+            with self.open() as port:
+                return self.status(port)
+        except DeviceError as e:
+            log.debug("printer status poll: %s", e)
+            return None
+        finally:
+            lock.release()
+
+    def _observe(self, status: PrinterStatus | None) -> None:
+        if self.on_status is not None:
+            try:
+                self.on_status(status)
+            except Exception:  # an observer's fault never stops a print
+                log.exception("printer status observer failed")
+
+    def check(self, port: PrinterPort) -> PrinterStatus | None:
+        """Raise a retryable DeviceError unless the printer is ready (no-op without status queries).
+
+        A printer that never answered is status-less and prints; one that answered and went silent is offline.
+        """
+        if not self.status_query:
+            return None
+        try:
+            status = self.status(port)
+        except NoStatusAnswer as e:
+            if not self.answered:
+                return None
+            raise DeviceDisconnected("printer offline: it stopped answering status; check its power and cable") from e
         status.raise_unless_ready()
         if status.paper_near_end:
             log.warning("printer paper near end")
@@ -222,6 +287,10 @@ class EscPosPrinter:
         finish = CUTS[self.cut] or feed(TEAR_FEED_ROWS)
         with port_lock(self.url), self.open() as port:
             self.check(port)
+            if self.presenter != "none":
+                from hal.printer.presenter import clear_output
+
+                clear_output(port, self.presenter, self.status_timeout)
             setup = INIT + heat(*self.heat_settings)
             port.write(setup)
             for k in range(first, copies + 1):

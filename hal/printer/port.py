@@ -1,7 +1,8 @@
-"""The printer's byte channel: a pyserial URL, opened per job, with write pacing.
+"""The printer's byte channel, opened per job, with write pacing where the link needs it.
 
-``/dev/serial0``, ``/dev/ttyUSB0``, a pty path and ``socket://host:9100`` open
-alike through ``serial.serial_for_url``. Every failure becomes a DeviceError
+``/dev/serial0``, ``/dev/ttyUSB0``, a pty path, ``socket://host:9100``,
+``tcp://host:9100`` and a USB printer-class path (``/dev/usb/lp0``) open alike
+through ``hal.printer.transport``. Every failure becomes a DeviceError
 with a message for staff; nothing here can hang: writes have a timeout and
 status reads have their own.
 """
@@ -13,7 +14,7 @@ import threading
 import time
 from typing import Callable
 
-from hal.errors import DeviceDisconnected, DeviceError, port_problem
+from hal.errors import DeviceDisconnected, DeviceError
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,11 @@ class Pacer:
 
 
 class PrinterPort:
-    """An open-per-job connection to the printer; use as a context manager."""
+    """An open-per-job connection to the printer; use as a context manager.
+
+    The link under it (serial, USB printer-class path, TCP) comes from
+    ``hal.printer.transport.open_link``; pacing applies only where the link needs it.
+    """
 
     def __init__(self, url: str, *, baudrate: int = 19200, flow_control: str = "none",
                  write_timeout: float = 10.0, row_time: float = 0.0025,
@@ -77,44 +82,29 @@ class PrinterPort:
         self.flow_control = flow_control
         self.write_timeout = write_timeout
         self._opener = opener
-        # A network printer has TCP flow control and a large buffer: byte-time
-        # pacing would only slow it down. Serial links without handshaking need it.
-        paced = flow_control == "none" and not url.lower().startswith("socket://")
-        self.pacer = Pacer(baudrate, row_time, enabled=paced, clock=clock, sleep=sleep)
-        self._serial = None
+        self.pacer = Pacer(baudrate, row_time, enabled=False, clock=clock, sleep=sleep)
+        self._link = None
 
     # -- lifecycle -----------------------------------------------------------
 
     def open(self) -> "PrinterPort":
-        opener = self._opener
-        if opener is None:
-            import serial  # imported here: `kiosk-agent --help` must not load pyserial
-            opener = serial.serial_for_url
-        try:
-            self._serial = opener(
-                self.url, baudrate=self.baudrate, rtscts=self.flow_control == "rtscts",
-                xonxoff=self.flow_control == "xonxoff", write_timeout=self.write_timeout, timeout=1.0)
-        except ValueError as e:  # unknown URL scheme, impossible baud rate: a config mistake
-            raise DeviceError(f"printer port {self.url!r} is not usable (not a device path or socket://host:port): "
-                              "check printer.port and printer.baudrate", retryable=False) from e
-        except Exception as e:  # serial.SerialException is an OSError (IOError) subclass
-            raise DeviceDisconnected(port_problem("printer", self.url, "printer.port", e)) from e
-        try:
-            self._serial.reset_input_buffer()
-        except Exception:
-            pass
+        from hal.printer.transport import open_link
+
+        self._link = open_link(self.url, baudrate=self.baudrate, flow_control=self.flow_control,
+                               write_timeout=self.write_timeout, opener=self._opener)
+        self.pacer.enabled = self._link.paced
         return self
 
     def close(self) -> None:
-        ser, self._serial = self._serial, None
-        if ser is not None:
+        link, self._link = self._link, None
+        if link is not None:
             try:
-                ser.close()
+                link.close()
             except Exception as e:  # the device may already be gone
                 log.debug("closing printer port: %s", e)
 
     def __enter__(self) -> "PrinterPort":
-        return self.open() if self._serial is None else self
+        return self.open() if self._link is None else self
 
     def __exit__(self, *exc) -> None:
         self.close()
@@ -123,18 +113,19 @@ class PrinterPort:
 
     def write(self, data: bytes, rows: int = 0) -> None:
         """Send one chunk (at most one band), paced; ``rows`` = dot rows it prints or feeds."""
-        ser = self._require()
+        from hal.printer.transport import LinkTimeout
+
+        link = self._require()
         self.pacer.wait()
         try:
-            ser.write(data)
+            link.write(data)
+        except LinkTimeout as e:
+            self.close()
+            raise DeviceError(
+                f"printer stopped accepting data for {self.write_timeout:g} s: "
+                "check paper, cover and cable", retryable=True) from e
         except Exception as e:
             self.close()
-            from serial import SerialTimeoutException  # loaded already: the port is open
-
-            if isinstance(e, SerialTimeoutException):
-                raise DeviceError(
-                    f"printer stopped accepting data for {self.write_timeout:g} s: "
-                    "check paper, cover and cable", retryable=True) from e
             raise DeviceDisconnected(f"printer disconnected while printing at {self.url}: "
                                      "check the cable and the printer's power") from e
         self.pacer.sent(len(data), rows)
@@ -145,18 +136,41 @@ class PrinterPort:
 
     def query(self, request: bytes, timeout: float) -> int | None:
         """Send a real-time request and return the one-byte answer, or None after ``timeout``."""
-        ser = self._require()
+        from hal.printer.transport import LinkTimeout
+
+        link = self._require()
         try:
-            ser.reset_input_buffer()  # drop stale answers and unsolicited status bytes
-            ser.write(request)
-            ser.timeout = timeout
-            answer = ser.read(1)
+            link.drop_input()  # drop stale answers and unsolicited status bytes
+            link.write(request)
+            return link.read_byte(timeout)
+        except LinkTimeout:
+            return None  # a printer that takes no bytes answers nothing either
         except Exception as e:
             self.close()
             raise DeviceDisconnected(f"printer disconnected at {self.url}: check the cable and the printer's power") from e
-        return answer[0] if answer else None
+
+    def query_many(self, request: bytes, count: int, timeout: float) -> bytes:
+        """Send a request answered by ``count`` bytes; returns what came within ``timeout`` per byte."""
+        from hal.printer.transport import LinkTimeout
+
+        link = self._require()
+        out = bytearray()
+        try:
+            link.drop_input()
+            link.write(request)
+            while len(out) < count:
+                byte = link.read_byte(timeout)
+                if byte is None:
+                    break
+                out.append(byte)
+        except LinkTimeout:
+            pass
+        except Exception as e:
+            self.close()
+            raise DeviceDisconnected(f"printer disconnected at {self.url}: check the cable and the printer's power") from e
+        return bytes(out)
 
     def _require(self):
-        if self._serial is None:
+        if self._link is None:
             raise DeviceDisconnected(f"printer port {self.url} is not open")
-        return self._serial
+        return self._link

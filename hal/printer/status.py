@@ -41,6 +41,13 @@ class PrinterStatus:
         )
 
     @property
+    def paper(self) -> str:
+        """``"out"``, ``"low"`` (the near-end sensor, DLE EOT 4 bits 2-3) or ``"ok"``."""
+        if self.paper_out:
+            return "out"
+        return "low" if self.paper_near_end else "ok"
+
+    @property
     def ready(self) -> bool:
         return self.online and not (self.cover_open or self.paper_out or self.error)
 

@@ -38,6 +38,12 @@ class Mechanism:
         self.paper_near_end = False
         self.error = False
         self.paper_rows: int | None = None  # paper left on the roll in dot rows; None = endless
+        # the near-end sensor trips when this many rows are left (None: only set_state sets it)
+        self.near_end_rows: int | None = None
+        # Custom-style presenter: a cut receipt waits in the mouth until taken or retracted
+        self.presenter = False
+        self.ticket_in_output = False
+        self.retracted = 0
         self.drawer_kicks = 0
         self.cuts = 0
         self.torn_off = 0  # partial receipts discarded when paper was reloaded
@@ -51,7 +57,13 @@ class Mechanism:
     # -- state ---------------------------------------------------------------
 
     def set_state(self, *, paper_out=None, cover_open=None, paper_near_end=None, error=None,
-                  paper_rows=...) -> None:
+                  paper_rows=..., near_end_rows=..., presenter=None, ticket_taken=None) -> None:
+        if near_end_rows is not ...:
+            self.near_end_rows = near_end_rows
+        if presenter is not None:
+            self.presenter = bool(presenter)
+        if ticket_taken:
+            self.ticket_in_output = False
         if paper_out is not None:
             if self.paper_out and not paper_out and self._pieces:
                 self._pieces.clear()  # the stub printed on the old roll is torn off by staff
@@ -67,6 +79,8 @@ class Mechanism:
             self.paper_rows = paper_rows
             if paper_rows is not None and paper_rows > 0 and self.paper_out:
                 self.set_state(paper_out=False)
+            if self.near_end_rows is not None:  # a new roll: the near-end sensor sees paper again
+                self.paper_near_end = paper_rows is not None and paper_rows <= self.near_end_rows
 
     def status_byte(self, n: int) -> int:
         """Answer to DLE EOT n, shaped 0xx1xx10 (FIELD-NOTES vectors: paper out = 1A 32 7E)."""
@@ -80,6 +94,12 @@ class Mechanism:
             return 0x12 | (0x0C if self.paper_near_end or self.paper_out else 0) \
                 | (0x60 if self.paper_out else 0)
         return 0x12
+
+    def full_status(self) -> bytes:
+        """Custom's DLE EOT 20: 10 0F, paper status (bit 0 out, 2 near end, 5 ticket in output), 3 more."""
+        paper = (0x01 if self.paper_out else 0) | (0x04 if self.paper_near_end or self.paper_out else 0) \
+            | (0x20 if self.ticket_in_output else 0)
+        return bytes((0x10, 0x0F, paper, 0, 0, 0))
 
     # -- input ---------------------------------------------------------------
 
@@ -174,6 +194,14 @@ class Mechanism:
                 self._print_text_line()
                 self._cut()
                 return 3
+            if c == ord("e"):  # GS e n [m]: Custom's ejector; n = 2 retracts the receipt in the mouth
+                size = 4 if avail >= 3 and buf[pos + 2] == 3 else 3
+                if avail < size:
+                    return None
+                if buf[pos + 2] == 2 and self.ticket_in_output:
+                    self.ticket_in_output = False
+                    self.retracted += 1
+                return size
             if c == ord("r") or c == ord("I"):
                 if avail < 3:
                     return None
@@ -199,7 +227,11 @@ class Mechanism:
             if c == 0x04:  # DLE EOT n: real-time status
                 if avail < 3:
                     return None
-                out.append(self.status_byte(buf[pos + 2]))
+                if buf[pos + 2] == 20:
+                    if self.presenter:  # a printer without a presenter does not know n = 20
+                        out += self.full_status()
+                else:
+                    out.append(self.status_byte(buf[pos + 2]))
                 return 3
             if c == 0x14:  # DLE DC4 n m t: real-time request; n=1 pulses the drawer
                 if avail < 5:
@@ -255,6 +287,8 @@ class Mechanism:
             return rows
         fit = min(rows, self.paper_rows)
         self.paper_rows -= fit
+        if self.near_end_rows is not None and self.paper_rows <= self.near_end_rows:
+            self.paper_near_end = True
         if self.paper_rows <= 0:
             self.paper_out = True
         return fit
@@ -294,6 +328,8 @@ class Mechanism:
         if self._stopped():
             return
         self.cuts += 1
+        if self.presenter:
+            self.ticket_in_output = True
         self._finish_receipt()
 
     def _finish_receipt(self) -> None:

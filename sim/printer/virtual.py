@@ -74,6 +74,11 @@ class VirtualPrinter:
         """What the agent's ``printer.port`` should say: the pty path or a socket:// URL."""
         return f"socket://{self.host}:{self.port}" if self.tcp else self.path
 
+    @property
+    def tcp_url(self) -> str:
+        """The raw-TCP form the agent reads status over (``tcp://``); TCP mode only."""
+        return f"tcp://{self.host}:{self.port}"
+
     def stop(self) -> None:
         """Stop serving (an "unplugged" printer); pending paper becomes a last receipt."""
         self._stop.set()
@@ -101,7 +106,8 @@ class VirtualPrinter:
     # -- control -------------------------------------------------------------
 
     def set_state(self, **state) -> None:
-        """paper_out, cover_open, paper_near_end, error (bools); paper_rows (dot rows left, None = endless)."""
+        """paper_out, cover_open, paper_near_end, error (bools); paper_rows (dot rows left, None = endless);
+        near_end_rows (the near-end sensor trips below it); presenter, ticket_taken (a Custom-style presenter)."""
         with self._lock:
             self._mech.set_state(**state)
 
@@ -125,7 +131,8 @@ class VirtualPrinter:
     def state(self) -> dict:
         m = self._mech
         return {"paper_out": m.paper_out, "cover_open": m.cover_open, "paper_near_end": m.paper_near_end,
-                "error": m.error, "paper_rows": m.paper_rows}
+                "error": m.error, "paper_rows": m.paper_rows, "near_end_rows": m.near_end_rows,
+                "presenter": m.presenter, "ticket_in_output": m.ticket_in_output, "retracted": m.retracted}
 
     @property
     def drawer_kicks(self) -> int:
