@@ -71,3 +71,24 @@ def test_doctor_during_a_three_key_job_leaves_every_key_made_once_and_the_job_pr
             assert "running agent" in encoder_line, doctor.stdout
     finally:
         encoder.stop()
+
+
+def test_a_port_held_by_one_owner_is_refused_to_another_naming_the_key():
+    from hal.encoder.encoder import open_serial
+    from hal.errors import DeviceError
+    from hal.printer.port import PrinterPort
+
+    with VirtualEncoder() as device:  # a pty: the same tty the agent would hold
+        first = open_serial(device.url, 9600)
+        try:
+            with pytest.raises(DeviceError) as enc:
+                open_serial(device.url, 9600)
+            with pytest.raises(DeviceError) as prn:
+                PrinterPort(device.url).open()
+        finally:
+            first.close()
+        assert type(enc.value).__name__ == type(prn.value).__name__ == "PortInUse"
+        assert "in use by another process (encoder.port)" in str(enc.value)
+        assert "in use by another process (printer.port)" in str(prn.value)
+        assert enc.value.retryable  # the other program may let go
+        open_serial(device.url, 9600).close()  # released with its owner

@@ -9,19 +9,23 @@ from hal.encoder.errors import KeyOutcomeUnknown
 from hal.encoder.link import POLL, Link
 from hal.encoder.protocol import (CardInfo, KeyCard, check_reply, checkout_request, format_local, key_request,
                                   parse_card, read_request)
-from hal.errors import DeviceDisconnected, DeviceError, port_problem
+from hal.errors import DeviceDisconnected, DeviceError, port_error
 
 log = logging.getLogger(__name__)
 
 
 def open_serial(url: str, baudrate: int):
-    """Open ``url`` (device path, pty, ``socket://host:port``) with short read/write timeouts."""
+    """Open ``url`` (device path, pty, ``socket://host:port``) with short read/write timeouts.
+
+    Exclusively (an flock on the tty, pyserial's ``exclusive``): a second program opening the
+    encoder beside the agent would flush or answer its exchange and lose a guest's key reply.
+    """
     import serial  # pyserial; imported here so importing hal stays light
 
     try:
-        return serial.serial_for_url(url, baudrate=baudrate, timeout=POLL, write_timeout=2.0)
+        return serial.serial_for_url(url, baudrate=baudrate, timeout=POLL, write_timeout=2.0, exclusive=True)
     except (serial.SerialException, OSError, ValueError) as e:
-        raise DeviceDisconnected(port_problem("encoder", url, "encoder.port", e)) from e
+        raise port_error("encoder", url, "encoder.port", e) from e
 
 
 def holds(info: CardInfo, card: KeyCard) -> bool:

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Callable
 
-from hal.errors import DeviceDisconnected, DeviceError, port_problem
+from hal.errors import DeviceDisconnected, DeviceError, port_error
 
 log = logging.getLogger(__name__)
 
@@ -91,14 +91,16 @@ class PrinterPort:
             import serial  # imported here: `kiosk-agent --help` must not load pyserial
             opener = serial.serial_for_url
         try:
+            # exclusive: one owner per device (an flock on the tty; ignored by socket:// URLs)
             self._serial = opener(
                 self.url, baudrate=self.baudrate, rtscts=self.flow_control == "rtscts",
-                xonxoff=self.flow_control == "xonxoff", write_timeout=self.write_timeout, timeout=1.0)
+                xonxoff=self.flow_control == "xonxoff", write_timeout=self.write_timeout, timeout=1.0,
+                exclusive=True)
         except ValueError as e:  # unknown URL scheme, impossible baud rate: a config mistake
             raise DeviceError(f"printer port {self.url!r} is not usable (not a device path or socket://host:port): "
                               "check printer.port and printer.baudrate", retryable=False) from e
         except Exception as e:  # serial.SerialException is an OSError (IOError) subclass
-            raise DeviceDisconnected(port_problem("printer", self.url, "printer.port", e)) from e
+            raise port_error("printer", self.url, "printer.port", e) from e
         try:
             self._serial.reset_input_buffer()
         except Exception:
