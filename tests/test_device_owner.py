@@ -92,3 +92,65 @@ def test_a_port_held_by_one_owner_is_refused_to_another_naming_the_key():
         assert "in use by another process (printer.port)" in str(prn.value)
         assert enc.value.retryable  # the other program may let go
         open_serial(device.url, 9600).close()  # released with its owner
+
+
+@pytest.fixture
+def owned(tmp_path):
+    """An agent (in a thread) owning a virtual printer and a virtual encoder."""
+    from sim.printer.virtual import VirtualPrinter
+    from tests.agent_harness import AgentThread
+
+    printer, encoder = VirtualPrinter().start(), VirtualEncoder().start()
+    try:
+        with sim_mews.MewsSimulator(rate_limit=False) as sim:
+            extra = (f'\n[printer]\nport = "{printer.url}"\nrow_time_ms = 0.0\n'
+                     f'[encoder]\nport = "{encoder.url}"\nreply_timeout = 5.0\n')
+            config = write_config(tmp_path, sim, log_types=(), extra=extra)
+            with AgentThread(config) as agent:
+                wait_until(lambda: agent.control is not None, what="control socket up")
+                yield agent, config, printer, encoder
+    finally:
+        printer.stop()
+        encoder.stop()
+
+
+def test_doctor_print_test_and_read_card_are_jobs_of_the_running_agent(owned, capsys):
+    from agent.cli import main as cli_main
+
+    agent, config, printer, encoder = owned
+    code = cli_main(["doctor", "--config", str(config), "--print-test", "--read-card"])
+    out = capsys.readouterr().out
+    lines = {line.split()[1]: line for line in out.splitlines() if line[:4].strip() in ("OK", "FAIL", "SKIP")}
+    # opened by the doctor itself, each port would be refused: the agent holds them exclusively
+    for name in ("printer", "print-test", "encoder", "read-card"):
+        assert lines[name].startswith("OK") and "running agent" in lines[name], out
+    assert printer.wait_receipts(1) and len(printer.receipts) == 1
+    assert encoder.requests.count("LT") == 1 and encoder.keys == []
+    assert code == 0, out
+
+
+def test_the_control_socket_is_the_agents_users_alone_and_bad_requests_never_hurt_it(owned):
+    import socket
+    import stat
+
+    from agent.control.client import ask
+    from agent.control.protocol import Request
+
+    agent, config, printer, encoder = owned
+    path = agent.control.path
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for garbage in (b"\xff\xfe not json\n", b"[1, 2]\n", b'{"op": "job", "kind": "cut_keys"}\n',
+                    b'{"op": "job", "kind": "read_card", "wait": -1}\n', b'{"op": "check", "device": "../x"}\n',
+                    b"x" * 300_000, b""):
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(10)
+            s.connect(str(path))
+            try:
+                s.sendall(garbage)
+                s.shutdown(socket.SHUT_WR)
+                answer = s.recv(65536)
+            except (BrokenPipeError, ConnectionResetError):
+                continue  # too large: the agent closed on it
+        assert b'"status": "error"' in answer, (garbage[:40], answer)
+    assert ask(agent.cfg.state_dir, Request(op="check", device="encoder")).status == "ok"
+    assert encoder.keys == [] and printer.receipts == []

@@ -45,6 +45,7 @@ class Agent:
     frontpanel: object = None
     pos: object = None
     kiosk: object = None
+    control: object = None  # the control socket staff tools ask (agent.control), once started
     stop_event: threading.Event = field(default_factory=threading.Event)
     wake: threading.Event = field(default_factory=threading.Event)
 

@@ -82,6 +82,27 @@ class KeyEncoder:
         """``CO``: check the room out (its guest keys stop working)."""
         self._transact("CO", checkout_request(room), (room,))
 
+    def ping(self) -> bool:
+        """ENQ -> ACK between transactions; False (nothing sent) while a transaction holds the encoder.
+
+        Raises EncoderNotReady (NAK) or DeviceDisconnected (no answer, port gone). The port's
+        owner asks this (the agent for ``doctor``): a second program's ENQ would land in a key's
+        exchange.
+        """
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            if self._port is None:
+                self._port = self._opener(self.url, self.baudrate)
+            try:
+                Link(self._port, reply_timeout=self.ack_timeout, ack_timeout=self.ack_timeout, tries=1).enquire()
+            except DeviceDisconnected:
+                self._drop()
+                raise
+            return True
+        finally:
+            self._lock.release()
+
     def close(self) -> None:
         with self._lock:
             self._drop()
