@@ -154,3 +154,33 @@ def test_the_control_socket_is_the_agents_users_alone_and_bad_requests_never_hur
         assert b'"status": "error"' in answer, (garbage[:40], answer)
     assert ask(agent.cfg.state_dir, Request(op="check", device="encoder")).status == "ok"
     assert encoder.keys == [] and printer.receipts == []
+
+
+def test_pos_pay_prints_its_receipt_as_a_job_of_the_running_agent(tmp_path):
+    from sim.pos import PosGatewaySimulator
+    from sim.printer.virtual import VirtualPrinter
+    from tests.agent_harness import AgentThread
+
+    gateway = PosGatewaySimulator(ports=[0], instance="kiosk-test", api_key="k" * 32).start()
+    printer = VirtualPrinter().start()
+    try:
+        with sim_mews.MewsSimulator(rate_limit=False) as sim:
+            port = f'port = "{printer.url}"\nrow_time_ms = 0.0\n'
+            agent_config = write_config(tmp_path, sim, log_types=(), extra=f"\n[printer]\n{port}")
+            with AgentThread(agent_config) as agent:
+                wait_until(lambda: agent.control is not None, what="control socket up")
+                shards = ", ".join(f'"{s}"' for s in gateway.shards)
+                pos_config = tmp_path / "pos.toml"
+                pos_config.write_text(agent_config.read_text() + (
+                    f'\n[pos]\ninstance = "kiosk-test"\napi_key = "{"k" * 32}"\nshards = [{shards}]\n'
+                    f'url_template = "{gateway.url_template}"\npos_id = 1\ntimeout = 3.0\n'))
+                r = subprocess.run([sys.executable, "-m", "agent", "pos", "pay", "--method", "1", "--item", "7x1",
+                                    "--json", "--config", str(pos_config)], capture_output=True, text=True, timeout=60)
+                assert r.returncode == 0, r.stderr
+                assert '"receipt": "printed"' in r.stdout, r.stdout
+                assert printer.wait_receipts(1) and len(printer.receipts) == 1
+                # the agent's printer worker printed it (a job of the device's owner), not the CLI
+                assert agent.health.counters.get("commands_processed") == 1, agent.health.counters
+    finally:
+        printer.stop()
+        gateway.stop()
