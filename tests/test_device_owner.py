@@ -17,9 +17,8 @@ import pytest
 
 from tests.agent_harness import final_state, wait_until, write_config
 
-pytest.importorskip("aiohttp", reason="the Mews simulator needs the [sim] extra (aiohttp)")
-import sim.mews as sim_mews  # noqa: E402  (after the extra's guard: our own ImportError must fail)
-from sim.encoder import VirtualEncoder  # noqa: E402
+import sim.mews as sim_mews
+from sim.encoder import VirtualEncoder
 
 
 def _start_agent(config):

@@ -12,7 +12,6 @@ from sim.serving import free_port
 from tests.agent_harness import wait_until, write_config
 from tests.test_agent_process import agent_log, start_agent
 
-pytest.importorskip("agent.kiosk.service", reason="kiosk web layer not merged")
 from agent.commands.kiosk import Api, Unreachable  # noqa: E402
 from sim.encoder import VirtualEncoder  # noqa: E402
 from sim.mews.kiosk import midday_zone  # noqa: E402

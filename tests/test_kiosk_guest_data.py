@@ -18,7 +18,6 @@ from tests.agent_harness import wait_until
 from tests.test_agent_process import start_agent, wait_running
 from tests.test_kiosk_crash import act, kiosk_config, new_session, settle
 
-pytest.importorskip("agent.kiosk.service", reason="kiosk web layer not merged")
 from agent.commands.kiosk import Api  # noqa: E402
 from sim.encoder import VirtualEncoder  # noqa: E402
 from sim.mews.server import MewsSimulator  # noqa: E402

@@ -5,16 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
-import pytest
-
 from agent import config
 from agent.mews.client import MewsClient
 from agent.mews.listener import EventListener
 from agent.runtime.backoff import Backoff
+from sim.mews import DEMO_CONNECTOR_TOKEN, MewsSimulator
 from tests.agent_harness import wait_until
-
-pytest.importorskip("aiohttp", reason="the Mews simulator needs the [sim] extra (aiohttp)")
-from sim.mews import DEMO_CONNECTOR_TOKEN, MewsSimulator  # noqa: E402  (after the extra's guard)
 
 
 def _mews(sim):

@@ -61,7 +61,6 @@ def test_no_printer_configured():
 
 
 def test_receipt_bytes_reach_the_virtual_printer(sim):
-    pytest.importorskip("agent.handlers.printer", reason="the printer handler (print_document) is not installed")
     from hal.printer import raster
     from sim.printer.virtual import VirtualPrinter
 
