@@ -8,7 +8,7 @@ import pytest
 
 from agent.pos import errors
 from agent.runtime.backoff import Backoff
-from tests.pos_harness import make_client, start_sim
+from tests.pos.pos_harness import make_client, start_sim
 
 
 def test_all_shards_down_backs_off_through_the_runtime_backoff():
