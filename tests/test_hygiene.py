@@ -19,3 +19,9 @@ def test_no_skip_guard_hides_an_import_error_of_our_own_code():
               if m.split(".")[0] in OURS]
     assert hidden == []
 
+
+
+def test_test_modules_never_import_from_each_other():
+    cross = re.compile(r"^\s*(?:from\s+tests(?:\.\w+)*\.(test_\w+)\s+import|import\s+tests(?:\.\w+)*\.(test_\w+))", re.M)
+    found = [f"{p.relative_to(TESTS)} <- {a or b}" for p in _modules() for a, b in cross.findall(p.read_text())]
+    assert found == []  # shared helpers live in *_harness.py, shared fixtures in a conftest.py
