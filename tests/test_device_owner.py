@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 import sys
 
 import pytest
@@ -182,3 +183,27 @@ def test_pos_pay_prints_its_receipt_as_a_job_of_the_running_agent(tmp_path):
     finally:
         printer.stop()
         gateway.stop()
+
+
+def test_an_agent_without_a_control_socket_keeps_its_devices_untouched(tmp_path, capsys):
+    """A fresh health snapshot but no control.sock (an older agent): the doctor SKIPs its devices."""
+    from agent.cli import main as cli_main
+    from agent.runtime.health import Health
+    from sim.printer.virtual import VirtualPrinter
+
+    with VirtualEncoder() as encoder, VirtualPrinter() as printer, sim_mews.MewsSimulator(rate_limit=False) as sim:
+        extra = (f'\n[printer]\nport = "{printer.url}"\nrow_time_ms = 0.0\n'
+                 f'[encoder]\nport = "{encoder.url}"\nreply_timeout = 5.0\n')
+        config = write_config(tmp_path, sim, log_types=(), extra=extra)
+        (tmp_path / "state").mkdir()
+        snapshot = Health()
+        snapshot.updated_at = time.time()
+        snapshot.write(tmp_path / "state" / "health.json")
+        cli_main(["doctor", "--config", str(config), "--print-test", "--read-card"])
+        captured = capsys.readouterr()
+        out = captured.out
+        assert "present a key card" not in captured.err
+        for name in ("printer", "encoder"):
+            line = next(x for x in out.splitlines() if x.split()[1:2] == [name])
+            assert line.startswith("SKIP") and "held by the running agent" in line, out
+        assert encoder.requests == [] and encoder.stats["enq"] == 0 and printer.receipts == []

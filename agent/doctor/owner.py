@@ -83,10 +83,12 @@ def print_test_receipt(cfg, text: str) -> Result | None:
 def read_card(cfg, prompt=print) -> Result | None:
     """LT as a read_card job of the agent's encoder."""
     from agent.control.client import listening
+    from agent.control.protocol import Request
     from agent.doctor.host import agent_running
 
-    if not listening(cfg.state_dir) and not agent_running(cfg):
-        return None
+    if not listening(cfg.state_dir):
+        # no agent: the doctor reads the card itself; an agent without the socket: _ask says SKIP
+        return _ask(cfg, "read-card", Request(op="check", device="encoder")) if agent_running(cfg) else None
     enc = cfg.encoder
     prompt(f"present a key card to the encoder (the running agent reads it; waiting up to {enc.reply_timeout:g} s "
            "after the encoder's current work) ...")
