@@ -10,8 +10,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e '.[sim,dev,bench]'
+# Exactly the dev/test lock (every runtime, sim, dev and bench dependency, hash-checked), then
+# our own code without resolving anything again: CI runs what requirements/dev.lock says.
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml requirements/dev.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -35,13 +38,17 @@ powercut-test: $(STAMP)
 
 # requirements/runtime.lock: install_requires pinned with the hashes of every file of each
 # pin (aarch64 and x86_64 wheels, sdists), for every platform (markers kept): the images
-# install from it with --require-hashes.
+# install from it with --require-hashes. requirements/dev.lock: the same plus the sim, dev
+# and bench extras, for `make test`'s venv (above). uv comes from PyPI at a pinned version
+# into a venv of its own, so refreshing never depends on the dev lock it rewrites.
 UV_VERSION ?= 0.13.9
-lock: $(STAMP)
-	$(BIN)/pip install --quiet 'uv==$(UV_VERSION)'
+UV_VENV := .venv-uv
+UV_COMPILE = $(UV_VENV)/bin/uv pip compile setup.cfg --universal --python-version 3.11 --generate-hashes --quiet
+lock:
+	test -x $(UV_VENV)/bin/uv || ($(PYTHON) -m venv $(UV_VENV) && $(UV_VENV)/bin/pip install --quiet 'uv==$(UV_VERSION)')
 	mkdir -p requirements
-	$(BIN)/uv pip compile setup.cfg --universal --python-version 3.11 --generate-hashes --quiet \
-		--output-file requirements/runtime.lock
+	$(UV_COMPILE) --output-file requirements/runtime.lock
+	$(UV_COMPILE) --extra sim --extra dev --extra bench --output-file requirements/dev.lock
 
 # Not part of test or CI (root, QEMU, about an hour under qemu-user): the Debian arm64 image.
 image-arm64:
@@ -55,4 +62,4 @@ image-arm64-pytest:
 	image/arm64/pytest.sh
 
 clean:
-	rm -rf $(VENV) demo-output build *.egg-info
+	rm -rf $(VENV) $(UV_VENV) demo-output build *.egg-info

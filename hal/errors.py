@@ -18,6 +18,13 @@ class DeviceDisconnected(DeviceError):
     """The device does not answer or its port is gone (retryable: it may be re-plugged)."""
 
 
+class PortInUse(DeviceDisconnected):
+    """Another process holds the device's port (ports are opened exclusively: one owner per device).
+
+    Retryable: the other program (a technician's tool, a second agent) may let go.
+    """
+
+
 class InvalidInput(Exception):
     """The data given to a device is unusable (bad base64, unsupported file, bad field).
 
@@ -26,6 +33,7 @@ class InvalidInput(Exception):
 
 
 _ABSENT = {"ENOENT", "ENODEV", "ENXIO", "EIO"}
+_IN_USE = {"EAGAIN", "EWOULDBLOCK", "EBUSY"}  # flock(LOCK_NB) of pyserial's exclusive=True; TIOCEXCL
 _REFUSED = {"ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "EHOSTDOWN"}
 
 
@@ -56,8 +64,15 @@ def port_problem(device: str, url: str, key: str, e: BaseException | None = None
     name = _errno_name(e)
     if name in ("EACCES", "EPERM"):
         return f"{device} at {url} cannot be opened (no permission): add the agent's user to the dialout group"
-    if name == "EBUSY":
-        return f"{device} at {url} is in use by another program: stop it, or check {key}"
+    if name in _IN_USE:
+        return (f"{device} at {url} is in use by another process ({key}): if kiosk-agent runs, go through it "
+                f"(doctor does); else stop the other program")
     if name in _REFUSED or (name is None and url.lower().startswith("socket://")):
         return f"{device} at {url} does not accept connections: check that it is switched on, its network and {key}"
     return f"{device} not connected at {url}: check the cable and {key}"
+
+
+def port_error(device: str, url: str, key: str, e: BaseException) -> DeviceDisconnected:
+    """The DeviceError for a port that would not open: ``PortInUse`` when another process holds it."""
+    cls = PortInUse if _errno_name(e) in _IN_USE else DeviceDisconnected
+    return cls(port_problem(device, url, key, e))

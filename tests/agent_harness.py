@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -82,3 +86,26 @@ def final_state(sim, command_id) -> str | None:
 
 def all_final(sim, ids) -> bool:
     return all(final_state(sim, i) for i in ids)
+
+
+def start_agent(config, env=None):
+    # The log goes to a file, never a pipe: an unread pipe fills (64 KiB) and blocks the agent.
+    log_path = config.parent / "agent-stderr.log"
+    with open(log_path, "ab") as log_file:
+        proc = subprocess.Popen([sys.executable, "-m", "agent", "run", "--config", str(config)],
+                                stdout=subprocess.DEVNULL, stderr=log_file, env={**os.environ, **(env or {})})
+    proc.log_path, proc.log_start = log_path, log_path.stat().st_size
+    return proc
+
+
+def agent_log(proc) -> str:
+    with open(proc.log_path, "rb") as f:
+        f.seek(proc.log_start)
+        return f.read().decode(errors="replace")
+
+
+def wait_running(tmp_path, since):
+    """Until the agent wrote a health snapshot after ``since`` (its signal handlers are in place)."""
+    path = tmp_path / "state" / "health.json"
+    wait_until(lambda: path.exists() and json.loads(path.read_text() or "{}").get("updated_at", 0) > since,
+               timeout=30, what="agent running")

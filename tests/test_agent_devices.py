@@ -4,8 +4,8 @@ import pytest
 
 from tests.agent_harness import AgentThread, final_state, wait_until, write_config
 
-sim_mews = pytest.importorskip("sim.mews")
-sim_encoder = pytest.importorskip("sim.encoder.device")
+import sim.mews as sim_mews
+import sim.encoder.device as sim_encoder
 
 
 @pytest.mark.parametrize("kind", ["KeyCutter", "VisiOnlineKeyCutter"])

@@ -7,7 +7,7 @@ import pytest
 
 from tests.agent_harness import AgentThread, all_final, final_state, states, wait_until, write_config
 
-sim_mews = pytest.importorskip("sim.mews")
+import sim.mews as sim_mews
 
 PDF = base64.b64decode(base64.b64encode(b"%PDF-1.4 demo"))
 

@@ -3,7 +3,6 @@
 import base64
 import contextlib
 import json
-import os
 import random
 import signal
 import socket
@@ -14,34 +13,11 @@ from collections import Counter
 
 import pytest
 
-from tests.agent_harness import all_final, final_state, wait_until, write_config
-
-sim_mews = pytest.importorskip("sim.mews")
+import sim.mews as sim_mews
+from tests.agent_harness import (agent_log, all_final, final_state, start_agent, wait_running, wait_until,
+                                 write_config)
 
 PDF = base64.b64encode(b"%PDF-1.4 demo").decode()
-
-
-def start_agent(config, env=None):
-    # The log goes to a file, never a pipe: an unread pipe fills (64 KiB) and blocks the agent.
-    log_path = config.parent / "agent-stderr.log"
-    with open(log_path, "ab") as log_file:
-        proc = subprocess.Popen([sys.executable, "-m", "agent", "run", "--config", str(config)],
-                                stdout=subprocess.DEVNULL, stderr=log_file, env={**os.environ, **(env or {})})
-    proc.log_path, proc.log_start = log_path, log_path.stat().st_size
-    return proc
-
-
-def agent_log(proc) -> str:
-    with open(proc.log_path, "rb") as f:
-        f.seek(proc.log_start)
-        return f.read().decode(errors="replace")
-
-
-def wait_running(tmp_path, since):
-    """Until the agent wrote a health snapshot after ``since`` (its signal handlers are in place)."""
-    path = tmp_path / "state" / "health.json"
-    wait_until(lambda: path.exists() and json.loads(path.read_text() or "{}").get("updated_at", 0) > since,
-               timeout=30, what="agent running")
 
 
 def stop_agent(proc, tmp_path, since):

@@ -7,63 +7,11 @@ import pytest
 from agent.mews.models import Command
 from agent.runtime.backoff import Backoff
 from agent.runtime.dispatcher import Dispatcher
-from agent.runtime.handler import CommandRejected, job_command, serves_job
-from agent.runtime.jobs import KIND_OF_DEVICE_TYPE, JobKind
+from agent.runtime.handler import CommandRejected
 from agent.runtime.health import Health
 from agent.runtime.store import Store
 from hal.errors import DeviceError
-
-
-class FakeHandler:
-    def __init__(self, types=("Printer",), name="printer", retry_after_crash=True, steps=1, script=None):
-        self.device_types, self.name, self.device = types, name, ""
-        self.kinds = frozenset(KIND_OF_DEVICE_TYPE.get(t, JobKind.DEVICE_COMMAND) for t in types)
-        self.retry_after_crash = retry_after_crash
-        self.steps = steps
-        self.script = list(script or [])  # exceptions to raise on successive attempts
-        self.executed = []
-        self.gate = None
-
-    def serves(self, job):
-        return serves_job(self, job)
-
-    def run(self, job, progress):
-        return self.execute(job_command(job, self.device_types[0]), progress)
-
-    def execute(self, command, progress):
-        self.executed.append(command.id)
-        if self.script:
-            exc = self.script.pop(0)
-            if exc:
-                raise exc
-        for k in range(1, self.steps + 1):
-            if isinstance(self.gate, threading.Event):
-                self.gate.wait(5)
-            elif self.gate is not None:
-                self.gate.acquire(timeout=5)
-            progress.step(k, self.steps, f"copy {k}")
-        return f"done {command.id}"
-
-    def close(self):
-        pass
-
-
-def cmd(cid, dtype="Printer", created="2026-01-01T00:00:00Z", state="Pending", data=None):
-    return Command.from_json({"Id": cid, "State": state, "CreatedUtc": created,
-                              "Device": {"Id": "d1", "Name": "Front desk", "Type": dtype}, "Data": data or {}})
-
-
-def history(store):
-    return [(r.command_id, r.state, r.payload.get("Notes")) for r in store.next_reports("command", 1000)]
-
-
-def wait_until(pred, timeout=10):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.01)
-    raise AssertionError("condition not reached")
+from tests.runtime_harness import FakeHandler, cmd, final_of, history, wait_until
 
 
 @pytest.fixture
@@ -80,10 +28,6 @@ def make(tmp_path):
     yield _make
     for d in made:
         d.stop(2)
-
-
-def final_of(store, cid):
-    return [s for c, s, _ in history(store) if c == cid and s in ("Processed", "Error", "Cancelled")]
 
 
 def test_no_handler_ends_in_error_with_clear_note(make):

@@ -9,9 +9,9 @@ import pytest
 
 from agent.cli import main as cli_main
 
-sim_mews = pytest.importorskip("sim.mews")
-VirtualEncoder = pytest.importorskip("sim.encoder").VirtualEncoder
-VirtualPrinter = pytest.importorskip("sim.printer.virtual").VirtualPrinter
+import sim.mews as sim_mews
+from sim.encoder import VirtualEncoder
+from sim.printer.virtual import VirtualPrinter
 
 TOKEN = sim_mews.DEMO_CONNECTOR_TOKEN
 

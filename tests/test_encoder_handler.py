@@ -19,32 +19,15 @@ from hal.encoder.frame import field_bytes
 from hal.encoder.protocol import format_local
 from hal.errors import DeviceDisconnected, DeviceError
 from sim.encoder import VirtualEncoder
+from tests.runtime_harness import SECRETS, command, config, visi
 
 LONDON = ZoneInfo("Europe/London")
-SECRETS = {"Password": "pw-Zq81-secret", "UserName": "visi-admin-9917", "ApiUrl": "https://visi.example/api-77x",
-           "KeyCutterData": '{"Token":"kcd-token-5521"}'}
-
-
-def visi(**over):
-    data = {"KeyCutterId": "kc1", "LockIds": ["101"], "ValidityStartUtc": "2024-05-01T13:00:00Z",
-            "ValidityEndUtc": "2024-05-03T10:00:00Z", "KeyCount": 2,
-            "Reservation": {"Number": "4711", "Customer": {"FirstName": "José", "LastName": "Müller"}}, **SECRETS}
-    data.update(over)
-    return {k: v for k, v in data.items() if v is not None}
-
-
 def key_cutter(**over):
     data = {"KeyCutterId": "kc1", "LockIds": ["204", "205"], "StartUtc": "2024-05-01T13:00:00Z",
             "EndUtc": "2024-05-03T10:00:00Z", "KeyCount": 1, "FirstName": "Zoë", "LastName": "Łukasiewicz",
             "ReservationNumber": "8800", **SECRETS}
     data.update(over)
     return {k: v for k, v in data.items() if v is not None}
-
-
-def command(data, type_="VisiOnlineKeyCutter", cid="cmd-1"):
-    return Command.from_json({"Id": cid, "State": "Pending", "CreatedUtc": "2024-05-01T12:00:00Z",
-                              "Device": {"Id": "dev-enc", "Name": "Front desk encoder", "Type": type_},
-                              "Data": data})
 
 
 def order(data):
@@ -166,14 +149,6 @@ def sim(tmp_path):
     s = VirtualEncoder(log_path=str(tmp_path / "keys.jsonl")).start()
     yield s
     s.stop()
-
-
-def config(port, **extra):
-    lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in extra.items())
-    return parse('[mews]\nplatform_address = "http://127.0.0.1:1"\ngeneration = "seed"\nconnector_token = "t"\n'
-                 '[agent]\ntimezone = "Europe/London"\n'
-                 f'[encoder]\nport = "{port}"\nencoder_id = "Desk 2"\noperator = "Night Auditor"\n'
-                 f'reply_timeout = 3.0\n{lines}')
 
 
 @pytest.fixture

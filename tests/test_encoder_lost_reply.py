@@ -14,7 +14,7 @@ from hal.encoder import EncoderNotReady, KeyCard, KeyEncoder, KeyOutcomeUnknown
 from hal.encoder.frame import ACK, ENQ, NAK
 from hal.errors import DeviceError
 from sim.encoder import VirtualEncoder
-from tests.test_encoder_link import ScriptedEncoder
+from tests.encoder_harness import ScriptedEncoder
 
 CARD = KeyCard(rooms=("512",), valid_from=datetime(2024, 5, 1, 14, 0), valid_until=datetime(2024, 5, 3, 11, 0),
                text=("Ana Lopez",))

@@ -8,62 +8,13 @@ import time
 
 import pytest
 
+from agent.commands.kiosk import Api
+from sim.encoder import VirtualEncoder
+from sim.mews.server import MewsSimulator
+from sim.printer.virtual import VirtualPrinter
 from sim.serving import free_port
-from tests.agent_harness import wait_until, write_config
-from tests.test_agent_process import agent_log, start_agent
-
-pytest.importorskip("agent.kiosk.service", reason="kiosk web layer not merged")
-from agent.commands.kiosk import Api, Unreachable  # noqa: E402
-from sim.encoder import VirtualEncoder  # noqa: E402
-from sim.mews.kiosk import midday_zone  # noqa: E402
-from sim.mews.server import MewsSimulator  # noqa: E402
-from sim.printer.virtual import VirtualPrinter  # noqa: E402
-
-
-def kiosk_config(tmp_path, sim, encoder, printer, port):
-    extra = f"""timezone = "{midday_zone()}"
-[encoder]
-port = "{encoder.url}"
-reply_timeout = 10.0
-[printer]
-port = "{printer.url}"
-row_time_ms = 0.0
-[kiosk]
-enabled = true
-listen = "127.0.0.1:{port}"
-checkin_from = "00:00"
-hotel_name = "Kiosk Crash Hotel"
-"""
-    return write_config(tmp_path, sim, extra=extra)
-
-
-def ask(api, method, path, body=None):
-    try:
-        return api.ask(method, path, body)
-    except Unreachable:
-        return 0, {}
-
-
-def new_session(api):
-    wait_until(lambda: ask(api, "POST", "/api/sessions", {"flow": "check-in", "language": "en"})[0] == 201,
-               timeout=60, interval=0.2, what="kiosk API serving")
-    status, screen = api.ask("POST", "/api/sessions", {"flow": "check-in", "language": "en"})
-    assert status == 201, screen
-    return screen
-
-
-def act(api, screen, action, **fields):
-    status, screen = api.ask("POST", f"/api/sessions/{screen['session']}/input", {"action": action, **fields})
-    assert status == 200, screen
-    return screen
-
-
-def settle(api, screen):
-    end = time.monotonic() + 60
-    while screen.get("busy") and time.monotonic() < end:
-        time.sleep(0.05)
-        screen = api.ask("GET", f"/api/sessions/{screen['session']}")[1]
-    return screen
+from tests.agent_harness import start_agent, wait_until
+from tests.kiosk_process_harness import act, kiosk_config, new_session, settle
 
 
 def unfinished_journal(tmp_path) -> list:

@@ -13,17 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from agent.commands.kiosk import Api
+from sim.encoder import VirtualEncoder
+from sim.mews.server import MewsSimulator
+from sim.printer.virtual import VirtualPrinter
 from sim.serving import free_port
-from tests.agent_harness import wait_until
-from tests.test_agent_process import start_agent, wait_running
-from tests.test_kiosk_crash import act, kiosk_config, new_session, settle
-
-pytest.importorskip("agent.kiosk.service", reason="kiosk web layer not merged")
-from agent.commands.kiosk import Api  # noqa: E402
-from sim.encoder import VirtualEncoder  # noqa: E402
-from sim.mews.server import MewsSimulator  # noqa: E402
-from sim.printer.virtual import VirtualPrinter  # noqa: E402
-from sim.terminal.server import TerminalSimulator  # noqa: E402
+from sim.terminal.server import TerminalSimulator
+from tests.agent_harness import start_agent, wait_running, wait_until
+from tests.kiosk_process_harness import act, kiosk_config, new_session, settle
 
 WIPED_WITHIN = 60.0  # the README's promise
 

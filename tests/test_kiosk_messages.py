@@ -24,3 +24,13 @@ def test_render_fills_params_and_never_raises():
     assert render("no.such.id") == "no.such.id"
     assert render("refused.balance_due", {"amount": {"Currency": "GBP", "Value": 95.5}}) == (
         "Please settle 95.50 GBP at reception.")
+
+
+def test_the_english_catalog_is_the_one_source_of_the_templates():
+    import json
+
+    catalog = json.loads((ROOT / "agent" / "kiosk" / "static" / "i18n" / "en.json").read_text(encoding="utf-8"))
+    assert MESSAGES == {k: v for k, v in catalog.items() if not k.startswith("ui.")}
+    source = (ROOT / "agent" / "kiosk" / "messages.py").read_text(encoding="utf-8")
+    repeated = [k for k, v in MESSAGES.items() if len(v) > 12 and json.dumps(v) in source]
+    assert repeated == []  # no template written twice: a fix in en.json reaches the CLI too

@@ -10,20 +10,10 @@ from agent.mews import errors
 from agent.mews.client import MewsClient
 from agent.mews.models import AccountingCategory, CreditCard, CurrencyValue, Document, Space
 from sim.mews import DEMO_CONNECTOR_TOKEN, MewsSimulator
+from tests.mews_harness import CLIENT_TOKEN, mews_config
 
-CLIENT_TOKEN = "CLIENT-TOKEN-FOR-TESTS-0001"
 NOW = dt.datetime.now(dt.timezone.utc)
 ALL_STATES = ["Enquired", "Requested", "Optional", "Confirmed", "Started", "Processed", "Canceled"]
-
-
-def mews_config(sim, **over):
-    values = {"platform_address": sim.url, "generation": "seed", "connector_token": DEMO_CONNECTOR_TOKEN, "client_token": CLIENT_TOKEN,
-              "timeout": 5.0}
-    values.update(over)
-    lines = ["[mews]"]
-    for key, value in values.items():
-        lines.append(f"{key} = {str(value).lower() if isinstance(value, bool) else repr(value)}")
-    return config.parse("\n".join(lines).replace("'", '"')).mews
 
 
 @pytest.fixture

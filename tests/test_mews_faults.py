@@ -11,7 +11,7 @@ from agent.mews.events import parse_frame
 from agent.mews.listener import EventListener
 from agent.mews.models import Command
 from sim.mews import MewsSimulator
-from tests.test_mews_client import mews_config
+from tests.mews_harness import mews_config
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from agent.handlers.paper_watch import PaperWatch
 from agent.runtime.dispatcher import Dispatcher
 from agent.runtime.health import IDLE, Health
 from hal.printer import escpos
-from tests.test_printer_transports import NEAR_END, OK_BYTE, PAPER_OUT, small_job, tcp_printer  # noqa: F401
+from tests.printer_harness import NEAR_END, OK_BYTE, PAPER_OUT, small_job, tcp_printer  # noqa: F401
 
 
 class Tasks:

@@ -14,7 +14,7 @@ from hal.printer import escpos
 from hal.printer.presenter import FullStatus
 from sim.printer.mechanism import Mechanism
 from sim.printer.virtual import VirtualPrinter
-from tests.test_printer_transports import small_job
+from tests.printer_harness import small_job
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from agent.runtime.jobs import Job, JobKind, OutcomeState, Source
 from agent.runtime.panel import PanelActions
 from agent.runtime.store import Store
 from hal.errors import DeviceError
-from tests.test_dispatcher import FakeHandler, cmd, final_of, history, wait_until
-from tests.test_encoder_handler import command, config, visi
+from tests.runtime_harness import FakeHandler, cmd, command, config, final_of, history, visi, wait_until
 from agent.handlers.encoder import from_config as encoder_from_config
 from sim.encoder import VirtualEncoder
 

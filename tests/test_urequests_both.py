@@ -17,11 +17,24 @@ from pathlib import Path
 import pytest
 
 from tests import urequests_cases as cases
-from tests.test_urequests import _raw_server, server  # noqa: F401 - fixture
-from tests.test_urequests_tls import _serve, pki  # noqa: F401 - fixture
+from tests.urequests_harness import echo_server, make_pki, raw_server, serve_tls
 
 ROOT = Path(__file__).resolve().parents[1]
 MICROPYTHON = shutil.which("micropython", path=str(Path(sys.executable).parent)) or shutil.which("micropython")
+
+
+
+@pytest.fixture
+def server():
+    with echo_server() as httpd:
+        yield httpd
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture(scope="session")
@@ -160,7 +173,7 @@ def test_refused_and_unknown_host(run):
 
 
 def test_close_delimited_answer_after_interim(run):
-    url = _raw_server(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\nX-A: 1\r\nX-A: 2\r\n\r\nall of it")
+    url = raw_server(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\nX-A: 1\r\nX-A: 2\r\n\r\nall of it")
     assert run("raw_answer", url=url) == [200, "all of it", {"X-A": "1, 2"}]
 
 
@@ -173,7 +186,7 @@ def test_close_delimited_answer_after_interim(run):
     b"HTTP/1.1 200 OK\r\nContent-Le",
 ])
 def test_malformed_answer(run, reply):
-    assert run("raw_answer", url=_raw_server(reply)) == "ProtocolError"
+    assert run("raw_answer", url=raw_server(reply)) == "ProtocolError"
 
 
 def test_bad_urls_and_header_injection(run, server):
@@ -185,7 +198,7 @@ def _over_tls(run, request, cert, case):
     if shutil.which("openssl") is None:
         pytest.skip("needs the openssl command")
     pki = request.getfixturevalue("pki")
-    httpd = _serve(pki, cert)
+    httpd = serve_tls(pki, cert)
     try:
         return run(case, url=httpd.url, ca=str(pki / "ca.pem"))
     finally:

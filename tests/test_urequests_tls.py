@@ -2,74 +2,23 @@
 
 import shutil
 import ssl
-import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from agent import urequests
+from tests.urequests_harness import make_pki, serve_tls
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 
 
-def _openssl(*args, cwd):
-    subprocess.run(("openssl",) + args, cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
-    """A private CA plus two server certificates: one for 127.0.0.1/localhost, one for another name."""
-    d = tmp_path_factory.mktemp("pki")
-    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
-    _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-             "-subj", "/CN=kiosk-agent test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-    for name, san in (("good", "DNS:localhost,IP:127.0.0.1"), ("wrong", "DNS:other.example")):
-        (d / (name + ".ext")).write_text(
-            "subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
-            "extendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid\n" % san)
-        _openssl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name, cwd=d)
-        _openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                 "-CAcreateserial", "-days", "2", "-extfile", name + ".ext", "-out", name + ".pem", cwd=d)
-    return d
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def setup(self):
-        super().setup()
-        self.server.connections += 1
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        body = b'{"secure": true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-def _serve(pki, cert):
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(str(pki / (cert + ".pem")), str(pki / (cert + ".key")))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    httpd.connections = 0
-    # Handshake in the handler thread, so a client that rejects us cannot stall the accept loop.
-    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
-    httpd.url = "https://127.0.0.1:%d/" % httpd.server_address[1]
-    threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True).start()
-    return httpd
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture
 def good(pki):
-    httpd = _serve(pki, "good")
+    httpd = serve_tls(pki, "good")
     yield httpd
     httpd.shutdown()
     httpd.server_close()
@@ -77,7 +26,7 @@ def good(pki):
 
 @pytest.fixture
 def wrong(pki):
-    httpd = _serve(pki, "wrong")
+    httpd = serve_tls(pki, "wrong")
     yield httpd
     httpd.shutdown()
     httpd.server_close()

@@ -10,7 +10,9 @@ import sys
 
 try:
     from agent import urequests
-except ImportError:
+except ImportError:  # MicroPython runs this file with the shim alone on MICROPYPATH
+    if sys.implementation.name != "micropython":
+        raise  # on CPython it is our own package: its ImportError must fail, never hide
     import urequests
 
 

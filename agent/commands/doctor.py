@@ -25,7 +25,7 @@ def run_checks(args, emit=print) -> list:
     """Run every check in order, emitting each line as soon as it is known."""
     from agent import config as config_mod
     from agent.doctor import FAIL, OK, SKIP, Result
-    from agent.doctor import devices, host, platform, services
+    from agent.doctor import devices, host, owner, platform, services
     from agent.doctor import pos as pos_check
 
     results = []
@@ -53,16 +53,19 @@ def run_checks(args, emit=print) -> list:
     add(platform.check_websocket(cfg, signed_in))
     if client is not None:
         client.close()
-    printer = add(devices.check_printer(cfg))
+    # One owner per device: while an agent runs, its devices are asked through it (agent.doctor.owner)
+    printer = add(owner.check_printer(cfg) or devices.check_printer(cfg))
     if args.print_test:
         if printer.status == OK:
-            add(devices.print_test_receipt(cfg))
+            add(owner.print_test_receipt(cfg, devices.test_receipt_text()) or devices.print_test_receipt(cfg))
         else:
             add(Result("print-test", SKIP, "printer not ready"))
-    encoder = add(devices.check_encoder(cfg))
+    encoder = add(owner.check_encoder(cfg) or devices.check_encoder(cfg))
     if args.read_card:
         if encoder.status == OK:
-            add(devices.read_card(cfg, prompt=lambda text: print(text, file=sys.stderr, flush=True)))
+            def prompt(text):
+                print(text, file=sys.stderr, flush=True)
+            add(owner.read_card(cfg, prompt=prompt) or devices.read_card(cfg, prompt=prompt))
         else:
             add(Result("read-card", SKIP, "encoder not answering"))
     if cfg.pos is not None:

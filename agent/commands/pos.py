@@ -207,7 +207,7 @@ def _pay(args, cfg, client) -> int:
 def _pay_outcome(args, cfg, client, products, methods, deposit, pos_id, sale) -> int:
     """Print the receipt when booked, then the outcome; exit code 0 only when booked."""
     from agent.pos.errors import PosError
-    from agent.pos.receipt import ReceiptNotPrinted, print_receipt, render_receipt, width_for
+    from agent.pos.receipt import ReceiptNotPrinted, render_receipt, width_for
 
     out = sale.to_json()
     if sale.booked and not args.no_receipt and cfg.printer is not None:
@@ -219,7 +219,7 @@ def _pay_outcome(args, cfg, client, products, methods, deposit, pos_id, sale) ->
                               tz=cfg.agent.timezone, title=cfg.pos.instance, width=width_for(cfg.printer),
                               pos_name=pos_name)
         try:
-            print_receipt(cfg, text)
+            _print_receipt(cfg, text)
             out["receipt"] = "printed"
         except ReceiptNotPrinted as e:
             out["receipt"] = f"not printed: {e}"
@@ -237,6 +237,27 @@ def _pay_outcome(args, cfg, client, products, methods, deposit, pos_id, sale) ->
     _emit(args, out, text)
     return 0 if sale.booked else 1
 
+
+def _print_receipt(cfg, text: str) -> None:
+    """Print through the running agent's printer (one owner per device); directly only when none runs."""
+    import base64
+
+    from agent.control.client import AgentNotAnswering, ask
+    from agent.control.protocol import Request
+    from agent.pos.receipt import ReceiptNotPrinted, print_receipt, receipt_bytes
+
+    data = {"FileType": "text/plain", "FileData": base64.b64encode(receipt_bytes(text)).decode(), "CopyCount": 1}
+    try:
+        answer = ask(cfg.state_dir, Request(op="job", kind="print_document", data=data, wait=RECEIPT_WAIT))
+    except AgentNotAnswering as e:
+        raise ReceiptNotPrinted(f"the running agent holds the printer but did not answer: {e}") from None
+    if answer is None:
+        print_receipt(cfg, text)
+    elif answer.status != "done":
+        raise ReceiptNotPrinted(answer.detail or answer.status)
+
+
+RECEIPT_WAIT = 120.0  # seconds the receipt may wait behind the printer's queued work
 
 ACTIONS = {"status": _status, "products": _products, "methods": _methods, "deposit": _deposit,
            "transactions": _transactions, "pay": _pay}

@@ -56,18 +56,23 @@ def check_printer(cfg) -> Result:
     return Result("printer", OK, f"{port}: {status.describe()}")
 
 
+def test_receipt_text() -> str:
+    import agent
+
+    return (f"kiosk-agent {agent.__version__}\nprinter test from doctor\n{socket.gethostname()}\n"
+            f"{time.strftime('%Y-%m-%d %H:%M')}\n")
+
+
 def print_test_receipt(cfg) -> Result:
     """Print a short test receipt (only with --print-test)."""
     try:
-        import agent
         from hal.errors import DeviceError, InvalidInput
         from hal.printer.text import render_text
 
         printer = _printer(cfg)
     except ImportError:
         return Result("print-test", SKIP, NOT_IN_BUILD)
-    text = (f"kiosk-agent {agent.__version__}\nprinter test from doctor\n{socket.gethostname()}\n"
-            f"{time.strftime('%Y-%m-%d %H:%M')}\n")
+    text = test_receipt_text()
     try:
         job = printer.encode(render_text(text, cfg.printer.width_dots, 2000))
         printer.print_job(job, 1)

@@ -182,9 +182,9 @@ class EventListener:
                 break
             reason = redact(str(reason))
             if error is None:
-                self.on_disconnected(reason)
+                self._callback(self.on_disconnected, reason)
             else:
-                self.on_disconnected(reason, error)
+                self._callback(self.on_disconnected, reason, error)
             delay = self.backoff.next_delay()
             if error is not None:
                 delay = max(delay, 60.0)  # a person must fix the token: retry slowly
@@ -283,7 +283,7 @@ class EventListener:
         self.connected = True
         self.backoff.connected()
         log.info("websocket connected")
-        self.on_connected()
+        self._callback(self.on_connected)
 
     def _message(self, msg) -> None:
         self.backoff.check_stable()
@@ -295,8 +295,15 @@ class EventListener:
             return
         if malformed:
             self.frames.note(f"{malformed} event entries without a usable Type/Id/State", malformed)
-        try:
-            self.on_events(events)
-        except Exception:  # a bug in a consumer must not kill the connection
-            log.exception("event handling failed")
+        self._callback(self.on_events, events)
         self.last_event_at = time.time()
+
+    @staticmethod
+    def _callback(callback, *args) -> None:
+        """Run one of our callbacks as websocket-client runs its own: an exception is logged, never
+        raised into the listener (it would end its thread or tear a good connection down)."""
+        try:
+            callback(*args)
+        except Exception as e:
+            log.exception("websocket: error from callback %s: %s", getattr(callback, "__name__", callback),
+                          redact(str(e)))

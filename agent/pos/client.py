@@ -24,6 +24,7 @@ from agent.pos.connection import Connection
 from agent.pos.errors import ConnectionLost, GatewayUnavailable, InvalidRequest, PosRateLimited
 from agent.pos.models import (Deposit, License, PaymentMethod, PointOfSale, Product, Status, Transaction,
                               records)
+from agent.runtime.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class PosClient:
 
     def __init__(self, cfg, *, state_dir=None, budget: Budget | None = None, timeout: float | None = None,
                  connect_timeout: float | None = None, rng: random.Random | None = None,
-                 backoff: tuple[float, float] = (0.5, 30.0), on_broadcast=None, on_connect=None,
+                 backoff: Backoff | tuple[float, float] = (0.5, 30.0), on_broadcast=None, on_connect=None,
                  stop: threading.Event | None = None, ws_factory=None):
         self.cfg = cfg
         add_secret(cfg.api_key)
@@ -85,7 +86,8 @@ class PosClient:
         self.budget = budget
         self._rng = rng or random.Random()
         self._index = self._rng.randrange(len(self.shards))  # the reference client picks a random shard
-        self._backoff = backoff
+        # the house backoff (full jitter), shared by every connect until one succeeds
+        self._backoff = backoff if isinstance(backoff, Backoff) else Backoff(*backoff, reset_after=0.0, rng=self._rng)
         self.on_broadcast = on_broadcast
         self.on_connect = on_connect  # called with the shard name after every (re)connect
         self.stop_event = stop or threading.Event()
@@ -122,8 +124,7 @@ class PosClient:
         while True:
             if attempt >= n:
                 # every shard failed once: back off (outside the lock, so other callers keep their deadlines)
-                base, cap = self._backoff
-                delay = min(cap, base * 2 ** (attempt // n - 1)) * self._rng.uniform(0.5, 1.0)
+                delay = self._backoff.next_delay()
                 if deadline is not None:
                     delay = min(delay, deadline - time.monotonic())
                     if delay <= 0:
@@ -150,6 +151,7 @@ class PosClient:
                     attempt += 1
                     continue
                 self.connects += 1
+                self._backoff.succeeded()
                 log.info("pos: connected to shard %s", shard)
                 conn = self._conn
             if self.on_connect is not None:

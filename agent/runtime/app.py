@@ -46,6 +46,7 @@ class Agent:
     pos: object = None
     kiosk: object = None
     paper: object = None  # agent.handlers.paper_watch.PaperWatch when a printer is attached
+    control: object = None  # the control socket staff tools ask (agent.control), once started
     stop_event: threading.Event = field(default_factory=threading.Event)
     wake: threading.Event = field(default_factory=threading.Event)
 

@@ -39,6 +39,7 @@ def start(agent) -> None:
     if pruned:
         log.info("journal: pruned %d entries older than 30 days", pruned)
     agent.dispatcher.start()
+    _start_control(agent)
     agent.sender.start()
     for name, what in (("pos", "ConcertPOS service"), ("kiosk", "kiosk service")):
         part = getattr(agent, name)
@@ -58,6 +59,20 @@ def start(agent) -> None:
     agent.notifier.ready(agent.health.status_line())
     log.info("kiosk-agent running (%s mode, %d device handler(s): %s)", agent.cfg.mews.mode,
              len(agent.handlers), ", ".join(h.name for h in agent.handlers) or "none")
+
+
+def _start_control(agent) -> None:
+    """The control socket (one owner per device): loud, not fatal, when it cannot listen."""
+    from agent.control.server import ControlServer
+
+    server = ControlServer(agent.cfg.state_dir, agent.dispatcher, agent.handlers, agent.health)
+    try:
+        server.start()
+    except OSError as e:
+        log.error("control socket %s unavailable (doctor and pos will not open the devices while the agent "
+                  "runs): %s", server.path, e.strerror or e)
+        return
+    agent.control = server
 
 
 def _watch_ip(agent) -> None:
@@ -149,6 +164,8 @@ def shutdown(agent) -> None:
     agent.notifier.stopping()
     agent.loop.close()  # a drain still waiting on the platform hands nothing over
     agent.dispatcher.stopping.set()  # no new step starts while the rest closes
+    if agent.control is not None:
+        agent.control.stop()
     if agent.listener is not None:
         agent.listener.stop(1.5)
     for part, what in ((agent.kiosk, "kiosk service"), (agent.pos, "ConcertPOS service")):

@@ -9,19 +9,23 @@ from hal.encoder.errors import KeyOutcomeUnknown
 from hal.encoder.link import POLL, Link
 from hal.encoder.protocol import (CardInfo, KeyCard, check_reply, checkout_request, format_local, key_request,
                                   parse_card, read_request)
-from hal.errors import DeviceDisconnected, DeviceError, port_problem
+from hal.errors import DeviceDisconnected, DeviceError, port_error
 
 log = logging.getLogger(__name__)
 
 
 def open_serial(url: str, baudrate: int):
-    """Open ``url`` (device path, pty, ``socket://host:port``) with short read/write timeouts."""
+    """Open ``url`` (device path, pty, ``socket://host:port``) with short read/write timeouts.
+
+    Exclusively (an flock on the tty, pyserial's ``exclusive``): a second program opening the
+    encoder beside the agent would flush or answer its exchange and lose a guest's key reply.
+    """
     import serial  # pyserial; imported here so importing hal stays light
 
     try:
-        return serial.serial_for_url(url, baudrate=baudrate, timeout=POLL, write_timeout=2.0)
+        return serial.serial_for_url(url, baudrate=baudrate, timeout=POLL, write_timeout=2.0, exclusive=True)
     except (serial.SerialException, OSError, ValueError) as e:
-        raise DeviceDisconnected(port_problem("encoder", url, "encoder.port", e)) from e
+        raise port_error("encoder", url, "encoder.port", e) from e
 
 
 def holds(info: CardInfo, card: KeyCard) -> bool:
@@ -77,6 +81,27 @@ class KeyEncoder:
     def check_out(self, room: str) -> None:
         """``CO``: check the room out (its guest keys stop working)."""
         self._transact("CO", checkout_request(room), (room,))
+
+    def ping(self) -> bool:
+        """ENQ -> ACK between transactions; False (nothing sent) while a transaction holds the encoder.
+
+        Raises EncoderNotReady (NAK) or DeviceDisconnected (no answer, port gone). The port's
+        owner asks this (the agent for ``doctor``): a second program's ENQ would land in a key's
+        exchange.
+        """
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            if self._port is None:
+                self._port = self._opener(self.url, self.baudrate)
+            try:
+                Link(self._port, reply_timeout=self.ack_timeout, ack_timeout=self.ack_timeout, tries=1).enquire()
+            except DeviceDisconnected:
+                self._drop()
+                raise
+            return True
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         with self._lock:

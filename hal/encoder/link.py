@@ -55,6 +55,14 @@ class Link:
         except PORT_ERRORS as e:  # serial.SerialException is an OSError: port gone, socket closed
             raise DeviceDisconnected("the key encoder's connection was lost: check the cable and encoder.port") from e
 
+    def enquire(self) -> None:
+        """ENQ alone (a status check between transactions): returns on ACK, raises otherwise."""
+        try:
+            self._discard_input()
+            self._enquire()
+        except PORT_ERRORS as e:
+            raise DeviceDisconnected("the key encoder's connection was lost: check the cable and encoder.port") from e
+
     # -- steps -------------------------------------------------------------
 
     def _enquire(self) -> None:

@@ -27,7 +27,7 @@ import socket
 import time
 from typing import Callable, Protocol
 
-from hal.errors import DeviceDisconnected, DeviceError, port_problem
+from hal.errors import DeviceDisconnected, DeviceError, PortInUse, port_problem
 
 KEY = "printer.port"
 
@@ -100,7 +100,7 @@ def _open_path(path: str) -> int:
 
 
 def _in_use(url: str) -> DeviceDisconnected:
-    return DeviceDisconnected(f"printer at {url} is in use by another process: stop it, or check {KEY}")
+    return PortInUse(port_problem("printer", url, KEY, OSError(errno.EAGAIN, "in use")))
 
 
 class SerialLink:

@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 
 import pytest
 
-from sim.mews import DEMO_CONNECTOR_TOKEN, MewsSimulator
 from sim.mews.errors import ApiError
-
-
-@pytest.fixture
-def sim():
-    with MewsSimulator(generation="seed") as s:
-        yield s
-
-
-def call(sim, path, body=None, method="POST"):
-    conn = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=10)
-    conn.request(method, path, body=None if body is None else json.dumps(body).encode(),
-                 headers={"Content-Type": "application/json"})
-    resp = conn.getresponse()
-    payload = resp.read()
-    conn.close()
-    return resp.status, json.loads(payload) if payload else None
-
-
-def api(sim, op, **fields):
-    return call(sim, "/api/connector/v1/" + op, {"AccessToken": DEMO_CONNECTOR_TOKEN, **fields})
+from tests.sim_mews.sim_harness import api, call
 
 
 def active_ids(sim):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from agent.config import PosConfig
 from agent.pos.budget import Budget, budget_file
 from agent.pos.client import PosClient
@@ -16,13 +14,6 @@ def start_sim(window: float = 30.0, shards: int = 3, **kw):
     from sim.pos import PosGatewaySimulator
 
     return PosGatewaySimulator(ports=[0] * shards, instance=INSTANCE, api_key=API_KEY, window=window, **kw).start()
-
-
-@pytest.fixture
-def sim():
-    s = start_sim()
-    yield s
-    s.stop()
 
 
 def pos_cfg(sim, **kw) -> PosConfig:

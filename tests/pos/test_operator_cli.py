@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from agent.cli import main as cli_main
-from tests.pos_harness import API_KEY, config_text, sim  # noqa: F401  (fixture)
+from tests.pos.pos_harness import API_KEY, config_text
 
 
 def run(*args, timeout=120):

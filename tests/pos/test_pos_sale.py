@@ -8,7 +8,7 @@ import pytest
 from agent.pos.errors import InvalidRequest
 from agent.pos.models import Transaction
 from agent.pos.sale import BOOKED, NOT_BOOKED, UNKNOWN, SaleLine, Seller, match_sale, merge_lines, parse_item
-from tests.pos_harness import make_client, sim  # noqa: F401  (fixture)
+from tests.pos.pos_harness import make_client
 
 LINES = [SaleLine(3, 2), SaleLine(7, 1)]
 

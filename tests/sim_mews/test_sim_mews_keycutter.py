@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.test_sim_mews_commands import api, call, sim  # noqa: F401  (fixture)
+from tests.sim_mews.sim_harness import api, call
 
 
 def test_multi_room_key_with_chosen_fields(sim):

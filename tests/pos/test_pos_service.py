@@ -8,7 +8,7 @@ from agent.config import parse
 from agent.pos.sale import SaleLine
 from agent.pos.service import UUID_FILE, PosService, device_uuid
 from agent.runtime.health import FAULT, IDLE, Health
-from tests.pos_harness import config_text, make_client, start_sim
+from tests.pos.pos_harness import config_text, make_client, start_sim
 
 WINDOW = 3.0  # registerdevice +10: ten pings per window
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.pos_harness import API_KEY, config_text, make_client, sim  # noqa: F401  (fixture)
+from tests.pos.pos_harness import API_KEY, config_text, make_client
 
 
 def run(*args, timeout=60):

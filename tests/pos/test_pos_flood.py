@@ -7,7 +7,7 @@ windows' worth of every budget in a couple of seconds.
 import threading
 
 from agent.pos.budget import COSTS
-from tests.pos_harness import make_client, start_sim
+from tests.pos.pos_harness import make_client, start_sim
 
 WINDOW = 0.5
 

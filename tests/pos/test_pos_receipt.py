@@ -10,7 +10,7 @@ from agent.config import PrinterConfig
 from agent.pos.models import Deposit, PaymentMethod, Product, Transaction
 from agent.pos.receipt import ReceiptNotPrinted, print_receipt, receipt_bytes, render_receipt, width_for
 from agent.pos.sale import BOOKED, SaleLine, SaleResult, Seller
-from tests.pos_harness import make_client, sim  # noqa: F401  (fixture)
+from tests.pos.pos_harness import make_client
 
 PRODUCTS = {3: Product(3, "Beer 0.5 l", Decimal("4.5"), True), 7: Product(7, "Parking day ticket", Decimal(12), False)}
 AT = datetime(2024, 7, 1, 18, 5, tzinfo=timezone.utc)
@@ -61,7 +61,6 @@ def test_no_printer_configured():
 
 
 def test_receipt_bytes_reach_the_virtual_printer(sim):
-    pytest.importorskip("agent.handlers.printer", reason="the printer handler (print_document) is not installed")
     from hal.printer import raster
     from sim.printer.virtual import VirtualPrinter
 

@@ -10,7 +10,7 @@ import websocket
 
 from agent.pos import errors
 from agent.pos.connection import Connection
-from tests.pos_harness import API_KEY, INSTANCE, make_client, sim, start_sim  # noqa: F401  (fixture)
+from tests.pos.pos_harness import API_KEY, INSTANCE, make_client, start_sim
 
 
 def test_every_command_round_trips(sim):
