@@ -212,9 +212,15 @@ class KioskConfig(_Section):
 class PaymentConfig(_Section):
     """A payment terminal for balances due at the kiosk; absent = settled at reception."""
 
-    driver: str = _opt("sim", choices=("sim",), doc="only the simulated terminal exists today")
-    address: str = _opt("127.0.0.1:8790", doc="host:port of the terminal")
+    driver: str = _opt("sim", choices=("sim", "adyen"), doc="sim: the simulated terminal; adyen: Adyen Terminal API")
+    address: str = _opt("127.0.0.1:8790", doc="host:port of the terminal (adyen: host, port 8443 when not given)")
     timeout: float = _opt(90.0, minimum=1.0, doc="seconds a charge may take (the guest follows the terminal)")
+    # adyen: the terminal's POIID ([model]-[serial]) and the shared key set on it in Adyen's customer area
+    poi_id: str = _opt("", doc="adyen: the terminal's POIID, e.g. P400Plus-275000001 (its certificate's name)")
+    key_identifier: str = _opt("", doc="adyen: the key identifier set on the terminal")
+    key_version: int = _opt(1, minimum=0, doc="adyen: the key version set on the terminal")
+    key_passphrase: str = _opt("", secret=True, doc="adyen: the key passphrase set on the terminal")
+    ca_file: str = _opt("", file=True, doc="adyen: the terminal's certificate chain (Adyen's root, PEM)")
 
 
 @dataclass(frozen=True)

@@ -95,5 +95,16 @@ def _check_kiosk(cfg, fname: str) -> None:
                           'listen on "127.0.0.1:PORT"')
 
 
+def _check_payment(cfg, fname: str) -> None:
+    """An Adyen terminal needs its POIID, the shared key and the chain its certificate is checked against."""
+    p = cfg.payment
+    if p is None or p.driver != "adyen":
+        return
+    missing = [ConfigError(fname, f"payment.{k}", 'required with driver = "adyen"')
+               for k in ("address", "poi_id", "key_identifier", "key_passphrase", "ca_file") if not getattr(p, k)]
+    if missing:
+        raise ConfigError.several(missing)
+
+
 _CROSS_CHECKS = (_check_addresses, _check_tokens, _check_reservations_version, _check_timezone, _check_pos,
-                 _check_events, _check_kiosk)
+                 _check_events, _check_kiosk, _check_payment)
