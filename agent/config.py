@@ -221,6 +221,8 @@ class PaymentConfig(_Section):
     key_version: int = _opt(1, minimum=0, doc="adyen: the key version set on the terminal")
     key_passphrase: str = _opt("", secret=True, doc="adyen: the key passphrase set on the terminal")
     ca_file: str = _opt("", file=True, doc="adyen: the terminal's certificate chain (Adyen's root, PEM)")
+    mews_device: str = _opt("", doc='Mews PaymentTerminal Device Id or Name whose commands this terminal takes; '
+                                     '"" = none')
 
 
 @dataclass(frozen=True)
