@@ -204,6 +204,9 @@ class KioskConfig(_Section):
     idle_timeout: float = _opt(60.0, minimum=5.0, doc="seconds without input before the countdown to reset")
     task_deadline: float = _opt(15.0, minimum=1.0, doc="minutes: DeadlineUtc of staff tasks the kiosk raises")
     ask_passport: bool = _opt(False, doc="ask for passport number and expiry on check-in")
+    preauthorization: str = _opt("off", choices=("off", "per_night", "per_stay"),
+                                 doc="hold an amount for incidentals on the guest's card at check-in (adyen)")
+    preauthorization_amount: float = _opt(0.0, minimum=0.0, doc="the amount held per night or per stay")
     languages: list = _opt(["en", "de", "fr", "es", "it", "cs", "nl"])
     default_language: str = _opt("en")
 

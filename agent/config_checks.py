@@ -98,6 +98,11 @@ def _check_kiosk(cfg, fname: str) -> None:
 def _check_payment(cfg, fname: str) -> None:
     """An Adyen terminal needs its POIID, the shared key and the chain its certificate is checked against."""
     p = cfg.payment
+    if cfg.kiosk.preauthorization != "off" and p is None:
+        raise ConfigError(fname, "kiosk.preauthorization", 'needs a [payment] terminal that pre-authorises '
+                                                           '(driver = "adyen")')
+    if cfg.kiosk.preauthorization != "off" and cfg.kiosk.preauthorization_amount <= 0:
+        raise ConfigError(fname, "kiosk.preauthorization_amount", "must be more than 0 when preauthorization is on")
     if p is None or p.driver != "adyen":
         return
     missing = [ConfigError(fname, f"payment.{k}", 'required with driver = "adyen"')
