@@ -15,6 +15,16 @@ const https = require("https");
 const fs = require("fs");
 const { NexoCrypto } = require("@adyen/api-library");
 const { ObjectSerializer } = require("@adyen/api-library/lib/src/typings/terminal/models");
+const keyGenerator = require("@adyen/api-library/lib/src/security/nexoDerivedKeyGenerator").default;
+
+// The library derives the key (PBKDF2, 4,000 rounds, 640 bytes) twice per message; a terminal derives it once.
+// Keep the library's own derivation, remembered per passphrase, so a 1,000-payment run is not all PBKDF2.
+const derive = keyGenerator.deriveKeyMaterial.bind(keyGenerator);
+const derived = new Map();
+keyGenerator.deriveKeyMaterial = (passphrase) => {
+  if (!derived.has(passphrase)) derived.set(passphrase, derive(passphrase));
+  return derived.get(passphrase);
+};
 
 const MODES = ["approve", "decline", "partial", "timeout", "lose", "busy", "slow", "late"];
 
@@ -41,6 +51,7 @@ const state = {
   aborts: 0,
   transactions: {}, // SaleID/ServiceID -> {reference, status, kind, response, poiTransactionId, amount, currency}
   charges: {}, // our reference -> [{amount, currency, kind, poiTransactionId, reversed}] (approved ones only)
+  sent: {}, // our reference -> Payment requests received for it (more than one: it was sent twice)
 };
 let seq = 0;
 
@@ -137,6 +148,7 @@ function payment(req, res, header, body) {
     aborted: false,
     poiTransactionId: "SIM" + String(++seq).padStart(6, "0") + "." + String(Date.now()),
   };
+  state.sent[tx.reference] = (state.sent[tx.reference] || 0) + 1;
   if (state.transactions[key]) { // the same ServiceID twice: never a second charge
     return send(res, header, { PaymentResponse: declinedBody(tx, "MessageFormat", "duplicate ServiceID") });
   }
@@ -249,6 +261,7 @@ function control(req, res, raw) {
   if (req.url === "/sim/state") {
     res.writeHead(200, { "Content-Type": "application/json" });
     return res.end(JSON.stringify({ requests: state.requests, aborts: state.aborts, charges: state.charges,
+      sent: state.sent,
       pending: Object.values(state.transactions).filter((t) => t.status === "pending").length }));
   }
   res.writeHead(404);
