@@ -163,3 +163,24 @@ def test_an_unreachable_terminal_charges_nothing_and_says_so(pki):
     t = AdyenTerminal(f"127.0.0.1:{port}", POI_ID, NexoKey("k", 1, "p"), pki["ca"], status_timeout=1.0)
     with pytest.raises(TerminalError, match="not reachable"):
         t.charge(Decimal("1.00"), "EUR", "T-unreachable")
+
+
+def test_card_data_from_either_additional_response_form_and_never_more_than_a_masked_pan():
+    import base64
+    import json
+
+    from hal.payment.adyen import nexo
+
+    def body(additional, pan="4111111111111111"):
+        return {"Response": {"Result": "Success", "AdditionalResponse": additional},
+                "POIData": {"POITransactionID": {"TransactionID": "T1"}},
+                "PaymentResult": {"AmountsResp": {"AuthorizedAmount": 9.5, "Currency": "eur"},
+                                  "PaymentInstrumentData": {"CardData": {"PaymentBrand": "mc", "MaskedPan": pan}}}}
+
+    as_json = base64.b64encode(json.dumps({"additionalData": {"cardHolderName": "Jana Json",
+                                                              "expiryDate": "3/2031"}}).encode()).decode()
+    a = nexo.approval("R", body(as_json))
+    assert (a.holder_name, a.expiration, a.card_type, a.currency) == ("Jana Json", "03/2031", "MasterCard", "EUR")
+    assert a.obfuscated_number == "411111******1111"  # a terminal that sent the whole number: masked here
+    b = nexo.approval("R", body("cardHolderName=Udo%20Url&expiryDate=12%2F2030", pan="541333 **** 4444"))
+    assert (b.holder_name, b.expiration, b.obfuscated_number) == ("Udo Url", "12/2030", "541333****4444")

@@ -9,7 +9,10 @@ Card data is only what the terminal returns: masked PAN, brand, expiry, holder.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -118,7 +121,16 @@ def result_of(body: dict) -> Result:
 
 
 def _additional(text: str) -> dict:
-    """AdditionalResponse as key/values (the local API sends it URL-encoded); {} when it is not."""
+    """AdditionalResponse as key/values: URL-encoded (the default) or base64 JSON ``{"additionalData": {...}}``
+    (a terminal set to send it as JSON); {} when it is neither."""
+    text = text.strip()
+    if text and "=" not in text.rstrip("="):
+        try:
+            decoded = json.loads(base64.b64decode(text, validate=True))
+            data = decoded.get("additionalData") if isinstance(decoded, dict) else None
+            return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        except (ValueError, binascii.Error):
+            return {}
     try:
         return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=200))
     except ValueError:
