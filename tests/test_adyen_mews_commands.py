@@ -131,3 +131,16 @@ def test_served_only_for_the_named_device(handler, tmp_path):
     cfg = parse('[mews]\nplatform_address = "http://x"\nclient_token = "c"\naccess_token = "a"\n'
                 '[payment]\ndriver = "sim"\n')
     assert payment.from_config(cfg) is None  # no mews_device named: the unit serves no PaymentTerminal command
+
+
+def test_outcome_unknown_tells_reception_what_to_check(sim, pki):
+    from agent.handlers.payment import PaymentTerminalHandler
+
+    # gives up on the answer before the guest finishes, and on the status at once
+    impatient = AdyenTerminal(sim.address, POI_ID, NexoKey(KEY["identifier"], 1, KEY["passphrase"]), pki["ca"],
+                              timeout=0.2, status_timeout=2.0, settle_time=0.0, poll=0.05)
+    cmd = command(33.0)
+    sim.set_mode("slow")
+    with pytest.raises(DeviceError) as e:
+        run(PaymentTerminalHandler(impatient, device=DEVICE), cmd)
+    assert "outcome unknown" in str(e.value) and f"M{cmd.id}" in str(e.value) and not e.value.retryable
