@@ -5,25 +5,20 @@ import uuid
 import pytest
 
 from sim.mews.server import MewsSimulator
-from tests.adyen_harness import KEY, POI_ID, AdyenSim, make_test_ca, node_modules
+from tests.adyen_harness import KEY, POI_ID
 from tests.agent_harness import AgentThread, final_state, wait_until, write_config
 
 DEVICE = "Kiosk terminal"
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return make_test_ca(tmp_path_factory.mktemp("pki"))
+@pytest.fixture
+def pki(adyen_pki):
+    return adyen_pki
 
 
-@pytest.fixture(scope="module")
-def adyen(pki):
-    modules, why = node_modules()
-    if modules is None:
-        pytest.skip(f"Adyen terminal simulator unavailable: {why}")
-    s = AdyenSim(modules, pki, hold=0.5)
-    yield s
-    s.stop()
+@pytest.fixture
+def adyen(adyen_sim):
+    return adyen_sim
 
 
 def test_front_desk_payments_on_the_kiosk_terminal(tmp_path, adyen, pki):

@@ -3,22 +3,17 @@
 import pytest
 
 from agent.config import parse
-from tests.adyen_harness import KEY, POI_ID, AdyenSim, make_test_ca, node_modules
+from tests.adyen_harness import KEY, POI_ID, make_test_ca
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return make_test_ca(tmp_path_factory.mktemp("pki"))
+@pytest.fixture
+def pki(adyen_pki):
+    return adyen_pki
 
 
-@pytest.fixture(scope="module")
-def sim(pki):
-    modules, why = node_modules()
-    if modules is None:
-        pytest.skip(f"Adyen terminal simulator unavailable: {why}")
-    s = AdyenSim(modules, pki, hold=0.5)
-    yield s
-    s.stop()
+@pytest.fixture
+def sim(adyen_sim):
+    return adyen_sim
 
 
 def cfg(address, ca, passphrase=KEY["passphrase"]):

@@ -4,23 +4,18 @@ import pytest
 
 from agent.kiosk.checkin import CheckIn
 from hal.payment.adyen import AdyenTerminal, NexoKey
-from tests.adyen_harness import KEY, POI_ID, AdyenSim, make_test_ca, node_modules
+from tests.adyen_harness import KEY, POI_ID, AdyenSim, node_modules
 from tests.kiosk_harness import Rig, run
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return make_test_ca(tmp_path_factory.mktemp("pki"))
+@pytest.fixture
+def pki(adyen_pki):
+    return adyen_pki
 
 
-@pytest.fixture(scope="module")
-def adyen(pki):
-    modules, why = node_modules()
-    if modules is None:
-        pytest.skip(f"Adyen terminal simulator unavailable: {why}")
-    s = AdyenSim(modules, pki, hold=1.0)
-    yield s
-    s.stop()
+@pytest.fixture
+def adyen(adyen_sim):
+    return adyen_sim
 
 
 def rig_with(tmp_path, adyen, pki, extra):

@@ -1,7 +1,6 @@
 """Mews PaymentTerminal commands served on the kiosk's terminal (the Node @adyen/api-library simulator)."""
 
 import uuid
-from decimal import Decimal
 
 import pytest
 
@@ -10,24 +9,19 @@ from agent.mews.models import Command, Device
 from agent.runtime.handler import CommandRejected, DeviceError, NullProgress
 from agent.runtime.jobs import Job, OutcomeState
 from hal.payment.adyen import AdyenTerminal, NexoKey
-from tests.adyen_harness import KEY, POI_ID, AdyenSim, make_test_ca, node_modules
+from tests.adyen_harness import KEY, POI_ID
 
 DEVICE = "Kiosk terminal"
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return make_test_ca(tmp_path_factory.mktemp("pki"))
+@pytest.fixture
+def pki(adyen_pki):
+    return adyen_pki
 
 
-@pytest.fixture(scope="module")
-def sim(pki):
-    modules, why = node_modules()
-    if modules is None:
-        pytest.skip(f"Adyen terminal simulator unavailable: {why}")
-    s = AdyenSim(modules, pki, hold=1.0)
-    yield s
-    s.stop()
+@pytest.fixture
+def sim(adyen_sim):
+    return adyen_sim
 
 
 @pytest.fixture

@@ -14,24 +14,18 @@ import pytest
 from hal.payment import Declined, NotCharged, TerminalError
 from hal.payment.adyen import AdyenTerminal, KeyMismatch, NexoKey, TerminalBusy
 from hal.payment.adyen.crypto import seal, unseal
-from tests.adyen_harness import KEY, POI_ID, AdyenSim, make_test_ca, node_modules
-
-HOLD = 1.0  # seconds the simulated guest takes at the terminal in slow/late/timeout modes
+from tests.adyen_harness import KEY, POI_ID, make_test_ca
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return make_test_ca(tmp_path_factory.mktemp("pki"))
+
+@pytest.fixture
+def pki(adyen_pki):
+    return adyen_pki
 
 
-@pytest.fixture(scope="module")
-def sim(pki):
-    modules, why = node_modules()
-    if modules is None:
-        pytest.skip(f"Adyen terminal simulator unavailable: {why}")
-    s = AdyenSim(modules, pki, hold=HOLD)
-    yield s
-    s.stop()
+@pytest.fixture
+def sim(adyen_sim):
+    return adyen_sim
 
 
 def terminal(sim, pki, *, key=KEY, timeout=5.0, **kw) -> AdyenTerminal:

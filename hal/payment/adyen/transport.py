@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import ssl
 
 from hal.payment.adyen.crypto import KeyMismatch, NexoKey, seal, unseal
