@@ -1,6 +1,7 @@
 """The simulated Adyen terminal (sim/adyen/server.js, on Adyen's own Node library) for tests, soak and demos.
 
-``node_modules()`` installs ``@adyen/api-library`` once into a cache folder
+``node_modules()`` installs ``@adyen/api-library`` (``npm ci``: the versions in
+package-lock.json) once into a cache folder
 (``$KIOSK_AGENT_NPM_CACHE`` or ``~/.cache/kiosk-agent/adyen-sim``) and answers
 where, or a reason to skip: no Node/npm (the tests install Debian's when root),
 no registry. ``make_test_ca()`` makes a throw-away CA and a terminal certificate whose
@@ -10,6 +11,7 @@ common name is the POIID, as Adyen's are.
 from __future__ import annotations
 
 import datetime
+import fcntl
 import hashlib
 import ipaddress
 import json
@@ -40,17 +42,24 @@ def node_modules(*, install_node: bool = False) -> tuple[Path | None, str]:
                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
         if not _have_node():
             return None, "node and npm could not be installed from Debian"
-    manifest = (SIM_DIR / "package.json").read_bytes()
+    manifest, lock = (SIM_DIR / "package.json").read_bytes(), (SIM_DIR / "package-lock.json").read_bytes()
     base = Path(os.environ.get("KIOSK_AGENT_NPM_CACHE") or Path.home() / ".cache" / "kiosk-agent" / "adyen-sim")
-    folder = base / hashlib.sha256(manifest).hexdigest()[:12]
-    if (folder / "node_modules" / "@adyen" / "api-library" / "package.json").exists():
+    folder = base / hashlib.sha256(manifest + lock).hexdigest()[:12]
+    installed = folder / "node_modules" / "@adyen" / "api-library" / "package.json"
+    if installed.exists():
         return folder, ""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "package.json").write_bytes(manifest)
-    done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--omit=optional", "--loglevel=error"],
-                          cwd=folder, capture_output=True, text=True, timeout=600)
+    with open(folder.with_suffix(".lock"), "w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)  # two test runs at once: one installs, the other waits for it
+        if installed.exists():
+            return folder, ""
+        (folder / "package.json").write_bytes(manifest)
+        (folder / "package-lock.json").write_bytes(lock)
+        # npm ci: exactly the locked versions, each checked against its integrity hash
+        done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--omit=optional", "--loglevel=error"],
+                              cwd=folder, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
-        return None, f"npm install @adyen/api-library failed: {done.stderr.strip()[-300:]}"
+        return None, f"npm ci (@adyen/api-library) failed: {done.stderr.strip()[-300:]}"
     return folder, ""
 
 
