@@ -138,3 +138,27 @@ def test_outcome_unknown_tells_reception_what_to_check(sim, pki):
     with pytest.raises(DeviceError) as e:
         run(PaymentTerminalHandler(impatient, device=DEVICE), cmd)
     assert "outcome unknown" in str(e.value) and f"M{cmd.id}" in str(e.value) and not e.value.retryable
+
+
+class CancelledAtTheDesk(NullProgress):
+    """Progress whose command the receptionist cancels in Mews once the guest is at the terminal."""
+
+    def activity(self, text, deadline=None):
+        super().activity(text, deadline)
+        if len(self.activities) > 2:
+            from agent.runtime.handler import CommandCancelled
+
+            raise CommandCancelled("cancelled in Mews")
+
+
+@pytest.mark.parametrize("mode", ["slow", "late"])
+def test_a_command_cancelled_in_mews_aborts_the_terminal_and_charges_nothing(handler, sim, mode):
+    from agent.runtime.handler import CommandCancelled
+
+    cmd = command(34.0)
+    sim.set_mode(mode)  # late: the card was tapped before the abort arrived, so it approves anyway
+    aborts = sim.state()["aborts"]
+    with pytest.raises(CommandCancelled):
+        handler.run(Job.of_command(cmd), CancelledAtTheDesk())
+    assert sim.state()["aborts"] > aborts
+    assert all(c["reversed"] for c in charged(sim, cmd))  # an approval that raced the cancel is reversed

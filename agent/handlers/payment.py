@@ -7,21 +7,24 @@ receptionist can act on), as Mews' reference for device commands says. The
 terminal's reference is ``M`` + the command id: a command run again after a crash
 asks the terminal first and is never charged twice. An approval for less than
 asked, or in another currency, does not match the record Mews made: it is
-reversed on the terminal and the command ends in Error.
+reversed on the terminal and the command ends in Error. A command cancelled in
+Mews while the guest is at the terminal aborts the payment there.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from decimal import Decimal, InvalidOperation
 
-from agent.runtime.handler import CommandRejected, DeviceError, job_command, serves_job
+from agent.runtime.handler import CommandCancelled, CommandRejected, DeviceError, job_command, serves_job
 from agent.runtime.jobs import Job, JobKind, Outcome, OutcomeState
 from hal.payment import Approval, Declined, NotCharged, OutcomeUnknown, TerminalError
 from hal.payment.adyen.nexo import TerminalBusy
 
 log = logging.getLogger(__name__)
 CENT = Decimal("0.01")
+WATCH_EVERY = 0.5  # seconds between looks at the command while the guest is at the terminal
 
 
 def _amount(data: dict) -> tuple[Decimal, str]:
@@ -72,8 +75,8 @@ class PaymentTerminalHandler:
         asked = f"{value:.2f} {currency}"
         approval = self._earlier(reference)  # a re-run after a crash: the terminal may have charged already
         if approval is None:
-            progress.activity(f"{what} of {asked}: the guest follows the terminal")
-            approval = self._take(reference, value, currency, preauth, what, asked)
+            approval = self._while_watched(progress, f"{what} of {asked}: the guest follows the terminal",
+                                           lambda: self._take(reference, value, currency, preauth, what, asked))
         if approval.amount != value or approval.currency != currency:
             self._undo(approval, asked)
         log.info("command %s: %s %s approved (terminal %s)", command.id, what, asked, approval.terminal_reference)
@@ -81,6 +84,42 @@ class PaymentTerminalHandler:
         return Outcome(OutcomeState.DONE, f"{verb} {approval.amount:.2f} {approval.currency} on "
                        f"{approval.card_type} {approval.obfuscated_number}; terminal reference "
                        f"{approval.terminal_reference}", {"terminal_reference": approval.terminal_reference})
+
+    def _while_watched(self, progress, activity: str, take):
+        """``take()`` on its own thread while the command is watched: cancelled in Mews, the terminal is
+        aborted and the command ends Cancelled; an approval that raced the abort is reversed first."""
+        box: dict = {}
+
+        def work():
+            try:
+                box["approval"] = take()
+            except BaseException as e:  # handed to the command's thread as it is
+                box["error"] = e
+
+        thread = threading.Thread(target=work, name="payment-terminal", daemon=True)
+        thread.start()
+        cancelled = None
+        while thread.is_alive():
+            if cancelled is None:
+                try:
+                    progress.activity(activity)
+                except CommandCancelled as e:
+                    cancelled = e
+                    self.terminal.abort()
+            thread.join(WATCH_EVERY)
+        if cancelled is None:
+            if "error" in box:
+                raise box["error"]
+            return box["approval"]
+        approval = box.get("approval")
+        if approval is not None:
+            try:
+                self.terminal.reverse(approval.terminal_reference)
+            except (TerminalError, AttributeError) as e:
+                raise _refused(f"cancelled in Mews, but the card was approved for {approval.amount:.2f} "
+                               f"{approval.currency} before the terminal heard it and the approval could not be "
+                               f"cancelled ({e}): refund terminal reference {approval.terminal_reference}") from None
+        raise cancelled
 
     def _earlier(self, reference: str) -> Approval | None:
         try:
