@@ -213,6 +213,9 @@ class KioskConfig(_Section):
     idle_timeout: float = _opt(60.0, minimum=5.0, doc="seconds without input before the countdown to reset")
     task_deadline: float = _opt(15.0, minimum=1.0, doc="minutes: DeadlineUtc of staff tasks the kiosk raises")
     ask_passport: bool = _opt(False, doc="ask for passport number and expiry on check-in")
+    preauthorization: str = _opt("off", choices=("off", "per_night", "per_stay"),
+                                 doc="hold an amount for incidentals on the guest's card at check-in (adyen)")
+    preauthorization_amount: float = _opt(0.0, minimum=0.0, doc="the amount held per night or per stay")
     languages: list = _opt(["en", "de", "fr", "es", "it", "cs", "nl"])
     default_language: str = _opt("en")
 
@@ -221,9 +224,17 @@ class KioskConfig(_Section):
 class PaymentConfig(_Section):
     """A payment terminal for balances due at the kiosk; absent = settled at reception."""
 
-    driver: str = _opt("sim", choices=("sim",), doc="only the simulated terminal exists today")
-    address: str = _opt("127.0.0.1:8790", doc="host:port of the terminal")
+    driver: str = _opt("sim", choices=("sim", "adyen"), doc="sim: the simulated terminal; adyen: Adyen Terminal API")
+    address: str = _opt("127.0.0.1:8790", doc="host:port of the terminal (adyen: host, port 8443 when not given)")
     timeout: float = _opt(90.0, minimum=1.0, doc="seconds a charge may take (the guest follows the terminal)")
+    # adyen: the terminal's POIID ([model]-[serial]) and the shared key set on it in Adyen's customer area
+    poi_id: str = _opt("", doc="adyen: the terminal's POIID, e.g. P400Plus-275000001 (its certificate's name)")
+    key_identifier: str = _opt("", doc="adyen: the key identifier set on the terminal")
+    key_version: int = _opt(1, minimum=0, doc="adyen: the key version set on the terminal")
+    key_passphrase: str = _opt("", secret=True, doc="adyen: the key passphrase set on the terminal")
+    ca_file: str = _opt("", file=True, doc="adyen: the terminal's certificate chain (Adyen's root, PEM)")
+    mews_device: str = _opt("", doc='Mews PaymentTerminal Device Id or Name whose commands this terminal takes; '
+                                     '"" = none')
 
 
 @dataclass(frozen=True, repr=False)

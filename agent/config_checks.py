@@ -103,5 +103,21 @@ def _check_fleet(cfg, fname: str) -> None:
         raise ConfigError.several(errors)
 
 
+def _check_payment(cfg, fname: str) -> None:
+    """An Adyen terminal needs its POIID, the shared key and the chain its certificate is checked against."""
+    p = cfg.payment
+    if cfg.kiosk.preauthorization != "off" and p is None:
+        raise ConfigError(fname, "kiosk.preauthorization", 'needs a [payment] terminal that pre-authorises '
+                                                           '(driver = "adyen")')
+    if cfg.kiosk.preauthorization != "off" and cfg.kiosk.preauthorization_amount <= 0:
+        raise ConfigError(fname, "kiosk.preauthorization_amount", "must be more than 0 when preauthorization is on")
+    if p is None or p.driver != "adyen":
+        return
+    missing = [ConfigError(fname, f"payment.{k}", 'required with driver = "adyen"')
+               for k in ("address", "poi_id", "key_identifier", "key_passphrase", "ca_file") if not getattr(p, k)]
+    if missing:
+        raise ConfigError.several(missing)
+
+
 _CROSS_CHECKS = (_check_addresses, _check_tokens, _check_reservations_version, _check_timezone, _check_pos,
-                 _check_events, _check_kiosk, _check_fleet)
+                 _check_events, _check_kiosk, _check_fleet, _check_payment)

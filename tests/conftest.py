@@ -18,3 +18,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "soak" in item.keywords:
             item.add_marker(skip)
+
+
+from tests.adyen_harness import adyen_pki, adyen_sim  # noqa: E402,F401 - the Adyen simulator, once per session

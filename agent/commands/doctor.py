@@ -75,6 +75,10 @@ def run_checks(args, emit=print) -> list:
             add(pos_service)
     if cfg.kiosk.enabled:
         add(services.check_kiosk(cfg))
+    if cfg.payment is not None:
+        from agent.doctor.payment import check_payment
+
+        add(check_payment(cfg))
     add(devices.check_display(cfg))
     add(devices.check_gpio(cfg, agent_running=host.agent_running(cfg)))
     from agent.doctor.fleet import check_software

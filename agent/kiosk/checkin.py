@@ -9,6 +9,7 @@ from agent.kiosk import receipts
 from agent.kiosk.booking import Bookings
 from agent.kiosk.names import same_name
 from agent.kiosk import masking, pay
+from agent.kiosk import preauth
 from agent.kiosk.refusals import platform_refusal
 from agent.kiosk.session import Session, failed, refused
 from agent.mews import errors as mews_errors
@@ -174,6 +175,11 @@ class CheckIn(Session):
 
     def _start(self) -> None:
         ctx, stay = self.ctx, self.stay
+        if ctx.cfg.kiosk.preauthorization != "off":  # a hold for incidentals before the stay starts
+            with self.lock:
+                self.message = ("payment.follow_terminal", {"amount": {
+                    "Currency": self.result["balance"]["Currency"], "Value": float(preauth.amount(ctx, stay))}})
+            preauth.hold(ctx, stay, self.result["balance"]["Currency"])
         with self.lock:
             self.message = ("checkin.starting", {})
         try:

@@ -108,6 +108,26 @@ class CommandBook:
         parent = self.enterprise.spaces.get(space.get("ParentSpaceId") or "")
         return [(parent or space)["Number"]]  # a bed opens the door of its room
 
+    def add_payment_terminal(self, customer_id: str, currency: str, value: float, type: str = "Payment",
+                             terminal_id: str | None = None) -> str:
+        """Create a PaymentTerminal command as commands/addPaymentTerminal does (Type Payment or Preauthorization)."""
+        if type not in ("Payment", "Preauthorization"):
+            raise bad_request(f"Invalid Type {type!r}: expected Payment or Preauthorization.")
+        with self.lock:
+            device = self._device(terminal_id, "PaymentTerminal", "TerminalId")
+            customer = self.enterprise.customers.get(customer_id)
+            if customer is None:
+                raise bad_request(f"Invalid CustomerId: customer {customer_id} was not found.")
+            full_name = " ".join(p for p in (customer.get("FirstName"), customer.get("LastName")) if p)
+            data = {"PaymentTerminalId": device.get("PaymentTerminalId", device["Id"]), "AccountId": customer_id,
+                    "CustomerId": customer_id, "FullName": full_name, "BillId": None,
+                    "Amount": {"Currency": currency, "GrossValue": value, "NetValue": value, "TaxValues": [],
+                               "Breakdown": {"Items": []}, "Value": value},
+                    "Fee": None, "PaymentTerminalData": device.get("PaymentTerminalData"),
+                    "AccountData": {"Discriminator": "Customer", "Customer": {"FullName": full_name or "Guest"}},
+                    "PaymentId" if type == "Payment" else "PreauthorizationId": str(uuid.uuid4())}
+            return self._create(device, data)
+
     def add_key_cutter(self, reservation_id: str | None = None, key_count: int = 1, type: str = "KeyCutter",
                        key_cutter_id: str | None = None) -> str:
         """Create a KeyCutter or VisiOnlineKeyCutter command for a reservation (default: an in-house guest)."""
