@@ -206,6 +206,10 @@ class KioskConfig(_Section):
     ask_passport: bool = _opt(False, doc="ask for passport number and expiry on check-in")
     languages: list = _opt(["en", "de", "fr", "es", "it", "cs", "nl"])
     default_language: str = _opt("en")
+    documents: str = _opt("none", choices=("none", "foreign", "all"),
+                          doc='ask for an identity document after the booking is found: "foreign" = guests whose '
+                              'nationality differs from hotel_country')
+    hotel_country: str = _opt("", doc="ISO 3166-1 alpha-2 code of the hotel's country (for documents = foreign)")
 
 
 @dataclass(frozen=True, repr=False)
@@ -215,6 +219,19 @@ class PaymentConfig(_Section):
     driver: str = _opt("sim", choices=("sim",), doc="only the simulated terminal exists today")
     address: str = _opt("127.0.0.1:8790", doc="host:port of the terminal")
     timeout: float = _opt(90.0, minimum=1.0, doc="seconds a charge may take (the guest follows the terminal)")
+
+
+@dataclass(frozen=True, repr=False)
+class ReaderConfig(_Section):
+    """A document reader: MRZ text and booking QR codes over serial/USB-CDC, or a keyboard wedge via evdev."""
+
+    port: str = _opt("/dev/ttyACM0", doc="tty, pyserial URL, or evdev:/dev/input/by-id/... (keyboard wedge)")
+    baudrate: int = _opt(9600, minimum=1)
+    framing: str = _opt("auto", choices=("auto", "cr", "stx"),
+                        doc="cr: lines ended by CR; stx: STX ... ETX around CR-separated lines; auto: either")
+    gap: float = _opt(0.25, minimum=0.01, doc="seconds of silence that end a CR-framed scan")
+    timeout: float = _opt(60.0, minimum=1.0, doc="seconds the guest has to present a document")
+    device: str = _opt("", doc='Mews Device Id or Name served; "" = every PassportScanner command')
 
 
 @dataclass(frozen=True)
@@ -232,6 +249,7 @@ class Config:
     events: EventsConfig = field(default_factory=EventsConfig)
     kiosk: KioskConfig = field(default_factory=KioskConfig)
     payment: PaymentConfig | None = None
+    reader: ReaderConfig | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -241,7 +259,7 @@ class Config:
         """Every secret value in this config, for log redaction."""
         out = []
         for section in (self.mews, self.agent, self.printer, self.encoder, self.display,
-                        self.gpio, self.pos, self.events, self.kiosk, self.payment):
+                        self.gpio, self.pos, self.events, self.kiosk, self.payment, self.reader):
             if section is None:
                 continue
             for f in fields(section):
@@ -262,6 +280,7 @@ SECTIONS: dict[str, type] = {
     "events": EventsConfig,
     "kiosk": KioskConfig,
     "payment": PaymentConfig,
+    "reader": ReaderConfig,
 }
 REQUIRED_SECTIONS = ("mews",)
 

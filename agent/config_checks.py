@@ -95,5 +95,12 @@ def _check_kiosk(cfg, fname: str) -> None:
                           'listen on "127.0.0.1:PORT"')
 
 
+def _check_documents(cfg, fname: str) -> None:
+    """The document reader's port, and a hotel country when only foreign guests show a document."""
+    from agent.documents.config import check_documents
+
+    check_documents(cfg, fname)
+
+
 _CROSS_CHECKS = (_check_addresses, _check_tokens, _check_reservations_version, _check_timezone, _check_pos,
-                 _check_events, _check_kiosk)
+                 _check_events, _check_kiosk, _check_documents)

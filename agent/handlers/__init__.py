@@ -8,7 +8,8 @@ import logging
 logger = logging.getLogger(__name__)
 
 # config table -> handler module with from_config(cfg) -> Handler | None
-DEVICE_MODULES = {"printer": "agent.handlers.printer", "encoder": "agent.handlers.encoder"}
+DEVICE_MODULES = {"printer": "agent.handlers.printer", "encoder": "agent.handlers.encoder",
+                  "reader": "agent.handlers.reader"}
 
 
 def build_handlers(cfg) -> list:
