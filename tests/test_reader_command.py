@@ -1,0 +1,117 @@
+"""Mews PassportScanner commands end to end (issue 26 item 3): sim Mews (both generations) + the virtual reader.
+
+The agent runs the real loop; the document reaches the platform through the outbox: today through
+customers/update + identityDocuments/*, the seed through customers/update Passport.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+
+from tests.agent_harness import AgentThread, final_state, states, wait_until, write_config
+
+sim_mews = pytest.importorskip("sim.mews")
+from sim.reader import VirtualReader, specimens  # noqa: E402
+
+NUMBER = "C01X00T47"
+
+
+def holding(folder, marker: str) -> list[str]:
+    return sorted(str(p) for p in folder.rglob("*") if p.is_file() and marker.encode() in p.read_bytes())
+
+
+def run_command(tmp_path, generation, present, *, timeout=3.0, customer=None, while_running=lambda agent: None):
+    """Start the agent with a reader, create a PassportScanner command, call ``present(reader)`` once the
+    unit asks for the document; returns (sim, command, customer before, customer after, agent cfg)."""
+    reader = VirtualReader("cr").start()
+    try:
+        with sim_mews.MewsSimulator(rate_limit=False, generation=generation) as sim:
+            extra = f'\n[reader]\nport = "{reader.path}"\ntimeout = {timeout}\ngap = 0.1\n'
+            with AgentThread(write_config(tmp_path, sim, log_types=(), extra=extra)) as agent:
+                wait_until(lambda: agent.listener.connected)
+                cid = sim.add_passport_scanner_command(customer_id=customer)
+                customer_id = sim.command(cid)["Data"]["CustomerId"]
+                before = dict(sim.enterprise.customers[customer_id])
+                wait_until(lambda: "Processing" in states(sim, cid), what="the unit asks for the document")
+                present(reader)
+                wait_until(lambda: final_state(sim, cid), timeout=15)
+                wait_until(lambda: agent.store.depth() == (0, 0), what="the outbox is empty")
+                after = dict(sim.enterprise.customers[customer_id])
+                while_running(agent)
+                return sim, sim.command(cid), before, after, agent
+    finally:
+        reader.stop()
+
+
+@pytest.mark.parametrize("generation", ["current", "seed"])
+def test_a_passport_reaches_the_customer_and_the_command_ends_processed(tmp_path, generation, caplog):
+    caplog.set_level(logging.DEBUG)
+    zone = specimens.passport("MUELLER", "ANNA", number=NUMBER, country="D", birth=dt.date(1985, 3, 14),
+                              expiry=dt.date(2031, 5, 20))
+    def no_file_holds_it(agent):  # while the agent runs: closing the database would wipe it anyway
+        wait_until(lambda: not holding(tmp_path / "state", NUMBER), timeout=10, what="no file holds the number")
+    sim, cmd, before, after, agent = run_command(tmp_path, generation, lambda r: r.present(zone),
+                                                 while_running=no_file_holds_it)
+    assert cmd["State"] == "Processed", cmd["History"][-1]
+    assert "passport read (DE)" in cmd["Notes"] and NUMBER not in cmd["Notes"]
+    assert after["NationalityCode"] == "DE"
+    if generation == "current":
+        assert after["BirthDate"] == "1985-03-14"
+        docs = [d for d in after["Documents"] if d["Type"] == "Passport"]
+        assert [(d["Number"], d["ExpirationDate"]) for d in docs] == [(NUMBER, "2031-05-20")]
+    else:
+        assert after["BirthDateUtc"].startswith("1985-03-14")
+        assert after["Passport"]["Number"] == NUMBER and after["Passport"]["ExpirationUtc"].startswith("2031-05-20")
+        assert after["LastName"] == before["LastName"] and after.get("Phone") == before.get("Phone")  # none cleared
+    assert NUMBER not in caplog.text and "MUELLER" not in caplog.text  # never in logs, at any level
+
+
+def test_an_expired_document_sends_nothing_and_says_why(tmp_path):
+    sim, cmd, before, after, _ = run_command(tmp_path, "current", lambda r: r.present(specimens.ICAO_TD3))
+    assert cmd["State"] == "Error"
+    assert "expired" in cmd["Notes"] and "nothing was sent" in cmd["Notes"]
+    assert after.get("NationalityCode") == before.get("NationalityCode")
+    assert after.get("BirthDate") == before.get("BirthDate") and after.get("Documents") == before.get("Documents")
+
+
+def test_a_bad_read_is_discarded_and_the_guest_presents_the_document_again(tmp_path):
+    zone = specimens.passport(number=NUMBER, country="FRA", expiry=dt.date(2030, 1, 1))
+    lines = zone.split("\n")
+    bad = lines[0] + "\n" + lines[1][:9] + str((int(lines[1][9]) + 1) % 10) + lines[1][10:]
+
+    def present(reader):
+        reader.present(bad)
+        reader.present(zone)
+    sim, cmd, _, after, _ = run_command(tmp_path, "current", present)
+    assert cmd["State"] == "Processed", cmd["History"][-1]
+    assert after["NationalityCode"] == "FR"
+
+
+def test_no_document_within_the_timeout_and_an_earlier_scan_do_not_count(tmp_path):
+    zone = specimens.passport(number=NUMBER)
+    reader = VirtualReader("cr").start()
+    try:
+        with sim_mews.MewsSimulator(rate_limit=False) as sim:
+            extra = f'\n[reader]\nport = "{reader.path}"\ntimeout = 1.0\ngap = 0.1\n'
+            with AgentThread(write_config(tmp_path, sim, log_types=(), extra=extra)) as agent:
+                wait_until(lambda: agent.listener.connected)
+                reader.present(zone)  # before any command: a guest fiddling with the reader
+                cid = sim.add_passport_scanner_command()
+                wait_until(lambda: final_state(sim, cid), timeout=15)
+                cmd = sim.command(cid)
+                assert cmd["State"] == "Error"
+                assert cmd["Notes"] == "reader: no document was presented within 1 s"
+                assert agent.store.depth() == (0, 0)
+    finally:
+        reader.stop()
+
+
+def test_an_unreadable_document_ends_in_error_with_a_note_for_reception(tmp_path):
+    zone = specimens.passport(number=NUMBER)
+    bad = zone[:-1] + str((int(zone[-1]) + 1) % 10)
+    sim, cmd, _, _, _ = run_command(tmp_path, "current", lambda r: r.present(bad), timeout=1.0)
+    assert cmd["State"] == "Error"
+    assert "could not be read (1 try" in cmd["Notes"] and NUMBER not in cmd["Notes"]
