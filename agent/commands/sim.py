@@ -17,6 +17,7 @@ SIMULATORS = {
     "encoder": ("sim.encoder.cli", "virtual key-card encoder (PMS Industry Standard) on a pty or TCP port"),
     "pos": ("sim.pos.cli", "ConcertPOS gateway: one port per shard, shared state"),
     "terminal": ("sim.terminal.cli", "card payment terminal over TCP: approves, declines, times out or loses answers"),
+    "reader": ("sim.reader.cli", "document reader on a pty: passports, ID cards, booking QR codes (lines on stdin)"),
 }
 
 
@@ -68,6 +69,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", default="approve", choices=("approve", "decline", "timeout", "lose"),
                    help="what the first charge does (then approve; change with {\"op\": \"mode\"})")
 
+
+    p = sub.add_parser("reader", help=SIMULATORS["reader"][1])
+    p.add_argument("--framing", default="cr", choices=("cr", "stx"), help="cr: lines ended by CR; stx: STX .. ETX")
+    p.add_argument("--present", default="", help='present this every --every seconds (e.g. "passport", "qr ID")')
+    p.add_argument("--every", type=float, default=5.0)
 
 def main(args: argparse.Namespace) -> int:
     module_name = SIMULATORS[args.simulator][0]
