@@ -73,7 +73,7 @@ class ReaderHandler:
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
             timeout = self.cfg.timeout
         found = self._read(progress, min(float(timeout), self.cfg.timeout), bookings=bool(job.data.get("bookings")),
-                           ask=str(job.data.get("ask") or ASK))
+                           ask=str(job.data.get("ask") or ASK), local=True)
         if isinstance(found, str):  # nothing usable: the caller says what to the guest
             return Outcome(OutcomeState.FAILED, found)
         if hasattr(found, "reservation_id"):
@@ -101,11 +101,11 @@ class ReaderHandler:
         unsent = "" if found.nationality else "; the nationality has no ISO code and was not sent"
         return f"{_kind(found)} read ({where}) and sent to the customer's profile{unsent}"
 
-    def _read(self, progress: Progress, timeout: float, *, bookings: bool, ask: str):
+    def _read(self, progress: Progress, timeout: float, *, bookings: bool, ask: str, local: bool = False):
         """A valid document (or booking code when ``bookings``), or a note saying why there is none."""
         self.reader.discard()  # what was scanned before the request is not the guest's answer
-        deadline = time.monotonic() + timeout
-        progress.activity(ask, deadline=time.time() + timeout)
+        deadline, shown = time.monotonic() + timeout, time.time() + timeout
+        progress.activity(ask, deadline=shown)
         unreadable = 0
         next_check = 0.0
         while True:
@@ -114,7 +114,9 @@ class ReaderHandler:
                 now = time.monotonic()
                 if now >= next_check:  # cancelled by the platform / the kiosk, or the agent stopping
                     next_check = now + 0.5
-                    progress.step(0, 1, AGAIN if unreadable else ask)
+                    if not local:  # a local caller's screen shows the countdown, never a 0-of-1 bar
+                        progress.step(0, 1, AGAIN if unreadable else ask)
+                    progress.activity(AGAIN if unreadable else ask, deadline=shown)
             scan = self.reader.read(deadline, check)
             if scan is None:
                 if unreadable:
@@ -132,7 +134,7 @@ class ReaderHandler:
                     continue
                 unreadable += 1
                 log.info("reader: unreadable scan discarded (%s)", e)
-                progress.activity(AGAIN, deadline=time.time() + max(0.0, deadline - time.monotonic()))
+                progress.activity(AGAIN, deadline=shown)
 
     def close(self) -> None:
         self.reader.close()

@@ -20,6 +20,17 @@ MESSAGES: dict[str, str] = {
     "checkin.printing": "Printing your welcome slip...",
     "checkin.done": "You are checked in. Room {room}, {floor}. Enjoy your stay!",
     "checkin.done.no_slip": "You are checked in to room {room}. Your welcome slip could not be printed.",
+    # ---- check-in: booking code and identity document (agent/kiosk/documents.py) ------
+    "checkin.scan.present": "Hold the QR code from your confirmation e-mail under the reader.",
+    "checkin.scan.unreadable": "The code could not be read. Try again, or enter your confirmation number.",
+    "checkin.scan.no_reader": "Scanning is not available here. Please enter your confirmation number.",
+    "checkin.document.prompt": "Please place your passport or ID card on the reader.",
+    "checkin.document.present": "Place your passport or ID card on the reader, photo page down.",
+    "checkin.document.unreadable": "Your document could not be read. Please place it on the reader again.",
+    "checkin.document.mismatch": "The name on this document does not match the booking. Please use the booked "
+                                 "guest's document.",
+    "checkin.document.confirm": "Please check the details read from your document.",
+    "refused.document_expired": "Your document has expired. Please see reception.",
     # ---- check-out ------------------------------------------------------------------
     "checkout.find.prompt": "Enter your room number and last name, or insert your key card.",
     "checkout.find.card_read": "Card for room {room}. Enter your last name.",
