@@ -65,6 +65,10 @@ def run_checks(args, emit=print) -> list:
             add(devices.read_card(cfg, prompt=lambda text: print(text, file=sys.stderr, flush=True)))
         else:
             add(Result("read-card", SKIP, "encoder not answering"))
+    if cfg.reader is not None:
+        from agent.doctor.reader import check_reader
+
+        add(check_reader(cfg))
     if cfg.pos is not None:
         add(pos_check.check_pos(cfg))
         pos_service = services.check_pos_service(cfg)
