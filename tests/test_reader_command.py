@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 import pytest
 
+from agent import screens
 from tests.agent_harness import AgentThread, final_state, states, wait_until, write_config
 
 sim_mews = pytest.importorskip("sim.mews")
@@ -36,11 +38,13 @@ def run_command(tmp_path, generation, present, *, timeout=3.0, customer=None, wh
                 customer_id = sim.command(cid)["Data"]["CustomerId"]
                 before = dict(sim.enterprise.customers[customer_id])
                 wait_until(lambda: "Processing" in states(sim, cid), what="the unit asks for the document")
+                asked = screens.choose(agent.health, time.time())  # what the OLED shows meanwhile
                 present(reader)
                 wait_until(lambda: final_state(sim, cid), timeout=15)
                 wait_until(lambda: agent.store.depth() == (0, 0), what="the outbox is empty")
                 after = dict(sim.enterprise.customers[customer_id])
                 while_running(agent)
+                agent.asked = asked
                 return sim, sim.command(cid), before, after, agent
     finally:
         reader.stop()
@@ -57,6 +61,8 @@ def test_a_passport_reaches_the_customer_and_the_command_ends_processed(tmp_path
                                                  while_running=no_file_holds_it)
     assert cmd["State"] == "Processed", cmd["History"][-1]
     assert "passport read (DE)" in cmd["Notes"] and NUMBER not in cmd["Notes"]
+    assert agent.asked.name == "busy_reader" and "present the document" in agent.asked.text
+    assert " left" in agent.asked.text  # with the countdown to reader.timeout
     assert after["NationalityCode"] == "DE"
     if generation == "current":
         assert after["BirthDate"] == "1985-03-14"
