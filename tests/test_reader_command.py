@@ -96,7 +96,7 @@ def test_a_bad_read_is_discarded_and_the_guest_presents_the_document_again(tmp_p
     assert after["NationalityCode"] == "FR"
 
 
-def test_no_document_within_the_timeout_and_an_earlier_scan_do_not_count(tmp_path):
+def test_no_document_within_the_timeout_and_a_scan_between_commands_does_not_count(tmp_path):
     zone = specimens.passport(number=NUMBER)
     reader = VirtualReader("cr").start()
     try:
@@ -104,12 +104,15 @@ def test_no_document_within_the_timeout_and_an_earlier_scan_do_not_count(tmp_pat
             extra = f'\n[reader]\nport = "{reader.path}"\ntimeout = 1.0\ngap = 0.1\n'
             with AgentThread(write_config(tmp_path, sim, log_types=(), extra=extra)) as agent:
                 wait_until(lambda: agent.listener.connected)
-                reader.present(zone)  # before any command: a guest fiddling with the reader
-                cid = sim.add_passport_scanner_command()
-                wait_until(lambda: final_state(sim, cid), timeout=15)
-                cmd = sim.command(cid)
-                assert cmd["State"] == "Error"
-                assert cmd["Notes"] == "reader: no document was presented within 1 s"
+                first = sim.add_passport_scanner_command()  # nobody comes: the reader's port is open afterwards
+                wait_until(lambda: final_state(sim, first), timeout=15)
+                assert sim.command(first)["Notes"] == "reader: no document was presented within 1 s"
+                reader.present(zone)  # between commands: a guest fiddling with the reader
+                time.sleep(0.2)
+                second = sim.add_passport_scanner_command()
+                wait_until(lambda: final_state(sim, second), timeout=15)
+                assert (sim.command(second)["State"], sim.command(second)["Notes"]) == (
+                    "Error", "reader: no document was presented within 1 s")
                 assert agent.store.depth() == (0, 0)
     finally:
         reader.stop()
