@@ -141,3 +141,19 @@ def test_without_a_reader_the_guest_types_the_passport(tmp_path):
         assert s.screen()["message"]["id"] == "checkin.scan.no_reader"
     finally:
         r.close()
+
+
+def test_the_seed_generation_takes_the_document_as_the_customers_passport(tmp_path):
+    r = ReaderRig(tmp_path, version="2017-04-12")
+    try:
+        s = CheckIn(r.ctx)
+        run(s, "find", number="1001", last_name="Müller")
+        s.act("scan_document", {})
+        r.present_when_asked(s, mueller(expiry=dt.date(2031, 5, 20)))
+        assert run(s, "confirm_document")["screen"] == "details"
+        wait_until(lambda: r.store.depth() == (0, 0), what="the document is delivered")
+        c = r.customer("1001")
+        assert c["Passport"]["Number"] == NUMBER and c["Passport"]["ExpirationUtc"].startswith("2031-05-20")
+        assert c["LastName"] == "Müller" and c["Email"] == "alice.walker@example.com"  # nothing cleared
+    finally:
+        r.close()
