@@ -78,3 +78,22 @@ def test_a_refused_document_is_deleted_not_kept_as_a_dead_letter(tmp_path):
         assert holding(state, NUMBER) == []
     finally:
         store.close()
+
+
+def test_queue_list_never_prints_a_waiting_document(tmp_path):
+    import subprocess
+    import sys
+
+    store = Store(tmp_path / "state")
+    try:
+        store.enqueue_document(document_row())
+    finally:
+        store.close()
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\ngeneration = "seed"\nconnector_token = "t"\n'
+                   f'[agent]\nstate_dir = "{tmp_path / "state"}"\n')
+    for extra in ([], ["--json"]):
+        r = subprocess.run([sys.executable, "-m", "agent", "queue", "list", "--config", str(cfg), *extra],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert "Passport" in r.stdout and NUMBER not in r.stdout + r.stderr
