@@ -124,3 +124,13 @@ def test_an_unreadable_document_ends_in_error_with_a_note_for_reception(tmp_path
     sim, cmd, _, _, _ = run_command(tmp_path, "current", lambda r: r.present(bad), timeout=1.0)
     assert cmd["State"] == "Error"
     assert "could not be read (1 try" in cmd["Notes"] and NUMBER not in cmd["Notes"]
+
+
+def test_a_nationality_with_no_iso_code_is_not_sent_and_the_note_says_so(tmp_path):
+    zone = specimens.passport("ERIKSSON", "ANNA", number=NUMBER, country="UNO", nationality="XXA",
+                              expiry=dt.date(2030, 1, 1))
+    sim, cmd, before, after, _ = run_command(tmp_path, "current", lambda r: r.present(zone))
+    assert cmd["State"] == "Processed", cmd["History"][-1]
+    assert "no ISO country" in cmd["Notes"] and "nationality has no ISO code and was not sent" in cmd["Notes"]
+    assert after.get("NationalityCode") == before.get("NationalityCode")
+    assert [d["Number"] for d in after["Documents"] if d["Number"] == NUMBER] == [NUMBER]
