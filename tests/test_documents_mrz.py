@@ -154,3 +154,27 @@ def test_unreadable_never_carries_the_zone():
     with pytest.raises(mrz.Unreadable) as e:
         mrz.parse(zone, TODAY)
     assert "C01X00T47" not in str(e.value) and "MUELLER" not in str(e.value)
+
+
+def test_any_bytes_from_a_reader_are_a_document_or_unreadable_never_a_crash():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from agent.documents.booking import parse_booking_code
+    from hal.reader.scans import ScanAssembler
+
+    lines = st.sampled_from(specimens.ICAO_TD3.split("\n") + specimens.ICAO_TD1.split("\n") + ["", "<<<", "P<"])
+
+    @settings(max_examples=100, deadline=None)
+    @given(noise=st.binary(max_size=200), parts=st.lists(lines, max_size=4))
+    def check(noise, parts):
+        scans = ScanAssembler("auto", 0.1)
+        texts = scans.feed(noise + "\r".join(parts).encode() + b"\r", 0.0) + scans.tick(1.0)
+        for text in texts:
+            parse_booking_code(text)
+            try:
+                mrz.parse(text, TODAY)
+            except mrz.Unreadable:
+                pass
+
+    check()

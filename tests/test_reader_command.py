@@ -134,3 +134,27 @@ def test_a_nationality_with_no_iso_code_is_not_sent_and_the_note_says_so(tmp_pat
     assert "no ISO country" in cmd["Notes"] and "nationality has no ISO code and was not sent" in cmd["Notes"]
     assert after.get("NationalityCode") == before.get("NationalityCode")
     assert [d["Number"] for d in after["Documents"] if d["Number"] == NUMBER] == [NUMBER]
+
+
+def test_a_command_without_a_usable_customer_is_rejected_before_the_guest_is_asked(tmp_path):
+    from agent.config import ReaderConfig
+    from agent.handlers.reader import ReaderHandler
+    from agent.mews.models import Command, Device
+    from agent.runtime.handler import CommandRejected, NullProgress
+    from agent.runtime.store import Store
+
+    with VirtualReader() as sim_reader:
+        handler = ReaderHandler(ReaderConfig(port=sim_reader.path, timeout=1.0))
+        store = Store(tmp_path / "state")
+        try:
+            handler.attach_outbox(store)
+            for data in ({}, {"CustomerId": None}, {"CustomerId": "x y"}, {"CustomerId": 42}, "garbage"):
+                command = Command(id="c1", state="Pending", created_utc="", data=data,
+                                  device=Device(id="d", name="Scanner", type="PassportScanner"))
+                progress = NullProgress()
+                with pytest.raises(CommandRejected, match="CustomerId"):
+                    handler.execute(command, progress)
+                assert progress.activities == []  # nobody was asked for a document
+        finally:
+            handler.close()
+            store.close()
