@@ -56,20 +56,22 @@ needs_uinput = pytest.mark.skipif(not os.path.exists("/dev/uinput"),
 
 @needs_uinput
 def test_a_grabbed_wedge_reads_the_zone_and_nobody_else_sees_the_keys():
-    from hal.reader import open_reader
+    from agent.config import ReaderConfig
+    from agent.handlers.reader import ReaderHandler
     from sim.reader.wedge import VirtualWedge
 
     wedge = VirtualWedge().start()
     try:
-        reader = open_reader("evdev:" + wedge.path, gap=0.1)
+        handler = ReaderHandler(ReaderConfig(port="evdev:" + wedge.path, gap=0.1))  # grabs at start-up
+        reader = handler.reader
         try:
-            reader.discard()
             other = evdev.InputDevice(wedge.path)
             try:
                 with pytest.raises(OSError):
                     other.grab()  # the reader holds it exclusively: the browser gets no keystrokes
             finally:
                 other.close()
+            reader.discard()
             wedge.present(specimens.ICAO_TD3)
             assert reader.read(time.monotonic() + 5) == specimens.ICAO_TD3
         finally:

@@ -51,6 +51,12 @@ class ReaderHandler:
             reader = open_reader(cfg.port, baudrate=cfg.baudrate, framing=cfg.framing, gap=cfg.gap)
         self.reader = reader
         self.today = today
+        if cfg.port.startswith("evdev:"):
+            # A keyboard wedge types into whatever has focus until it is grabbed: take it at start-up.
+            try:
+                reader.open()
+            except DeviceError as e:
+                log.warning("reader: %s (grabbed at the first read instead)", e)
         self._queue_document = None  # (row) -> None: the outbox, attached by the composition root
 
     def attach_outbox(self, store, wake=lambda: None) -> None:

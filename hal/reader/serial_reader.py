@@ -34,6 +34,9 @@ class SerialReader:
                 raise DeviceDisconnected(port_problem("the document reader", self.url, "reader.port", e)) from None
         return self._port
 
+    def open(self) -> None:
+        self._open()
+
     def discard(self) -> None:
         """Drop every byte and partial scan that arrived before now."""
         port = self._open()

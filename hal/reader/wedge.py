@@ -100,6 +100,10 @@ class WedgeReader:
             self._device = device
         return self._device
 
+    def open(self) -> None:
+        """Grab the device now (at start-up), so a scan before the first request never types into the browser."""
+        self._open()
+
     def _events(self, timeout: float) -> str:
         device = self._open()
         try:
