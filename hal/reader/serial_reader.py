@@ -31,7 +31,7 @@ class SerialReader:
             try:
                 self._port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=POLL)
             except (OSError, ValueError, serial.SerialException) as e:
-                raise DeviceDisconnected(port_problem("the document reader", self.url, "reader.port", e)) from None
+                raise DeviceDisconnected(port_problem("document reader", self.url, "reader.port", e)) from None
         return self._port
 
     def open(self) -> None:
@@ -46,7 +46,7 @@ class SerialReader:
                 port.read(port.in_waiting)
         except (OSError, ValueError) as e:
             self.close()
-            raise DeviceDisconnected(port_problem("the document reader", self.url, "reader.port", e)) from None
+            raise DeviceDisconnected(port_problem("document reader", self.url, "reader.port", e)) from None
         self.scans.reset()
         self._ready.clear()
 
@@ -66,7 +66,7 @@ class SerialReader:
                 data = port.read(256)
             except (OSError, ValueError) as e:
                 self.close()
-                raise DeviceDisconnected(port_problem("the document reader", self.url, "reader.port", e)) from None
+                raise DeviceDisconnected(port_problem("document reader", self.url, "reader.port", e)) from None
             if data:
                 self._ready.extend(self.scans.feed(data, self.clock()))
 

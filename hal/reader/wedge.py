@@ -90,7 +90,7 @@ class WedgeReader:
             try:
                 device = InputDevice(self.path)
             except OSError as e:
-                raise DeviceDisconnected(port_problem("the document reader", self.path, "reader.port", e)) from None
+                raise DeviceDisconnected(port_problem("document reader", self.path, "reader.port", e)) from None
             try:
                 device.grab()  # exclusive: the browser (and every other reader of input) sees nothing
             except OSError as e:
@@ -117,7 +117,7 @@ class WedgeReader:
             return ""
         except OSError as e:
             self.close()
-            raise DeviceDisconnected(port_problem("the document reader", self.path, "reader.port", e)) from None
+            raise DeviceDisconnected(port_problem("document reader", self.path, "reader.port", e)) from None
 
     def discard(self) -> None:
         while self._events(0):
