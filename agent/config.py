@@ -218,6 +218,10 @@ class KioskConfig(_Section):
     preauthorization_amount: float = _opt(0.0, minimum=0.0, doc="the amount held per night or per stay")
     languages: list = _opt(["en", "de", "fr", "es", "it", "cs", "nl"])
     default_language: str = _opt("en")
+    documents: str = _opt("none", choices=("none", "foreign", "all"),
+                          doc='ask for an identity document after the booking is found: "foreign" = guests whose '
+                              'nationality differs from hotel_country')
+    hotel_country: str = _opt("", doc="ISO 3166-1 alpha-2 code of the hotel's country (for documents = foreign)")
 
 
 @dataclass(frozen=True, repr=False)
@@ -252,6 +256,19 @@ class FleetConfig(_Section):
     update_url: str = _opt("", doc="where the unit fetches RAUC bundles (https://...); empty = no automatic updates")
 
 
+@dataclass(frozen=True, repr=False)
+class ReaderConfig(_Section):
+    """A document reader: MRZ text and booking QR codes over serial/USB-CDC, or a keyboard wedge via evdev."""
+
+    port: str = _opt("/dev/ttyACM0", doc="tty, pyserial URL, or evdev:/dev/input/by-id/... (keyboard wedge)")
+    baudrate: int = _opt(9600, minimum=1)
+    framing: str = _opt("auto", choices=("auto", "cr", "stx"),
+                        doc="cr: lines ended by CR; stx: STX ... ETX around CR-separated lines; auto: either")
+    gap: float = _opt(0.25, minimum=0.01, doc="seconds of silence that end a CR-framed scan")
+    timeout: float = _opt(60.0, minimum=1.0, doc="seconds the guest has to present a document")
+    device: str = _opt("", doc='Mews Device Id or Name served; "" = every PassportScanner command')
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole agent configuration; optional device tables are None when absent."""
@@ -268,6 +285,7 @@ class Config:
     kiosk: KioskConfig = field(default_factory=KioskConfig)
     payment: PaymentConfig | None = None
     fleet: FleetConfig = field(default_factory=FleetConfig)
+    reader: ReaderConfig | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -277,7 +295,7 @@ class Config:
         """Every secret value in this config, for log redaction."""
         out = []
         for section in (self.mews, self.agent, self.printer, self.encoder, self.display,
-                        self.gpio, self.pos, self.events, self.kiosk, self.payment):
+                        self.gpio, self.pos, self.events, self.kiosk, self.payment, self.reader):
             if section is None:
                 continue
             for f in fields(section):
@@ -299,6 +317,7 @@ SECTIONS: dict[str, type] = {
     "kiosk": KioskConfig,
     "payment": PaymentConfig,
     "fleet": FleetConfig,
+    "reader": ReaderConfig,
 }
 REQUIRED_SECTIONS = ("mews",)
 

@@ -119,5 +119,12 @@ def _check_payment(cfg, fname: str) -> None:
         raise ConfigError.several(missing)
 
 
+def _check_documents(cfg, fname: str) -> None:
+    """The document reader's port, and a hotel country when only foreign guests show a document."""
+    from agent.documents.config import check_documents
+
+    check_documents(cfg, fname)
+
+
 _CROSS_CHECKS = (_check_addresses, _check_tokens, _check_reservations_version, _check_timezone, _check_pos,
-                 _check_events, _check_kiosk, _check_fleet, _check_payment)
+                 _check_events, _check_kiosk, _check_fleet, _check_payment, _check_documents)

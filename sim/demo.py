@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+from sim.reader import demo as reader_demo
 from sim.serving import free_port
 
 FINAL = ("Processed", "Cancelled", "Error")
@@ -56,12 +57,16 @@ class Demo:
         from sim import kiosk_demo
 
         self.terminal = kiosk_demo.start_terminal()
+        from sim.reader import VirtualReader
+
+        self.reader = VirtualReader("cr").start()
         self.kiosk_listen = f"127.0.0.1:{free_port()}"  # the agent's kiosk API binds it
         say(f"  Mews platform      {self.mews.url}  (REST + websocket)")
         say(f"  thermal printer    {self.printer.url}  -> {self.out / 'receipts'}")
         say(f"  key-card encoder   {self.encoder.url}  -> {self.out / 'keys.jsonl'}")
         say(f"  ConcertPOS gateway {', '.join(self.pos.urls)}")
         say(f"  payment terminal   127.0.0.1:{self.terminal.port}  (simulated)")
+        say(f"  document reader    {self.reader.path}  (passports, ID cards, booking QR codes)")
 
     def write_config(self) -> Path:
         from sim import kiosk_demo
@@ -103,7 +108,7 @@ api_key = "{self.pos.api_key}"
 shards = [{shards}]
 url_template = "{self.pos.url_template}"
 pos_id = 1
-""" + kiosk_demo.config_tables(self.terminal, listen=self.kiosk_listen))
+""" + kiosk_demo.config_tables(self.terminal, listen=self.kiosk_listen) + reader_demo.reader_table(self.reader))
         return path
 
     def start_agent(self, config_path: Path) -> None:
@@ -162,7 +167,7 @@ pos_id = 1
         if agent is not None:
             agent.stop()
             self.thread.join(40)
-        for name in ("terminal", "pos", "encoder", "printer", "mews"):
+        for name in ("reader", "terminal", "pos", "encoder", "printer", "mews"):
             thing = getattr(self, name, None)
             if thing is not None:
                 try:
@@ -343,11 +348,13 @@ def run(args) -> int:
         demo.start_agent(config_path)
         demo.step_registration_card()
         demo.step_keys()
+        reader_demo.step_passport_command(demo, say)
         demo.step_text_receipt()
         demo.step_outage()
         demo.step_bad_command()
         demo.step_pos_sale(config_path)
         demo.step_kiosk()
+        demo.kiosk_lines = getattr(demo, "kiosk_lines", []) + reader_demo.step_kiosk_passport(demo, say, out)
         demo.step_ui_screenshots()
         time.sleep(1.5)  # let the display settle on the final screen
     except Exception as e:  # the demo reports, it does not hide

@@ -114,4 +114,11 @@ SCREENS = {
                 "data": {"staff_called": True}, "errors": {}, "busy": False, "progress": None, "actions": ["staff", "restart", "cancel"]},
     "failed": {"session": "s1", "flow": "check-in", "screen": "failed", "message": {"id": "failed.keys_after_start", "params": {}},
                "data": {"staff_called": False}, "errors": {}, "busy": False, "progress": None, "actions": ["staff", "restart", "cancel"]},
+    "document": {"session": "s1", "flow": "check-in", "screen": "document", "message": {"id": "checkin.document.prompt", "params": {}},
+                 "data": {}, "errors": {}, "busy": False, "progress": None, "actions": ["scan_document", "cancel"]},
+    "document-confirm": {"session": "s1", "flow": "check-in", "screen": "document_confirm",
+                         "message": {"id": "checkin.document.confirm", "params": {}},
+                         "data": {"document": {"type": "Passport", "name": "JANA NOVAKOVA", "nationality": "CZ",
+                                               "expiry": "2031-05-20", "number": "••••••K77"}},
+                         "errors": {}, "busy": False, "progress": None, "actions": ["confirm_document", "scan_document", "cancel"]},
 }

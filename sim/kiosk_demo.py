@@ -32,6 +32,7 @@ def config_tables(terminal: TerminalSimulator, listen: str = "127.0.0.1:8765") -
             'hotel_name = "Kiosk Demo Hotel"\ncommon_areas = ["GYM"]\nvoid_key_on_checkout = false\n'
             'slip_lines = ["Wi-Fi: KioskGuest / sunrise", "Breakfast 7:00-10:30, ground floor"]\n'
             'slip_qr_url = "https://example.com/welcome"\n'
+            'documents = "foreign"\nhotel_country = "GB"\n'  # foreign guests show a document (sim/reader/demo.py)
             f'\n[payment]\naddress = "127.0.0.1:{terminal.port}"\ntimeout = 30.0\n')
 
 

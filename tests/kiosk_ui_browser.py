@@ -28,3 +28,38 @@ def axe_serious(driver):
         "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map("
         "v => [v.id, v.impact, v.nodes.map(n => n.target.join(' '))])), e => done([['axe-error', 'critical', [String(e)]]]));")
     return [(rule, targets) for rule, impact, targets in result if impact in ("serious", "critical")]
+
+
+KEY_CHOICES = "#screen [data-id='ui.button.keys']"
+
+
+def wait_screen(driver, name, timeout=30):
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.execute_script("return document.getElementById('screen').dataset.screen") == name,
+        message=f"waiting for {name}: " + str(driver.execute_script("return [window.kiosk.state(), document.getElementById('status').textContent]")))
+
+
+def tap(driver, label_id):
+    driver.execute_script("document.querySelector(`#screen [data-id='${arguments[0]}']`).click()", label_id)
+
+
+def fill(driver, name, text):
+    from selenium.webdriver.common.by import By
+    box = driver.find_element(By.ID, f"f-{name}")
+    box.clear()
+    box.send_keys(text)
+
+
+def key_choices(driver, timeout=30):
+    """The key-count buttons' labels, once drawn (the keys screen is first busy while the stay starts)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.execute_script("return document.querySelectorAll(arguments[0]).length", KEY_CHOICES),
+        message=str(driver.execute_script("return window.kiosk.state()")))
+    return driver.execute_script("return [...document.querySelectorAll(arguments[0])].map(b => b.textContent)",
+                                 KEY_CHOICES)
+
+
+def screen_text(driver):
+    return driver.find_element("id", "screen").text

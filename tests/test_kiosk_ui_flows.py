@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kiosk_ui_browser import axe_serious, chromium, close, wait_ready
+from tests.kiosk_ui_browser import (  # noqa: F401
+    KEY_CHOICES, axe_serious, chromium, close, fill, key_choices, screen_text, tap, wait_ready, wait_screen,
+)
 
-import agent.kiosk.service as service_mod
 import tests.kiosk_harness as harness
 
 
@@ -25,37 +26,6 @@ def kiosk(tmp_path, request):
         close(driver)
         svc.stop()
         rig.close()
-
-
-def wait_screen(driver, name, timeout=30):
-    from selenium.webdriver.support.ui import WebDriverWait
-    WebDriverWait(driver, timeout).until(
-        lambda d: d.execute_script("return document.getElementById('screen').dataset.screen") == name,
-        message=f"waiting for {name}: " + str(driver.execute_script("return [window.kiosk.state(), document.getElementById('status').textContent]")))
-
-
-def tap(driver, label_id):
-    driver.execute_script("document.querySelector(`#screen [data-id='${arguments[0]}']`).click()", label_id)
-
-
-def fill(driver, name, text):
-    from selenium.webdriver.common.by import By
-    box = driver.find_element(By.ID, f"f-{name}")
-    box.clear()
-    box.send_keys(text)
-
-
-KEY_CHOICES = "#screen [data-id='ui.button.keys']"
-
-
-def key_choices(driver, timeout=30):
-    """The key-count buttons' labels, once drawn (the keys screen is first busy while the stay starts)."""
-    from selenium.webdriver.support.ui import WebDriverWait
-    WebDriverWait(driver, timeout).until(
-        lambda d: d.execute_script("return document.querySelectorAll(arguments[0]).length", KEY_CHOICES),
-        message=str(driver.execute_script("return window.kiosk.state()")))
-    return driver.execute_script("return [...document.querySelectorAll(arguments[0])].map(b => b.textContent)",
-                                 KEY_CHOICES)
 
 
 def find_booking(driver, number, last_name, axe=False):
@@ -110,10 +80,6 @@ def test_idle_timeout_mid_flow_leaves_no_guest_data(kiosk):
         "return [html.includes('Fernández'), html.includes('bruno.fernandez'), html.includes('PAB123456'),"
         " localStorage.length, sessionStorage.length, history.state, location.pathname, window.kiosk.state()]")
     assert left == [False, False, False, 0, 0, None, "/", None]
-
-
-def screen_text(driver):
-    return driver.find_element("id", "screen").text
 
 
 def test_full_checkin_in_english_with_two_keys_and_the_slip(kiosk):

@@ -6,14 +6,12 @@ stands for the crash, and a Store opened on the copy stands for the restart.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-from pathlib import Path
 
 from agent.runtime.outbox import OutboxSender
 from agent.runtime.store import Store
+from tests.store_harness import MARKER, crash_copy, holding  # noqa: F401
 
-MARKER = "ZZHOLDERWIPE"
 BODY = {"CustomerId": "c1", "Amount": {"Currency": "GBP", "Value": 10.0},
         "CreditCard": {"Type": "Visa", "Number": "411111******1111", "Expiration": "12/2030", "Name": MARKER},
         "ReceiptIdentifier": "SIM000001", "Notes": "Kiosk payment, reservation 1002"}
@@ -29,19 +27,6 @@ class Client:
 
     def update_command(self, command_id, state, progress=None, notes=None):
         return {}
-
-
-def holding(folder: Path, marker: str = MARKER) -> list[str]:
-    return sorted(p.name for p in folder.rglob("*") if p.is_file() and marker.encode() in p.read_bytes())
-
-
-def crash_copy(src: Path, dst: Path) -> Path:
-    """The files as a kill -9 would leave them (the open connection's writes are in the files already)."""
-    dst.mkdir()
-    for path in src.iterdir():
-        if path.name.startswith("agent.db"):
-            shutil.copy2(path, dst / path.name)
-    return dst
 
 
 def busy_store(tmp_path) -> Store:

@@ -68,6 +68,10 @@ def run_checks(args, emit=print) -> list:
             add(owner.read_card(cfg, prompt=prompt) or devices.read_card(cfg, prompt=prompt))
         else:
             add(Result("read-card", SKIP, "encoder not answering"))
+    if cfg.reader is not None:
+        from agent.doctor.reader import check_reader
+
+        add(check_reader(cfg))
     if cfg.pos is not None:
         add(pos_check.check_pos(cfg))
         pos_service = services.check_pos_service(cfg)

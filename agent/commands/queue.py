@@ -45,7 +45,7 @@ def main(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps([{
                     "id": r.id, "kind": r.kind, "command_id": r.command_id, "state": r.state,
-                    "payload": r.payload, "created": r.created, "attempts": r.attempts,
+                    "payload": _shown(r), "created": r.created, "attempts": r.attempts,
                     "last_error": r.last_error, "dead": r.dead, "dead_reason": r.dead_reason,
                 } for r in reports], indent=2))
                 return 0
@@ -55,6 +55,8 @@ def main(args: argparse.Namespace) -> int:
             for r in reports:
                 when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created))
                 what = f"{r.command_id} -> {r.state}" if r.kind == "command" else f"event {r.payload.get('Type')}"
+                if r.kind == "document":
+                    what = f"identity document ({r.payload.get('Type')}) for customer {r.payload.get('CustomerId')}"
                 status = f"DEAD ({r.dead_reason})" if r.dead else f"pending, {r.attempts} tries"
                 if r.last_error and not r.dead:
                     status += f", last error: {r.last_error}"
@@ -80,3 +82,10 @@ def main(args: argparse.Namespace) -> int:
         store.close()
     print(f"unknown action {args.action}", file=sys.stderr)
     return 2
+
+
+def _shown(report) -> dict:
+    """What ``queue list --json`` prints of a row: an identity document shows only its type and customer."""
+    if report.kind == "document":
+        return {k: report.payload.get(k) for k in ("CustomerId", "Type")}
+    return report.payload

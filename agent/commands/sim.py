@@ -18,6 +18,7 @@ SIMULATORS = {
     "pos": ("sim.pos.cli", "ConcertPOS gateway: one port per shard, shared state"),
     "terminal": ("sim.terminal.cli", "card payment terminal over TCP: approves, declines, times out or loses answers"),
     "adyen": ("sim.adyen.cli", "Adyen terminal (Terminal API, local) on @adyen/api-library: needs node and npm"),
+    "reader": ("sim.reader.cli", "document reader on a pty: passports, ID cards, booking QR codes (lines on stdin)"),
 }
 
 
@@ -84,6 +85,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--pki", default="adyen-sim-pki", help="folder for the test CA (ca.pem is payment.ca_file)")
     p.add_argument("--hold", type=float, default=3.0, help="seconds a slow/late/timeout payment takes")
 
+
+    p = sub.add_parser("reader", help=SIMULATORS["reader"][1])
+    p.add_argument("--framing", default="cr", choices=("cr", "stx"), help="cr: lines ended by CR; stx: STX .. ETX")
+    p.add_argument("--present", default="", help='present this every --every seconds (e.g. "passport", "qr ID")')
+    p.add_argument("--every", type=float, default=5.0)
 
 def main(args: argparse.Namespace) -> int:
     module_name = SIMULATORS[args.simulator][0]

@@ -9,7 +9,8 @@ logger = logging.getLogger(__name__)
 
 # config table -> handler module with from_config(cfg) -> Handler | None
 DEVICE_MODULES = {"printer": "agent.handlers.printer", "encoder": "agent.handlers.encoder",
-                  "payment": "agent.handlers.payment"}
+                  "payment": "agent.handlers.payment",
+                  "reader": "agent.handlers.reader"}
 
 
 def build_handlers(cfg) -> list:

@@ -7,6 +7,7 @@ from datetime import time as dtime
 from agent.kiosk import fields as guest_fields
 from agent.kiosk import receipts
 from agent.kiosk.booking import Bookings
+from agent.kiosk.documents import DOCUMENT_SCREENS, DocumentSteps
 from agent.kiosk.names import same_name
 from agent.kiosk import masking, pay
 from agent.kiosk import preauth
@@ -23,11 +24,12 @@ def _text(fields: dict, name: str) -> str:
     return " ".join(value.split()) if isinstance(value, str) else ""
 
 
-class CheckIn(Session):
+class CheckIn(DocumentSteps, Session):
     flow = "check-in"
     prompt_id = "checkin.find.prompt"
-    actions_by_screen = {"find": ("find",), "details": ("confirm",), "payment": ("pay",), "keys": ("keys",),
-                         "done": (), "refused": ("staff", "restart"), "failed": ("staff", "restart")}
+    actions_by_screen = {"find": ("find", "scan"), "details": ("confirm",), "payment": ("pay",), "keys": ("keys",),
+                         "done": (), "refused": ("staff", "restart"), "failed": ("staff", "restart"),
+                         **DOCUMENT_SCREENS}
 
     def __init__(self, ctx, language: str = "en"):
         super().__init__(ctx, language)
@@ -70,8 +72,12 @@ class CheckIn(Session):
             return stay if stay is not None and same_name(last_name, stay.customer.last_name) else None
 
         stay = self.lookup({"number": number, "last_name": last_name}, find, "booking")
-        if stay is None:
-            return
+        if stay is not None:
+            self.found(stay)
+
+    def found(self, stay) -> None:
+        """The booking is found (typed, or a scanned booking code): today? open yet? then document, details."""
+        ctx = self.ctx
         self.stay = stay
         self.result["reservation"] = stay.number
         now = ctx.local()
@@ -80,7 +86,8 @@ class CheckIn(Session):
         opens = dtime.fromisoformat(ctx.cfg.kiosk.checkin_from)
         if now.time() < opens:
             raise refused("refused.too_early", {"time": ctx.cfg.kiosk.checkin_from}, why="before check-in time")
-        self._show_details()
+        if not self.document_step():
+            self._show_details()
 
     def _show_details(self) -> None:
         s, c = self.stay, self.stay.customer
@@ -90,9 +97,9 @@ class CheckIn(Session):
         if self.space is not None:
             category = next((k.name for k in spaces.space_categories if k.id == self.space.category_id), None)
         a = c.address
-        editable = list(guest_fields.EDITABLE) + (list(guest_fields.PASSPORT) if self.ctx.cfg.kiosk.ask_passport else [])
+        editable = list(guest_fields.EDITABLE) + (list(guest_fields.PASSPORT) if self.asks_passport() else [])
         # Today passports live in identityDocuments/* (one request, only when the kiosk asks for them).
-        self.passport = self.ctx.client.get_passport(c) if self.ctx.cfg.kiosk.ask_passport else None
+        self.passport = self.ctx.client.get_passport(c) if self.asks_passport() else None
         self.shown_contact = masking.masked_contact(c.email, c.phone)
         guest = {"first_name": c.first_name, "last_name": c.last_name, **self.shown_contact,
                  "address": {"line1": a.line1 if a else None, "city": a.city if a else None,
@@ -116,7 +123,7 @@ class CheckIn(Session):
     def on_confirm(self, fields: dict) -> None:
         ctx = self.ctx
         fields = masking.unchanged_dropped(fields, getattr(self, "shown_contact", {}))
-        changes, errors = guest_fields.check(fields, ctx.local().date(), ctx.cfg.kiosk.ask_passport)
+        changes, errors = guest_fields.check(fields, ctx.local().date(), self.asks_passport())
         if errors:
             self.errors = errors
             return

@@ -30,12 +30,13 @@ class JobKind(str, Enum):
     CUT_KEYS = "cut_keys"
     READ_CARD = "read_card"
     CHECKOUT_CARD = "checkout_card"
+    READ_DOCUMENT = "read_document"  # an identity document (MRZ) or a booking QR code from the reader
     DEVICE_COMMAND = "device_command"  # a Mews command for a device type with no kind of its own
 
 
 # Mews Device.Type -> the job kind its commands are
 KIND_OF_DEVICE_TYPE = {"Printer": JobKind.PRINT_DOCUMENT, "KeyCutter": JobKind.CUT_KEYS,
-                       "VisiOnlineKeyCutter": JobKind.CUT_KEYS}
+                       "VisiOnlineKeyCutter": JobKind.CUT_KEYS, "PassportScanner": JobKind.READ_DOCUMENT}
 # kinds whose every job is journalled (at most once): they write to or void a card
 CARD_KINDS = frozenset({JobKind.CUT_KEYS, JobKind.CHECKOUT_CARD})
 

@@ -66,7 +66,7 @@ class OutboxSender:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._not_before = {"command": 0.0, "forward": 0.0, "call": 0.0}
+        self._not_before = {"command": 0.0, "forward": 0.0, "call": 0.0, "document": 0.0}
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
@@ -86,10 +86,10 @@ class OutboxSender:
     def flush(self, timeout: float) -> bool:
         """Send until the outbox is empty or ``timeout`` passed; True when empty."""
         deadline = time.monotonic() + timeout
-        self._not_before = {"command": 0.0, "forward": 0.0, "call": 0.0}
+        self._not_before = {"command": 0.0, "forward": 0.0, "call": 0.0, "document": 0.0}
         while time.monotonic() < deadline:
             sent_any = False
-            for kind in ("command", "call", "forward"):
+            for kind in ("command", "call", "document", "forward"):
                 if kind == "forward" and not self.forward_url:
                     continue
                 status = self._send_some(kind, deadline)
@@ -108,7 +108,7 @@ class OutboxSender:
     def send_round(self) -> float:
         """Send what is due now; returns how long the thread may sleep before the next round."""
         waits = []
-        for kind in ("command", "call", "forward"):
+        for kind in ("command", "call", "document", "forward"):
             if kind == "forward" and not self.forward_url:
                 continue
             now = time.monotonic()
@@ -153,6 +153,10 @@ class OutboxSender:
                     log.info("outbox: report %d was recorded by the platform already: not sent again", report.id)
                 else:
                     self.client.call(report.payload["Operation"], report.payload["Body"])
+            elif kind == "document":
+                from agent.documents.platform import deliver
+
+                deliver(self.client, report.payload)
             else:
                 self._forward(report.payload)
         except mews_errors.RateLimited as e:

@@ -21,7 +21,8 @@ log = logging.getLogger("agent.runtime.store")
 
 MAX_PENDING = 10_000
 MAX_HELD = 1000  # reports kept in memory while the disk refuses writes
-GUEST_DATA = ("call",)  # kinds whose payload holds guest data (a card holder's name): wiped once deleted
+GUEST_DATA = ("call", "document")  # kinds whose payload holds guest data (a card holder's name): wiped once deleted
+NEVER_KEPT = ("document",)  # kinds deleted (not kept as dead letters) when the platform refuses them: identity data
 
 SENDING = "sent; the answer was not seen yet"
 
@@ -161,6 +162,13 @@ class OutboxRows:
         with self._tx() as db:
             return insert_call(db, operation, body, self.clock())
 
+    def enqueue_document(self, row: dict) -> int:
+        """Queue an identity document for the platform (agent.documents.platform); deleted once delivered."""
+        with self._tx() as db:
+            cur = db.execute("INSERT INTO outbox (kind, payload, final, created) VALUES ('document',?,1,?)",
+                             (json.dumps(row), self.clock()))
+            return cur.lastrowid
+
     def pending(self, report_id: int) -> bool:
         """True while a queued row waits for delivery (not sent, not dead-lettered)."""
         with self._lock:
@@ -212,9 +220,15 @@ class OutboxRows:
 
     def dead_letter(self, report_id: int, reason: str) -> None:
         with self._tx() as db:
-            db.execute("UPDATE outbox SET dead=1, dead_reason=?, attempts=attempts+1 WHERE id=?",
-                       (reason[:500], report_id))
+            kind = db.execute("SELECT kind FROM outbox WHERE id=?", (report_id,)).fetchone()
+            if kind and kind[0] in NEVER_KEPT:
+                db.execute("DELETE FROM outbox WHERE id=?", (report_id,))
+            else:
+                db.execute("UPDATE outbox SET dead=1, dead_reason=?, attempts=attempts+1 WHERE id=?",
+                           (reason[:500], report_id))
             self._count(db, "dead_letters", 1)
+        if kind and kind[0] in NEVER_KEPT:
+            self.wipe()
 
     def reports(self, *, dead: bool | None = None) -> list[Report]:
         """All reports (pending and dead), for ``queue list``."""

@@ -84,6 +84,13 @@ def admin_routes(sim: "MewsSimulator") -> list:
             return {"CommandId": command_id}
         return await call(request, action)
 
+    async def add_passport_scanner(request):
+        def action(body):
+            return {"CommandId": sim.commands.add_passport_scanner(
+                fields.text(body, "CustomerId", required=False), fields.text(body, "ReservationId", required=False),
+                fields.text(body, "PassportScannerId", required=False))}
+        return await call(request, action)
+
     async def list_commands(request):
         return await call(request, lambda body: {"Commands": sim.commands.all()})
 
@@ -125,6 +132,7 @@ def admin_routes(sim: "MewsSimulator") -> list:
     return [
         web.post("/_sim/commands/addPrinter", add_printer),
         web.post("/_sim/commands/addKeyCutter", add_key_cutter),
+        web.post("/_sim/commands/addPassportScanner", add_passport_scanner),
         web.get("/_sim/commands", list_commands),
         web.get("/_sim/commands/{id}", get_command),
         web.post("/_sim/commands/{id}/cancel", cancel_command),

@@ -236,3 +236,18 @@ class CommandBook:
                 raise bad_request(f"The command is already {c['State']} and cannot be cancelled.")
             self._apply(c, "Cancelled", None, notes, None)
             return self._full_json(c)
+
+    def add_passport_scanner(self, customer_id: str | None = None, reservation_id: str | None = None,
+                             scanner_id: str | None = None) -> str:
+        """Create a PassportScanner command for a customer (default: the reservation's, else an in-house guest's)."""
+        with self.lock:
+            device = self._device(scanner_id, "PassportScanner", "PassportScannerId")
+            ent = self.enterprise
+            if customer_id is None:
+                r = ent.reservation(reservation_id) if reservation_id else self._key_reservation(None)
+                customer_id, reservation_id = r["CustomerId"], r["Id"]
+            elif customer_id not in ent.customers:
+                raise bad_request(f"Invalid CustomerId: customer {customer_id} was not found.")
+            data = {"PassportScannerId": device.get("PassportScannerId", device["Id"]), "CustomerId": customer_id,
+                    "ReservationId": reservation_id}
+            return self._create(device, data)

@@ -21,7 +21,7 @@ DEFAULT_SEED = Path(__file__).with_name("seed.json")
 
 SPACE_STATES = ("Dirty", "Clean", "Inspected", "OutOfService", "OutOfOrder")
 RESERVATION_STATES = ("Enquired", "Requested", "Optional", "Confirmed", "Started", "Processed", "Canceled")
-DEVICE_TYPES = ("Printer", "KeyCutter", "VisiOnlineKeyCutter")
+DEVICE_TYPES = ("Printer", "KeyCutter", "VisiOnlineKeyCutter", "PassportScanner")
 
 _RELATIVE = re.compile(r"^now(?:([+-])((?:\d+[dhms])+))?$")
 _PART = re.compile(r"(\d+)([dhms])")

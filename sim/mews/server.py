@@ -235,6 +235,11 @@ class MewsSimulator:
         """Create a KeyCutter/VisiOnlineKeyCutter command (default reservation: an in-house guest)."""
         return self.commands.add_key_cutter(reservation_id, key_count, type, key_cutter_id)
 
+    def add_passport_scanner_command(self, customer_id: str | None = None, reservation_id: str | None = None,
+                                     scanner_id: str | None = None) -> str:
+        """Create a PassportScanner command (default customer: an in-house guest's)."""
+        return self.commands.add_passport_scanner(customer_id, reservation_id, scanner_id)
+
     def command(self, id: str) -> dict:
         """The command as GET /_sim/commands/{id} returns it, with ``History``."""
         return self.commands.get(id)

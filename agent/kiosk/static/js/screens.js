@@ -59,6 +59,7 @@ function find(screen, act) {
   const errors = screen.errors || {};
   const form = el("form", { class: "form", novalidate: true });
   const cardRoom = screen.data && screen.data.card_room;
+  if (screen.busy && !checkout) return [heading("ui.title.find_checkin"), message(screen), progress(screen)];
   if (checkout && cardRoom) {
     form.append(el("p", { class: "fact" }, t("ui.label.room"), " ", el("strong", {}, String(cardRoom))));
   } else if (checkout && screen.data && screen.data.find_by === "room") {
@@ -73,6 +74,27 @@ function find(screen, act) {
   if (checkout && !cardRoom && (screen.actions || []).includes("read_card")) {
     parts.push(button("ui.button.read_card", () => act("read_card"), "secondary"));
   }
+  if (!checkout && (screen.actions || []).includes("scan")) {
+    parts.push(button("ui.button.scan", () => act("scan"), "secondary"));
+  }
+  return parts;
+}
+
+// The identity document step: read it, then confirm what was read (never the whole number).
+function identity(screen, act) {
+  const parts = [heading("ui.title.document"), message(screen)];
+  if (screen.busy) { parts.push(progress(screen)); return parts; }
+  const doc = (screen.data || {}).document;
+  if (doc) {
+    parts.push(facts([["ui.label.name", doc.name], ["ui.label.nationality", doc.nationality],
+      ["ui.label.expiry", doc.expiry], ["ui.label.document_number", doc.number]]));
+  }
+  const row = el("div", { class: "row" });
+  if ((screen.actions || []).includes("confirm_document")) row.append(button("ui.button.confirm", () => act("confirm_document")));
+  if ((screen.actions || []).includes("scan_document")) {
+    row.append(button("ui.button.scan_document", () => act("scan_document"), doc ? "secondary" : "primary"));
+  }
+  parts.push(row);
   return parts;
 }
 
@@ -201,6 +223,7 @@ export function build(screen, act, finish) {
   switch (screen.screen) {
     case "find": return find(screen, act);
     case "details": return details(screen, act);
+    case "document": case "document_confirm": return identity(screen, act);
     case "payment": return payment(screen, act);
     case "keys": return keys(screen, act);
     case "done": return done(screen, finish);

@@ -1,0 +1,1 @@
+"""Identity documents: machine-readable zones, booking QR codes, what goes to the platform."""
