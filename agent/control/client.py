@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 from agent.control import SOCKET_NAME
-from agent.control.protocol import MAX_LINE, Answer, BadRequest, Request
+from agent.control.protocol import MAX_LINE, Answer, MalformedMessage, Request
 
 
 class AgentNotAnswering(Exception):
@@ -48,7 +48,7 @@ def ask(state_dir: Path | str, request: Request, timeout: float = 10.0) -> Answe
             raise AgentNotAnswering(f"the running agent did not answer ({e.strerror or e or 'timeout'})") from None
         try:
             return Answer.from_line(data.split(b"\n", 1)[0])
-        except BadRequest as e:
+        except MalformedMessage as e:
             raise AgentNotAnswering(str(e)) from None
     finally:
         sock.close()

@@ -11,7 +11,7 @@ JOB_KINDS = ("read_card", "print_document")  # what a staff tool may ask the age
 MAX_WAIT = 600.0
 
 
-class BadRequest(ValueError):
+class MalformedMessage(ValueError):
     """A request the control socket does not take (the answer says why; the agent goes on)."""
 
 
@@ -32,21 +32,21 @@ class Request:
         try:
             raw = json.loads(line)
         except (ValueError, UnicodeDecodeError):
-            raise BadRequest("not JSON") from None
+            raise MalformedMessage("not JSON") from None
         if not isinstance(raw, dict):
-            raise BadRequest("not a JSON object")
+            raise MalformedMessage("not a JSON object")
         op, device, kind = raw.get("op"), raw.get("device", ""), raw.get("kind", "")
         data, wait = raw.get("data", {}), raw.get("wait", 60.0)
         if op == "check" and device not in DEVICES:
-            raise BadRequest(f"check: device must be one of {', '.join(DEVICES)}")
+            raise MalformedMessage(f"check: device must be one of {', '.join(DEVICES)}")
         if op == "job" and kind not in JOB_KINDS:
-            raise BadRequest(f"job: kind must be one of {', '.join(JOB_KINDS)}")
+            raise MalformedMessage(f"job: kind must be one of {', '.join(JOB_KINDS)}")
         if op not in ("check", "job"):
-            raise BadRequest("op must be check or job")
+            raise MalformedMessage("op must be check or job")
         if not isinstance(data, dict):
-            raise BadRequest("data must be an object")
+            raise MalformedMessage("data must be an object")
         if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 < wait <= MAX_WAIT:
-            raise BadRequest(f"wait must be a number of seconds in (0, {MAX_WAIT:g}]")
+            raise MalformedMessage(f"wait must be a number of seconds in (0, {MAX_WAIT:g}]")
         return cls(op=op, device=device, kind=kind, data=data, wait=float(wait))
 
 
@@ -69,9 +69,9 @@ class Answer:
         try:
             raw = json.loads(line)
         except (ValueError, UnicodeDecodeError):
-            raise BadRequest("the agent's answer is not JSON") from None
+            raise MalformedMessage("the agent's answer is not JSON") from None
         if not isinstance(raw, dict) or not isinstance(raw.get("status"), str):
-            raise BadRequest("the agent's answer has no status")
+            raise MalformedMessage("the agent's answer has no status")
 
         def text(key: str) -> str:
             value = raw.get(key, "")

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from agent.control import SOCKET_NAME
-from agent.control.protocol import MAX_LINE, Answer, BadRequest, Request
+from agent.control.protocol import MAX_LINE, Answer, MalformedMessage, Request
 from agent.runtime.health import BUSY, WAITING
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class ControlServer:
                 if not self._trusted(conn):
                     return
                 answer = self.answer(self._read_line(conn))
-            except BadRequest as e:
+            except MalformedMessage as e:
                 answer = Answer("error", str(e), pid=os.getpid())
             except Exception as e:  # a client's mistake never reaches the agent's threads
                 log.warning("control socket: %s", _short(e))
@@ -122,7 +122,7 @@ class ControlServer:
                 break
             data += chunk
             if len(data) > MAX_LINE:
-                raise BadRequest("request too large")
+                raise MalformedMessage("request too large")
         return data.split(b"\n", 1)[0]
 
     # ---- operations ---------------------------------------------------------------
