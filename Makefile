@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/kiosk-agent demo --out demo-output
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
