@@ -26,6 +26,14 @@ class CheckOut(Session):
         self.items: list[dict] = []
         self.paid_part: list[str] = []
 
+    def offered(self) -> tuple[str, ...]:
+        # A settled bill offers "Check out", a bill with a balance offers the terminal: never both, and
+        # never "Pay on the terminal" for nothing to pay (``pay`` on a settled bill still checks out).
+        if self.name == "bill":
+            balance = (self.data.get("balance") or {}).get("Value", 0)
+            return ("pay",) if balance > PAID else ("checkout",)
+        return super().offered()
+
     def on_leave(self) -> None:
         if self.paid_part and self.name == "bill":
             due = self.data.get("balance") or {}

@@ -70,7 +70,7 @@ class Session:
 
     def screen(self) -> dict:
         with self.lock:
-            actions = [] if self.busy else list(self.actions_by_screen.get(self.name, ())) + ["cancel"]
+            actions = [] if self.busy else list(self.offered()) + ["cancel"]
             return {"session": self.id, "flow": self.flow, "screen": self.name,
                     "message": {"id": self.message[0], "params": dict(self.message[1])},
                     "data": dict(self.data), "errors": dict(self.errors), "busy": self.busy,
@@ -101,6 +101,10 @@ class Session:
             except (mews_errors.MewsError, OSError) as e:
                 self._end(failed("failed.platform", why=_describe(e)))
             return self.screen()
+
+    def offered(self) -> tuple[str, ...]:
+        """The actions the current screen offers the guest (a subset of what ``act`` takes on it)."""
+        return self.actions_by_screen.get(self.name, ())
 
     def call_staff(self) -> None:
         if self.ctx.staff_calls.allow(self.id):

@@ -39,7 +39,11 @@ export function formatLocal(text, withTime = false) {
 
 export function formatMoney(amount) {
   const currency = amount.Currency || hotel.currency;
-  return new Intl.NumberFormat(lang, { style: "currency", currency }).format(amount.Value);
+  try {
+    return new Intl.NumberFormat(lang, { style: "currency", currency }).format(amount.Value);
+  } catch (e) { // no or an unknown currency (a bill without items): the number, never a broken screen
+    return new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(amount.Value);
+  }
 }
 
 export function formatClock(now = new Date()) {

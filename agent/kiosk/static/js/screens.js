@@ -173,9 +173,12 @@ function bill(screen, act) {
   table.append(body);
   const parts = [heading("ui.title.bill"), message(screen), table];
   if (isAmount(d.balance)) parts.push(el("p", { class: "amount" }, t("ui.label.balance"), " ", formatMoney(d.balance)));
+  const settled = isAmount(d.balance) && d.balance.Value <= 0.005;
+  const offered = screen.actions || [];
   if (screen.busy) parts.push(progress(screen));
-  else if ((screen.actions || []).includes("pay")) parts.push(button("ui.button.pay", () => act("pay")));
-  else if ((screen.actions || []).includes("checkout")) parts.push(button("ui.button.checkout", () => act("checkout")));
+  else if (offered.includes("checkout") && (settled || !offered.includes("pay"))) {
+    parts.push(button("ui.button.checkout", () => act("checkout")));
+  } else if (offered.includes("pay")) parts.push(button("ui.button.pay", () => act("pay")));
   return parts;
 }
 
