@@ -25,9 +25,10 @@ def test_every_flow_message_id_has_a_translation_in_every_catalog():
 
 def test_catalogs_have_the_same_ids_and_placeholders():
     english = catalog("en")
+    plural = re.compile(r"\.(zero|one|two|few|many)$")  # CLDR plural forms differ by language (cs has "few")
     for code in LANGUAGES[1:]:
         other = catalog(code)
-        assert set(other) == set(english), code
+        assert {k for k in other if not plural.search(k)} == {k for k in english if not plural.search(k)}, code
         for key, text in english.items():
             assert set(re.findall(r"\{(\w+)\}", other[key])) == set(re.findall(r"\{(\w+)\}", text)), (code, key)
             assert other[key].strip(), (code, key)

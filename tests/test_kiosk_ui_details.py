@@ -81,3 +81,97 @@ def test_a_settled_bill_offers_check_out_not_the_terminal(kiosk):
     tap_text(driver, "Check out")
     wait_screen(driver, "goodbye", timeout=60)
     assert rig.reservation("1006")["State"] == "Processed" and rig.terminal.charge_requests == 0
+
+
+def draw(driver, doc, language="en"):
+    """Show a Screen document as the API answers it (states a guest cannot reach on demand)."""
+    driver.execute_script("return window.kiosk.switchLanguage(arguments[0])", language)
+    driver.execute_script("window.kiosk.draw(arguments[0])", doc)
+
+
+def test_the_key_screen_shows_one_instruction_and_counts_in_the_language(kiosk):
+    _, driver = kiosk
+    second = {**SCREENS["keys-busy"], "progress": {**SCREENS["keys-busy"]["progress"], "params": {"n": 2, "total": 2},
+                                                   "done": 1}}
+    draw(driver, second)  # the message still says card 1 (it was set when the job started)
+    text = screen_text(driver)
+    assert "Place card 2 of 2" in text and "card 1 of 2" not in text and "1 of 2" not in text, text
+    draw(driver, {**SCREENS["keys"], "data": {"max_keys": 2}})
+    assert visible_buttons(driver)[:2] == ["1 key", "2 keys"]
+    draw(driver, {**SCREENS["keys"], "data": {"max_keys": 5}}, "cs")
+    assert visible_buttons(driver)[:5] == ["1 klíč", "2 klíče", "3 klíče", "4 klíče", "5 klíčů"]
+    assert "(s)" not in driver.find_element("tag name", "body").text
+
+
+def test_the_idle_question_hides_the_guests_data(kiosk):
+    _, driver = kiosk
+    draw(driver, SCREENS["details"])
+    assert "jana@example.com" in driver.execute_script("return document.getElementById('f-email').value")
+    driver.find_element("id", "f-email").click()  # the keyboard is open too
+    driver.execute_script("document.getElementById('idle').hidden = false")  # what the idle countdown shows
+    shown = driver.execute_script(
+        "return [...document.querySelectorAll('#screen *, #keyboard *')].some(n => getComputedStyle(n).visibility"
+        " === 'visible' && n.getClientRects().length)")
+    assert shown is False and driver.find_element("id", "idle-continue").is_displayed()
+
+
+def test_a_refusal_shows_call_staff_and_start_over_once(kiosk):
+    _, driver = kiosk
+    draw(driver, {**SCREENS["failed"], "data": {"staff_called": False}})
+    buttons = visible_buttons(driver)
+    assert buttons.count("Call staff") == 1 and buttons.count("Start over") == 1, buttons
+
+
+def find_booking(driver, number, last_name):
+    tap_text(driver, "Check in")
+    wait_screen(driver, "find")
+    fill(driver, "number", number)
+    fill(driver, "last_name", last_name)
+    tap_text(driver, "Find my booking")
+
+
+def test_the_done_screen_says_the_room_once_without_a_floor(kiosk):
+    rig, driver = kiosk
+    find_booking(driver, "1001", "Walker")
+    wait_screen(driver, "details")
+    tap_text(driver, "Confirm")
+    wait_screen(driver, "keys", busy=False)
+    driver.execute_script("document.querySelector(\"#screen [data-id='ui.button.keys']\").click()")  # one key
+    wait_screen(driver, "done", timeout=60)
+    text = screen_text(driver)
+    assert text.count("103") == 1 and "Room 103" in text, text
+
+
+def test_a_wrong_name_offers_try_again_keeping_the_number_and_back_keeps_it_too(kiosk):
+    rig, driver = kiosk
+    find_booking(driver, "1001", "Nobody")
+    wait_screen(driver, "refused")
+    tap_text(driver, "Try again")
+    wait_screen(driver, "find")
+    values = driver.execute_script("return [document.getElementById('f-number').value,"
+                                   " document.getElementById('f-last_name').value]")
+    assert values == ["1001", ""]
+    fill(driver, "last_name", "Walker")
+    tap_text(driver, "Find my booking")
+    wait_screen(driver, "details")
+    tap_text(driver, "Back")
+    wait_screen(driver, "find")
+    assert driver.execute_script("return document.getElementById('f-number').value") == "1001"
+    assert "Walker" not in driver.page_source
+    assert rig.reservation("1001")["State"] == "Confirmed"
+
+
+def test_back_from_the_bill_and_never_from_payment_or_keys(kiosk):
+    _, driver = kiosk
+    tap_text(driver, "Check out")
+    wait_screen(driver, "find")
+    fill(driver, "room", "202")
+    fill(driver, "last_name", "Khan")
+    tap_text(driver, "Find my booking")
+    wait_screen(driver, "bill")
+    tap_text(driver, "Back")
+    wait_screen(driver, "find")
+    assert driver.execute_script("return document.getElementById('f-room').value") == "202"
+    for doc in ("payment", "keys", "keys-busy"):
+        draw(driver, SCREENS[doc])
+        assert "Back" not in visible_buttons(driver)

@@ -24,7 +24,7 @@ def _text(fields: dict, name: str) -> str:
 class CheckIn(Session):
     flow = "check-in"
     prompt_id = "checkin.find.prompt"
-    actions_by_screen = {"find": ("find",), "details": ("confirm",), "payment": ("pay",), "keys": ("keys",),
+    actions_by_screen = {"find": ("find",), "details": ("confirm", "back"), "payment": ("pay",), "keys": ("keys",),
                          "done": (), "refused": ("staff", "restart"), "failed": ("staff", "restart")}
 
     def __init__(self, ctx, language: str = "en"):
@@ -226,21 +226,22 @@ class CheckIn(Session):
     def _slip(self, keys: int) -> None:
         ctx, stay, k = self.ctx, self.stay, self.ctx.cfg.kiosk
         room = self.space.number
+        # The floor only when configured: "Room 401, 401" told the guest nothing twice.
         floor = next((f.split("=", 1)[1] for f in k.floors if "=" in f and room.startswith(f.split("=", 1)[0])),
-                     room)
+                     None)
         with self.lock:
             self.message = ("checkin.printing", {})
         png = receipts.welcome_slip(hotel=ctx.hotel_name, guest=" ".join(
-            p for p in (stay.customer.first_name, stay.customer.last_name) if p), room=room, floor=floor,
+            p for p in (stay.customer.first_name, stay.customer.last_name) if p), room=room, floor=floor or "",
             arrival=ctx.local_text(self.started_at), departure=ctx.local_text(stay.end_utc),
             lines=[str(x) for x in k.slip_lines], qr_url=k.slip_qr_url, logo=k.logo)
         outcome = self.run_job(Job(kind=JobKind.PRINT_DOCUMENT, data=receipts.print_data(png), source=Source.KIOSK),
                                "checkin.printing")
         self.result["printed"] = outcome.ok
         with self.lock:
-            self.show("done", "checkin.done" if outcome.ok else "checkin.done.no_slip",
-                      {"room": room, "floor": floor}, room=room, floor=floor, keys=keys, printed=outcome.ok,
-                      departure=ctx.local_text(stay.end_utc), reservation=stay.number,
+            done_id = "checkin.done.no_slip" if not outcome.ok else "checkin.done" if floor else "checkin.done.room"
+            self.show("done", done_id, {"room": room, "floor": floor}, room=room, floor=floor, keys=keys,
+                      printed=outcome.ok, departure=ctx.local_text(stay.end_utc), reservation=stay.number,
                       balance=self.result.get("balance"))
             self.forget_guest()
 

@@ -7,7 +7,7 @@ from agent.kiosk.booking import Bookings, _utc, space_named
 from agent.kiosk.checkin import PAID, _text
 from agent.kiosk.names import same_name
 from agent.kiosk import pay
-from agent.kiosk.session import Session, failed, refused
+from agent.kiosk.session import ActionRefused, Session, failed, refused
 from agent.mews import errors as mews_errors
 from agent.runtime.jobs import Job, JobKind, Source
 
@@ -15,7 +15,7 @@ from agent.runtime.jobs import Job, JobKind, Source
 class CheckOut(Session):
     flow = "check-out"
     prompt_id = "checkout.find.prompt"
-    actions_by_screen = {"find": ("find", "read_card"), "bill": ("pay", "checkout"), "goodbye": (),
+    actions_by_screen = {"find": ("find", "read_card"), "bill": ("pay", "checkout", "back"), "goodbye": (),
                          "refused": ("staff", "restart"), "failed": ("staff", "restart")}
 
     def __init__(self, ctx, language: str = "en"):
@@ -31,8 +31,14 @@ class CheckOut(Session):
         # never "Pay on the terminal" for nothing to pay (``pay`` on a settled bill still checks out).
         if self.name == "bill":
             balance = (self.data.get("balance") or {}).get("Value", 0)
-            return ("pay",) if balance > PAID else ("checkout",)
+            back = () if self.paid_part else ("back",)  # once money is taken, the way is forward only
+            return (("pay",) if balance > PAID else ("checkout",)) + back
         return super().offered()
+
+    def on_back(self, fields: dict) -> None:
+        if self.paid_part:
+            raise ActionRefused(409, "error.not_allowed")
+        super().on_back(fields)
 
     def on_leave(self) -> None:
         if self.paid_part and self.name == "bill":

@@ -19,6 +19,7 @@ MESSAGES: dict[str, str] = {
     "checkin.keys.present": "Place card {n} of {total} on the encoder.",
     "checkin.printing": "Printing your welcome slip...",
     "checkin.done": "You are checked in. Room {room}, {floor}. Enjoy your stay!",
+    "checkin.done.room": "You are checked in. Room {room}. Enjoy your stay!",
     "checkin.done.no_slip": "You are checked in to room {room}. Your welcome slip could not be printed.",
     # ---- check-out ------------------------------------------------------------------
     "checkout.find.prompt": "Enter your room number and last name, or insert your key card.",

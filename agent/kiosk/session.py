@@ -61,6 +61,8 @@ class Session:
         self.staff_called = False
         self.result: dict = {}  # facts for the CLI: result, reservation, room, keys, printed, balance
         self.leaving = False  # the guest asked to leave while a step ran: end when it allows
+        # What the guest typed to find the booking, without the name (a retry or "Back" keeps it).
+        self.kept: dict = {}
         self._worker: threading.Thread | None = None
 
     prompt_id = ""
@@ -90,6 +92,10 @@ class Session:
             if action == "staff":
                 self.call_staff()
                 return self.screen()
+            if action == "retry" and "retry" in self.offered():
+                self.errors = {}
+                self.show(self.first_screen, self.prompt_id, **self.kept)
+                return self.screen()
             if action not in self.actions_by_screen.get(self.name, ()):
                 raise ActionRefused(409, "error.not_allowed")
             self.errors = {}
@@ -104,7 +110,14 @@ class Session:
 
     def offered(self) -> tuple[str, ...]:
         """The actions the current screen offers the guest (a subset of what ``act`` takes on it)."""
+        if self.name == "refused" and self.message[0] == "refused.not_found" and self.kept:
+            return ("retry",) + self.actions_by_screen.get(self.name, ())  # "Try again", the number kept
         return self.actions_by_screen.get(self.name, ())
+
+    def on_back(self, fields: dict) -> None:
+        """Back to the find screen with what the guest typed there (not the name); nothing was done yet."""
+        self.forget()
+        self.show(self.first_screen, self.prompt_id, **self.kept)
 
     def call_staff(self) -> None:
         if self.ctx.staff_calls.allow(self.id):
@@ -151,7 +164,7 @@ class Session:
 
     def wipe(self) -> None:
         with self.lock:
-            self.data, self.errors, self.progress = {}, {}, None
+            self.data, self.errors, self.progress, self.kept = {}, {}, None, {}
             self.forget()
             self.ended = True
             self.name, self.message = "ended", ("session.cancelled", {})
@@ -185,7 +198,9 @@ class Session:
             return None
         if self.ctx.throttle.blocked():
             raise refused("refused.throttled", why="lookup throttled")
+        self.kept = {}
         stay = find()
+        self.kept = {k: v for k, v in inputs.items() if k != "last_name"}
         if stay is None:
             if self.ctx.throttle.failed():
                 self.ctx.tasks.raise_task(f"repeated failed {what} lookups; lookups paused for 2 minutes")
@@ -257,6 +272,7 @@ class Session:
 
     def _restart(self) -> None:
         self.forget()
+        self.kept = {}
         self.result = {}
         self.staff_called = False
         self.show(self.first_screen, self.prompt_id)

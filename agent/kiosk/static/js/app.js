@@ -170,7 +170,8 @@ function renderChrome() {
   $("large").textContent = t("ui.button.large_text");
   $("large").setAttribute("aria-label", t("ui.button.large_text"));
   const inFlow = Boolean(screen);
-  $("footer").hidden = !inFlow;
+  // A refusal carries its own "Call staff" and "Start over": the footer would show them twice.
+  $("footer").hidden = !inFlow || ["refused", "failed"].includes(screen.screen);
   $("staff").textContent = t("ui.button.staff");
   $("cancel").textContent = t("ui.button.restart");
   $("hotel").textContent = config.hotel.name || "";

@@ -58,7 +58,15 @@ function formatParam(value) {
 }
 
 // The text of a message id in the current language, English when missing.
+// A count (`count`) picks the language's plural form, `id.one` / `id.few` / `id.other` (CLDR categories).
+function plural(id, params) {
+  if (typeof params.count !== "number") return id;
+  const form = `${id}.${new Intl.PluralRules(lang).select(params.count)}`;
+  return form in (catalogs[lang] || {}) ? form : `${id}.other` in (catalogs[lang] || {}) ? `${id}.other` : id;
+}
+
 export function t(id, params = {}) {
+  id = plural(id, params);
   const template = (catalogs[lang] || {})[id] ?? (catalogs.en || {})[id];
   if (template === undefined) return (catalogs.en || {})["ui.generic"] || id;
   return template.replace(/\{(\w+)\}/g, (all, name) => (name in params ? formatParam(params[name]) : all));
