@@ -165,8 +165,11 @@ function renderChrome() {
   langs.setAttribute("aria-label", t("ui.label.language"));
   langs.replaceChildren(...config.languages.map((code) => el("button", {
     type: "button", class: "btn btn-lang", lang: code, "aria-pressed": code === language() ? "true" : "false",
-    "data-lang": code, onclick: () => switchLanguage(code),
+    "data-lang": code, onclick: () => { showLanguages(false); switchLanguage(code); },
   }, LANGUAGE_NAMES[code] || code)));
+  // Small screens: one button names the language and opens the list (CSS shows one or the other).
+  $("language").textContent = `${LANGUAGE_NAMES[language()] || language()} ▾`;
+  $("language").setAttribute("aria-label", `${t("ui.label.language")}: ${LANGUAGE_NAMES[language()] || language()}`);
   $("large").textContent = t("ui.button.large_text");
   $("large").setAttribute("aria-label", t("ui.button.large_text"));
   const inFlow = Boolean(screen);
@@ -179,6 +182,11 @@ function renderChrome() {
   $("idle-continue").textContent = t("ui.idle.continue");
   $("idle-title").textContent = t("ui.idle.title");
   keyboard.redraw();
+}
+
+function showLanguages(open) {
+  $("languages").classList.toggle("open", open);
+  $("language").setAttribute("aria-expanded", open ? "true" : "false");
 }
 
 async function switchLanguage(code) {
@@ -221,6 +229,7 @@ async function boot() {
   keyboard.attach($("keyboard"));
   for (const type of ["pointerdown", "keydown", "input"]) document.addEventListener(type, touched, true);
   $("idle-continue").addEventListener("click", () => { touched(); hideIdle(); });
+  $("language").addEventListener("click", () => showLanguages(!$("languages").classList.contains("open")));
   $("staff").addEventListener("click", () => act("staff"));
   $("cancel").addEventListener("click", () => act("cancel"));
   $("large").addEventListener("click", () => {

@@ -87,6 +87,8 @@ function draw() {
   controls.append(keyButton("⌫", t("ui.key.backspace"), backspace));
   controls.append(keyButton("✓", t("ui.key.done"), () => { const f = target; hide(); if (f) f.blur(); }));
   host.append(controls);
+  // The keyboard took space from the screen: bring the field back into view (above the sticky action).
+  target.scrollIntoView({ block: "nearest" });
 }
 
 export function attach(container) {
