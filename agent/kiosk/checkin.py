@@ -21,6 +21,23 @@ def _text(fields: dict, name: str) -> str:
     return " ".join(value.split()) if isinstance(value, str) else ""
 
 
+def _real_changes(current: dict, changes: dict) -> dict:
+    """Only what differs from the profile; an address keeps the parts the guest left empty or never saw.
+
+    The screen posts every field it shows, so "unchanged" is the usual case and sends nothing, and an
+    update carries the stored Line2 (not on the screen) instead of clearing it."""
+    out = {}
+    for key, value in changes.items():
+        if key == "Address":
+            stored = dict(current.get("Address") or {})
+            merged = {**stored, **{k: v for k, v in value.items() if v is not None}}
+            if {k: v for k, v in merged.items() if v is not None} != {k: v for k, v in stored.items() if v is not None}:
+                out[key] = merged
+        elif current.get(key) != value:
+            out[key] = value
+    return out
+
+
 class CheckIn(Session):
     flow = "check-in"
     prompt_id = "checkin.find.prompt"
@@ -120,7 +137,8 @@ class CheckIn(Session):
         current["Passport"] = {k: v for k, v in (("Number", passport.number),
                                                  ("Expiration", (passport.expiration_utc or "")[:10] or None))
                                if v} if passport else None
-        if any(current.get(k) != v for k, v in changes.items()):
+        changes = _real_changes(current, changes)
+        if changes:
             updated = ctx.client.update_customer_fields(customer, changes)
             self.stay = type(self.stay)(**{**self.stay.__dict__, "customer": updated})
         if self.space is None or self.space.state != "Inspected":
