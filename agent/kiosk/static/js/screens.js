@@ -201,7 +201,7 @@ function goodbye(screen, finish) {
 function refusal(screen, act, finish) {
   const d = screen.data || {};
   const parts = [el("div", { class: "notice", role: "alert" },
-    el("span", { class: "icon", "aria-hidden": "true" }, "ⓘ"), heading(screen.screen === "failed" ? "ui.title.failed" : "ui.title.refused")),
+    el("span", { class: "icon icon-info", "aria-hidden": "true" }, "i"), heading(screen.screen === "failed" ? "ui.title.failed" : "ui.title.refused")),
   message(screen)];
   if (d.staff_called) parts.push(el("p", { class: "fact" }, t("staff.called")));
   const row = el("div", { class: "row" });
