@@ -97,3 +97,12 @@ def _check_kiosk(cfg, fname: str) -> None:
 
 _CROSS_CHECKS = (_check_addresses, _check_tokens, _check_reservations_version, _check_timezone, _check_pos,
                  _check_events, _check_kiosk)
+
+
+def _check_kiosk_brand(cfg, fname: str) -> None:
+    from agent.kiosk.brand import check_brand
+
+    check_brand(cfg.kiosk, fname)
+
+
+_CROSS_CHECKS += (_check_kiosk_brand,)

@@ -184,6 +184,14 @@ function renderChrome() {
   keyboard.redraw();
 }
 
+// The hotel's logo and colours (kiosk.logo, kiosk.brand_colours; the agent checked their contrast).
+function applyBrand(brand) {
+  const [buttons, header] = brand.colours || [];
+  if (buttons) document.documentElement.style.setProperty("--brand", buttons);
+  if (header) document.documentElement.style.setProperty("--band", header);
+  if (brand.logo) { $("logo").src = brand.logo; $("logo").hidden = false; }
+}
+
 function showLanguages(open) {
   $("languages").classList.toggle("open", open);
   $("language").setAttribute("aria-expanded", open ? "true" : "false");
@@ -241,6 +249,7 @@ async function boot() {
     if (answer.ok) config = { ...config, ...answer.body };
   } catch (e) { /* shown below as unavailable */ }
   setHotel(config.hotel || {});
+  applyBrand(config.brand || {});
   await setLanguage(config.languages.includes(config.default_language) ? config.default_language : "en");
   wipe();
   showWelcome();
