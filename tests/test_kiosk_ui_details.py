@@ -1,13 +1,14 @@
 """Flow details a guest notices (issue 23, items 3-7), in headless Chromium against the real kiosk API.
 
-One browser for the module (Chromium starts once); each test gets a fresh rig and service.
+One browser and one kiosk for the module (each test its own reservation); screens a guest cannot
+reach on demand are drawn from API documents on the page alone.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.kiosk_ui_browser import SCREENS, chromium, close, wait_ready
+from tests.kiosk_ui_browser import SCREENS, chromium, close, serve_static, wait_ready
 
 service_mod = pytest.importorskip("agent.kiosk.service", reason="kiosk web layer not merged")
 harness = pytest.importorskip("tests.kiosk_harness", reason="kiosk test harness not merged")
@@ -20,19 +21,45 @@ def browser():
     close(driver)
 
 
+@pytest.fixture(scope="module")
+def page(browser):
+    """The page alone (no API) for screens drawn from documents: no rig to start and stop."""
+    server, base = serve_static()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+
+
 @pytest.fixture
-def kiosk(tmp_path, request, browser):
-    rig = harness.Rig(tmp_path, kiosk_extra=getattr(request, "param", ""))
+def drawn(page, browser):
+    browser.get(page + "/")
+    wait_ready(browser)
+    yield None, browser
+    browser.get("about:blank")
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    """One rig and kiosk service for the module: each test uses its own reservation."""
+    rig = harness.Rig(tmp_path_factory.mktemp("details"))
     svc = rig.service()
     svc.start()
     try:
-        browser.get(svc.url + "/")
-        wait_ready(browser)
-        yield rig, browser
+        yield rig, svc
     finally:
-        browser.get("about:blank")
         svc.stop()
         rig.close()
+
+
+@pytest.fixture
+def kiosk(service, browser):
+    rig, svc = service
+    browser.get(svc.url + "/")
+    wait_ready(browser)
+    yield rig, browser
+    browser.execute_script("return window.kiosk.finish()")
+    browser.get("about:blank")
 
 
 def wait_screen(driver, name, timeout=30, busy=None):
@@ -89,8 +116,8 @@ def draw(driver, doc, language="en"):
     driver.execute_script("window.kiosk.draw(arguments[0])", doc)
 
 
-def test_the_key_screen_shows_one_instruction_and_counts_in_the_language(kiosk):
-    _, driver = kiosk
+def test_the_key_screen_shows_one_instruction_and_counts_in_the_language(drawn):
+    _, driver = drawn
     second = {**SCREENS["keys-busy"], "progress": {**SCREENS["keys-busy"]["progress"], "params": {"n": 2, "total": 2},
                                                    "done": 1}}
     draw(driver, second)  # the message still says card 1 (it was set when the job started)
@@ -103,8 +130,8 @@ def test_the_key_screen_shows_one_instruction_and_counts_in_the_language(kiosk):
     assert "(s)" not in driver.find_element("tag name", "body").text
 
 
-def test_the_idle_question_hides_the_guests_data(kiosk):
-    _, driver = kiosk
+def test_the_idle_question_hides_the_guests_data(drawn):
+    _, driver = drawn
     draw(driver, SCREENS["details"])
     assert "jana@example.com" in driver.execute_script("return document.getElementById('f-email').value")
     driver.find_element("id", "f-email").click()  # the keyboard is open too
@@ -115,8 +142,8 @@ def test_the_idle_question_hides_the_guests_data(kiosk):
     assert shown is False and driver.find_element("id", "idle-continue").is_displayed()
 
 
-def test_a_refusal_shows_call_staff_and_start_over_once(kiosk):
-    _, driver = kiosk
+def test_a_refusal_shows_call_staff_and_start_over_once(drawn):
+    _, driver = drawn
     draw(driver, {**SCREENS["failed"], "data": {"staff_called": False}})
     buttons = visible_buttons(driver)
     assert buttons.count("Call staff") == 1 and buttons.count("Start over") == 1, buttons
@@ -144,21 +171,21 @@ def test_the_done_screen_says_the_room_once_without_a_floor(kiosk):
 
 def test_a_wrong_name_offers_try_again_keeping_the_number_and_back_keeps_it_too(kiosk):
     rig, driver = kiosk
-    find_booking(driver, "1001", "Nobody")
+    find_booking(driver, "1002", "Nobody")
     wait_screen(driver, "refused")
     tap_text(driver, "Try again")
     wait_screen(driver, "find")
     values = driver.execute_script("return [document.getElementById('f-number').value,"
                                    " document.getElementById('f-last_name').value]")
-    assert values == ["1001", ""]
-    fill(driver, "last_name", "Walker")
+    assert values == ["1002", ""]
+    fill(driver, "last_name", "Fernández")
     tap_text(driver, "Find my booking")
     wait_screen(driver, "details")
     tap_text(driver, "Back")
     wait_screen(driver, "find")
-    assert driver.execute_script("return document.getElementById('f-number').value") == "1001"
-    assert "Walker" not in driver.page_source
-    assert rig.reservation("1001")["State"] == "Confirmed"
+    assert driver.execute_script("return document.getElementById('f-number').value") == "1002"
+    assert "Fernández" not in driver.page_source
+    assert rig.reservation("1002")["State"] == "Confirmed"
 
 
 def test_back_from_the_bill_and_never_from_payment_or_keys(kiosk):

@@ -91,10 +91,14 @@ def walk_as_guest(driver, where):
     return seen
 
 
-def drawn_screens(driver, where, large):
+def drawn_screens(driver, where, large, language="en", names=None):
     """Every screen document of the API (payment, keys, done ... as the server answers them)."""
     seen = []
+    driver.execute_script("return window.kiosk.switchLanguage(arguments[0])", language)
+    where = f"{where} {language}"
     for name, doc in SCREENS.items():
+        if names and name not in names:
+            continue
         driver.execute_script("window.kiosk.draw(arguments[0])", doc)
         if large and not driver.execute_script("return document.body.classList.contains('large')"):
             tap(driver, "#large")
@@ -114,7 +118,9 @@ def test_every_screen_fits_the_display(kiosk, width, height):
     where = f"{width}x{height}"
     seen = walk_as_guest(driver, where)
     seen += drawn_screens(driver, where, large=False)
-    seen += drawn_screens(driver, where, large=True)
+    seen += drawn_screens(driver, where, large=True, language="de")  # long words, QWERTZ with umlauts
+    seen += drawn_screens(driver, where, large=False, language="fr",
+                          names=("details",))  # AZERTY, the widest letter row
     tap(driver, "#large")  # large text on welcome too
     seen += problems(driver, f"{where} large welcome")
     driver.execute_script("return window.kiosk.finish()")
