@@ -202,6 +202,8 @@ class KioskConfig(_Section):
     max_keys: int = _opt(2, minimum=1, doc="keys a guest may take (at most the adult count)")
     common_areas: list = _opt([], doc="lock ids granted besides the room (gym, parking)")
     logo: str = _opt("", file=True, doc="PNG printed at the top of the welcome slip")
+    brand_colours: list = _opt([], doc='two "#rrggbb": the buttons\' colour (white text on it) and the header\'s '
+                                       "(dark text on it); each must reach WCAG AA contrast (4.5:1)")
     hotel_name: str = _opt("", doc="name on slips and the screen; empty = the enterprise's name")
     floors: list = _opt([], doc='room prefix = floor text, e.g. ["2=2nd floor"]; empty = the room\'s name')
     slip_lines: list = _opt([], doc="lines printed on the welcome slip (Wi-Fi, breakfast)")

@@ -126,5 +126,11 @@ def _check_documents(cfg, fname: str) -> None:
     check_documents(cfg, fname)
 
 
+def _check_kiosk_brand(cfg, fname: str) -> None:
+    from agent.kiosk.brand import check_brand
+
+    check_brand(cfg.kiosk, fname)
+
+
 _CROSS_CHECKS = (_check_addresses, _check_tokens, _check_reservations_version, _check_timezone, _check_pos,
-                 _check_events, _check_kiosk, _check_fleet, _check_payment, _check_documents)
+                 _check_events, _check_kiosk, _check_fleet, _check_payment, _check_documents, _check_kiosk_brand)

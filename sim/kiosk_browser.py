@@ -74,6 +74,12 @@ def close(driver):
     shutil.rmtree(driver.kiosk_profile, ignore_errors=True)
 
 
+def set_viewport(driver, width: int, height: int) -> None:
+    """The page's CSS viewport exactly width x height, whatever the window's chrome takes."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+
+
 def wait_ready(driver, timeout=20):
     from selenium.webdriver.support.ui import WebDriverWait
     WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.body.dataset.ready === 'true'"))

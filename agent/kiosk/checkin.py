@@ -24,10 +24,27 @@ def _text(fields: dict, name: str) -> str:
     return " ".join(value.split()) if isinstance(value, str) else ""
 
 
+def _real_changes(current: dict, changes: dict) -> dict:
+    """Only what differs from the profile; an address keeps the parts the guest left empty or never saw.
+
+    The screen posts every field it shows, so "unchanged" is the usual case and sends nothing, and an
+    update carries the stored Line2 (not on the screen) instead of clearing it."""
+    out = {}
+    for key, value in changes.items():
+        if key == "Address":
+            stored = dict(current.get("Address") or {})
+            merged = {**stored, **{k: v for k, v in value.items() if v is not None}}
+            if {k: v for k, v in merged.items() if v is not None} != {k: v for k, v in stored.items() if v is not None}:
+                out[key] = merged
+        elif current.get(key) != value:
+            out[key] = value
+    return out
+
+
 class CheckIn(DocumentSteps, Session):
     flow = "check-in"
     prompt_id = "checkin.find.prompt"
-    actions_by_screen = {"find": ("find", "scan"), "details": ("confirm",), "payment": ("pay",), "keys": ("keys",),
+    actions_by_screen = {"find": ("find", "scan"), "details": ("confirm", "back"), "payment": ("pay",), "keys": ("keys",),
                          "done": (), "refused": ("staff", "restart"), "failed": ("staff", "restart"),
                          **DOCUMENT_SCREENS}
 
@@ -133,7 +150,8 @@ class CheckIn(DocumentSteps, Session):
         current["Passport"] = {k: v for k, v in (("Number", passport.number),
                                                  ("Expiration", (passport.expiration_utc or "")[:10] or None))
                                if v} if passport else None
-        if any(current.get(k) != v for k, v in changes.items()):
+        changes = _real_changes(current, changes)
+        if changes:
             updated = ctx.client.update_customer_fields(customer, changes)
             self.stay = type(self.stay)(**{**self.stay.__dict__, "customer": updated})
         if self.space is None or self.space.state != "Inspected":
@@ -241,21 +259,22 @@ class CheckIn(DocumentSteps, Session):
     def _slip(self, keys: int) -> None:
         ctx, stay, k = self.ctx, self.stay, self.ctx.cfg.kiosk
         room = self.space.number
+        # The floor only when configured: "Room 401, 401" told the guest nothing twice.
         floor = next((f.split("=", 1)[1] for f in k.floors if "=" in f and room.startswith(f.split("=", 1)[0])),
-                     room)
+                     None)
         with self.lock:
             self.message = ("checkin.printing", {})
         png = receipts.welcome_slip(hotel=ctx.hotel_name, guest=" ".join(
-            p for p in (stay.customer.first_name, stay.customer.last_name) if p), room=room, floor=floor,
+            p for p in (stay.customer.first_name, stay.customer.last_name) if p), room=room, floor=floor or "",
             arrival=ctx.local_text(self.started_at), departure=ctx.local_text(stay.end_utc),
             lines=[str(x) for x in k.slip_lines], qr_url=k.slip_qr_url, logo=k.logo)
         outcome = self.run_job(Job(kind=JobKind.PRINT_DOCUMENT, data=receipts.print_data(png), source=Source.KIOSK),
                                "checkin.printing")
         self.result["printed"] = outcome.ok
         with self.lock:
-            self.show("done", "checkin.done" if outcome.ok else "checkin.done.no_slip",
-                      {"room": room, "floor": floor}, room=room, floor=floor, keys=keys, printed=outcome.ok,
-                      departure=ctx.local_text(stay.end_utc), reservation=stay.number,
+            done_id = "checkin.done.no_slip" if not outcome.ok else "checkin.done" if floor else "checkin.done.room"
+            self.show("done", done_id, {"room": room, "floor": floor}, room=room, floor=floor, keys=keys,
+                      printed=outcome.ok, departure=ctx.local_text(stay.end_utc), reservation=stay.number,
                       balance=self.result.get("balance"))
             self.forget_guest()
 

@@ -13,7 +13,7 @@ from agent.kiosk.checkin import PAID, _text
 from agent.kiosk.names import same_name
 from agent.kiosk import pay
 from agent.kiosk.refusals import platform_refusal
-from agent.kiosk.session import Session, failed, refused
+from agent.kiosk.session import ActionRefused, Session, failed, refused
 from agent.mews import errors as mews_errors
 from agent.runtime.jobs import Job, JobKind, Source
 
@@ -21,7 +21,7 @@ from agent.runtime.jobs import Job, JobKind, Source
 class CheckOut(Session):
     flow = "check-out"
     prompt_id = "checkout.find.prompt"
-    actions_by_screen = {"find": ("find", "read_card"), "bill": ("pay", "checkout"), "goodbye": (),
+    actions_by_screen = {"find": ("find", "read_card"), "bill": ("pay", "checkout", "back"), "goodbye": (),
                          "refused": ("staff", "restart"), "failed": ("staff", "restart")}
 
     def __init__(self, ctx, language: str = "en"):
@@ -39,6 +39,20 @@ class CheckOut(Session):
     def opening(self) -> tuple[str, dict]:
         return ("checkout.find.prompt" if self.find_by == "room" else "checkout.find.prompt_number"), \
             {"find_by": self.find_by}
+
+    def offered(self) -> tuple[str, ...]:
+        # A settled bill offers "Check out", a bill with a balance offers the terminal: never both, and
+        # never "Pay on the terminal" for nothing to pay (``pay`` on a settled bill still checks out).
+        if self.name == "bill":
+            balance = (self.data.get("balance") or {}).get("Value", 0)
+            back = () if self.paid_part else ("back",)  # once money is taken, the way is forward only
+            return (("pay",) if balance > PAID else ("checkout",)) + back
+        return super().offered()
+
+    def on_back(self, fields: dict) -> None:
+        if self.paid_part:
+            raise ActionRefused(409, "error.not_allowed")
+        super().on_back(fields)
 
     def on_leave(self) -> None:
         if self.paid_part and self.name == "bill":

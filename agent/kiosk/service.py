@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 
+from agent.kiosk import brand
 from agent.kiosk.checkin import CheckIn
 from agent.kiosk.address import parse_listen
 from agent.kiosk.checkout import CheckOut
@@ -59,7 +60,9 @@ class KioskService:
         return {"languages": list(k.languages), "default_language": k.default_language,
                 "hotel": {"name": self.ctx.hotel_name, "currency": "", "timezone": self.cfg.agent.timezone},
                 "idle_timeout": k.idle_timeout, "idle_countdown": COUNTDOWN, "max_keys": k.max_keys,
-                "checkout_by_card": self.cfg.encoder is not None, "payment": self.ctx.terminal is not None}
+                "checkout_by_card": self.cfg.encoder is not None, "payment": self.ctx.terminal is not None,
+                "brand": {"logo": brand.LOGO_ROUTE if brand.read_logo(k.logo) else "",
+                          "colours": [c.strip() for c in k.brand_colours]}}
 
     def open(self, flow: str, language: str = ""):
         """A new guest session, ending the previous; None while the previous is busy (the kiosk is busy).

@@ -67,6 +67,8 @@ class Session:
         self.staff_called = False
         self.result: dict = {}  # facts for the CLI: result, reservation, room, keys, printed, balance
         self.leaving = False  # the guest asked to leave while a step ran: end when it allows
+        # What the guest typed to find the booking, without the name (a retry or "Back" keeps it).
+        self.kept: dict = {}
         self._worker: threading.Thread | None = None
 
     prompt_id = ""
@@ -76,7 +78,7 @@ class Session:
 
     def screen(self) -> dict:
         with self.lock:
-            actions = [] if self.busy else list(self.actions_by_screen.get(self.name, ())) + ["cancel"]
+            actions = [] if self.busy else list(self.offered()) + ["cancel"]
             return {"session": self.id, "flow": self.flow, "screen": self.name,
                     "message": {"id": self.message[0], "params": dict(self.message[1])},
                     "data": dict(self.data), "errors": dict(self.errors), "busy": self.busy,
@@ -96,6 +98,10 @@ class Session:
             if action == "staff":
                 self.call_staff()
                 return self.screen()
+            if action == "retry" and "retry" in self.offered():
+                self.errors = {}
+                self.back_to_find()
+                return self.screen()
             if action not in self.actions_by_screen.get(self.name, ()):
                 raise ActionRefused(409, "error.not_allowed")
             self.errors = {}
@@ -107,6 +113,22 @@ class Session:
             except (mews_errors.MewsError, OSError) as e:
                 self._end(failed("failed.platform", why=_describe(e)))
             return self.screen()
+
+    def offered(self) -> tuple[str, ...]:
+        """The actions the current screen offers the guest (a subset of what ``act`` takes on it)."""
+        if self.name == "refused" and self.message[0] == "refused.not_found" and self.kept:
+            return ("retry",) + self.actions_by_screen.get(self.name, ())  # "Try again", the number kept
+        return self.actions_by_screen.get(self.name, ())
+
+    def on_back(self, fields: dict) -> None:
+        """Back to the find screen with what the guest typed there (not the name); nothing was done yet."""
+        self.forget()
+        self.back_to_find()
+
+    def back_to_find(self) -> None:
+        """The first screen again, with what the guest typed there (``kept``, never the name)."""
+        prompt, data = self.opening()
+        self.show(self.first_screen, prompt, **{**data, **self.kept})
 
     def call_staff(self) -> None:
         if self.ctx.staff_calls.allow(self.id):
@@ -153,7 +175,7 @@ class Session:
 
     def wipe(self) -> None:
         with self.lock:
-            self.data, self.errors, self.progress = {}, {}, None
+            self.data, self.errors, self.progress, self.kept = {}, {}, None, {}
             self.forget()
             self.ended = True
             self.name, self.message = "ended", ("session.cancelled", {})
@@ -187,7 +209,9 @@ class Session:
             return None
         if self.ctx.throttle.blocked():
             raise refused("refused.throttled", why="lookup throttled")
+        self.kept = {}
         stay = find()
+        self.kept = {k: v for k, v in inputs.items() if k != "last_name"}
         if stay is None:
             if self.ctx.throttle.failed():
                 self.ctx.tasks.raise_task(f"repeated failed {what} lookups; lookups paused for 2 minutes")
@@ -273,6 +297,7 @@ class Session:
 
     def _restart(self) -> None:
         self.forget()
+        self.kept = {}
         self.result = {}
         self.staff_called = False
         prompt, data = self.opening()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import bottle
 
+from agent.kiosk import brand
 from agent.kiosk.session import ActionRefused
 
 log = logging.getLogger("agent.kiosk")
@@ -53,6 +54,17 @@ def build_app(kiosk) -> bottle.Bottle:
     @app.get("/static/<path:path>")
     def static(path):
         return bottle.static_file(path, root=str(STATIC))
+
+    @app.get(brand.LOGO_ROUTE)
+    def logo():
+        # kiosk.logo (the slip's PNG) on the screen's header; at most brand.LOGO_MAX_BYTES, PNG only.
+        cfg = getattr(kiosk, "cfg", None)
+        data = brand.read_logo(cfg.kiosk.logo) if cfg is not None else None
+        if data is None:
+            return _error(404, "error.bad_request")
+        bottle.response.content_type = "image/png"
+        bottle.response.set_header("Cache-Control", "no-cache")
+        return data
 
     @app.get("/api/config")
     def config():

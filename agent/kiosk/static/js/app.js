@@ -180,12 +180,16 @@ function renderChrome() {
   langs.setAttribute("aria-label", t("ui.label.language"));
   langs.replaceChildren(...config.languages.map((code) => el("button", {
     type: "button", class: "btn btn-lang", lang: code, "aria-pressed": code === language() ? "true" : "false",
-    "data-lang": code, onclick: () => switchLanguage(code),
+    "data-lang": code, onclick: () => { showLanguages(false); switchLanguage(code); },
   }, LANGUAGE_NAMES[code] || code)));
+  // Small screens: one button names the language and opens the list (CSS shows one or the other).
+  $("language").textContent = `${LANGUAGE_NAMES[language()] || language()} ▾`;
+  $("language").setAttribute("aria-label", `${t("ui.label.language")}: ${LANGUAGE_NAMES[language()] || language()}`);
   $("large").textContent = t("ui.button.large_text");
   $("large").setAttribute("aria-label", t("ui.button.large_text"));
   const inFlow = Boolean(screen);
-  $("footer").hidden = !inFlow;
+  // A refusal carries its own "Call staff" and "Start over": the footer would show them twice.
+  $("footer").hidden = !inFlow || ["refused", "failed"].includes(screen.screen);
   $("staff").textContent = t("ui.button.staff");
   $("cancel").textContent = t("ui.button.restart");
   $("hotel").textContent = config.hotel.name || "";
@@ -193,6 +197,19 @@ function renderChrome() {
   $("idle-continue").textContent = t("ui.idle.continue");
   $("idle-title").textContent = t("ui.idle.title");
   keyboard.redraw();
+}
+
+// The hotel's logo and colours (kiosk.logo, kiosk.brand_colours; the agent checked their contrast).
+function applyBrand(brand) {
+  const [buttons, header] = brand.colours || [];
+  if (buttons) document.documentElement.style.setProperty("--brand", buttons);
+  if (header) document.documentElement.style.setProperty("--band", header);
+  if (brand.logo) { $("logo").src = brand.logo; $("logo").hidden = false; }
+}
+
+function showLanguages(open) {
+  $("languages").classList.toggle("open", open);
+  $("language").setAttribute("aria-expanded", open ? "true" : "false");
 }
 
 async function switchLanguage(code) {
@@ -242,6 +259,7 @@ async function boot() {
   keyboard.attach($("keyboard"));
   for (const type of ["pointerdown", "keydown", "input"]) document.addEventListener(type, touched, true);
   $("idle-continue").addEventListener("click", () => { touched(); hideIdle(); });
+  $("language").addEventListener("click", () => showLanguages(!$("languages").classList.contains("open")));
   $("staff").addEventListener("click", () => act("staff"));
   $("cancel").addEventListener("click", () => act("cancel"));
   $("large").addEventListener("click", () => {
@@ -253,6 +271,7 @@ async function boot() {
     if (answer.ok) config = { ...config, ...answer.body };
   } catch (e) { /* shown below as unavailable */ }
   setHotel(config.hotel || {});
+  applyBrand(config.brand || {});
   await setLanguage(config.languages.includes(config.default_language) ? config.default_language : "en");
   wipe();
   showWelcome();

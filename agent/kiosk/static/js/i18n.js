@@ -39,7 +39,11 @@ export function formatLocal(text, withTime = false) {
 
 export function formatMoney(amount) {
   const currency = amount.Currency || hotel.currency;
-  return new Intl.NumberFormat(lang, { style: "currency", currency }).format(amount.Value);
+  try {
+    return new Intl.NumberFormat(lang, { style: "currency", currency }).format(amount.Value);
+  } catch (e) { // no or an unknown currency (a bill without items): the number, never a broken screen
+    return new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(amount.Value);
+  }
 }
 
 export function formatClock(now = new Date()) {
@@ -54,7 +58,15 @@ function formatParam(value) {
 }
 
 // The text of a message id in the current language, English when missing.
+// A count (`count`) picks the language's plural form, `id.one` / `id.few` / `id.other` (CLDR categories).
+function plural(id, params) {
+  if (typeof params.count !== "number") return id;
+  const form = `${id}.${new Intl.PluralRules(lang).select(params.count)}`;
+  return form in (catalogs[lang] || {}) ? form : `${id}.other` in (catalogs[lang] || {}) ? `${id}.other` : id;
+}
+
 export function t(id, params = {}) {
+  id = plural(id, params);
   const template = (catalogs[lang] || {})[id] ?? (catalogs.en || {})[id];
   if (template === undefined) return (catalogs.en || {})["ui.generic"] || id;
   return template.replace(/\{(\w+)\}/g, (all, name) => (name in params ? formatParam(params[name]) : all));

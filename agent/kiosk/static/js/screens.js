@@ -62,10 +62,10 @@ function find(screen, act) {
   if (screen.busy && !checkout) return [heading("ui.title.find_checkin"), message(screen), progress(screen)];
   if (checkout && cardRoom) {
     form.append(el("p", { class: "fact" }, t("ui.label.room"), " ", el("strong", {}, String(cardRoom))));
-  } else if (checkout && screen.data && screen.data.find_by === "room") {
-    form.append(field("room", "", { keyboard: "numeric", max: 10, required: true, error: errors.room }));
+  } else if (checkout && screen.data && screen.data.find_by === "room") { // "Try again" / "Back" keep what was typed (never the name)
+    form.append(field("room", screen.data.room, { keyboard: "numeric", max: 10, required: true, error: errors.room }));
   } else {
-    form.append(field("number", "", { keyboard: "numeric", max: 20, required: true, error: errors.number }));
+    form.append(field("number", (screen.data || {}).number, { keyboard: "numeric", max: 20, required: true, error: errors.number }));
   }
   form.append(field("last_name", "", { required: true, max: 60, error: errors.last_name }));
   form.addEventListener("submit", (e) => e.preventDefault());
@@ -131,10 +131,15 @@ function details(screen, act) {
   }
   form.addEventListener("submit", (e) => e.preventDefault());
   return [heading("ui.title.details"), message(screen), summary, form,
-    button("ui.button.confirm", () => act("confirm", values(form)))];
+    button("ui.button.confirm", () => act("confirm", values(form))), back(screen, act)];
 }
 
-function progress(screen) {
+// "Back" where the flow offers it (details, bill: nothing done yet), never during payment or keys.
+function back(screen, act) {
+  return (screen.actions || []).includes("back") ? button("ui.button.back", () => act("back"), "secondary", {}, { class: "btn btn-secondary btn-back" }) : null;
+}
+
+function progress(screen, counted = true) {
   const p = screen.progress;
   if (!p) return el("p", { class: "busy", role: "status" }, el("span", { class: "spinner", "aria-hidden": "true" }), t("ui.busy"));
   const box = el("div", { class: "progress", role: "status" });
@@ -143,7 +148,7 @@ function progress(screen) {
     box.append(el("div", { class: "bar", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": p.total,
       "aria-valuenow": p.done || 0, "aria-label": t("ui.progress", { done: p.done || 0, total: p.total }) },
     el("div", { class: "bar-fill", style: `width:${Math.round(100 * (p.done || 0) / p.total)}%` })));
-    box.append(el("p", { class: "progress-count" }, t("ui.progress", { done: p.done || 0, total: p.total })));
+    if (counted) box.append(el("p", { class: "progress-count" }, t("ui.progress", { done: p.done || 0, total: p.total })));
   }
   if (p.deadline) {
     const left = Math.max(0, Math.round(p.deadline - Date.now() / 1000));
@@ -163,6 +168,9 @@ function payment(screen, act) {
 
 function keys(screen, act) {
   const max = (screen.data || {}).max_keys || 1;
+  // While keys are made the progress line is the one instruction ("Place card 2 of 2"): the message
+  // would still say card 1, and "1 of 2" under the bar would be a third count.
+  if (screen.busy && screen.progress) return [heading("ui.title.keys"), progress(screen, false)];
   const parts = [heading("ui.title.keys"), message(screen)];
   if (screen.busy) { parts.push(progress(screen)); return parts; }
   const choice = el("div", { class: "choice", role: "group", "aria-label": t("ui.label.key_count") });
@@ -175,8 +183,11 @@ function keys(screen, act) {
 
 function done(screen, finish) {
   const d = screen.data || {};
-  const place = d.floor ? t("ui.value.room_floor", { room: d.room, floor: d.floor }) : t("ui.value.room", { room: d.room });
-  return [heading("ui.title.done"), el("p", { class: "room" }, place), message(screen),
+  const floor = d.floor && d.floor !== d.room ? d.floor : null; // the floor only when known
+  const place = floor ? t("ui.value.room_floor", { room: d.room, floor }) : t("ui.value.room", { room: d.room });
+  // The room line says where; the message would say the room again.
+  return [heading("ui.title.done"), el("p", { class: "room" }, place),
+    el("p", { class: "message", id: "message" }, t(d.printed === false ? "ui.done.no_slip" : "ui.done.enjoy")),
     facts([["ui.label.keys", d.keys], ["ui.label.departure", formatLocal(d.departure, true)],
       ["ui.label.slip", t(d.printed ? "ui.value.printed" : "ui.value.not_printed")]]),
     button("ui.button.finish", finish)];
@@ -195,9 +206,13 @@ function bill(screen, act) {
   table.append(body);
   const parts = [heading("ui.title.bill"), message(screen), table];
   if (isAmount(d.balance)) parts.push(el("p", { class: "amount" }, t("ui.label.balance"), " ", formatMoney(d.balance)));
+  const settled = isAmount(d.balance) && d.balance.Value <= 0.005;
+  const offered = screen.actions || [];
   if (screen.busy) parts.push(progress(screen));
-  else if ((screen.actions || []).includes("pay")) parts.push(button("ui.button.pay", () => act("pay")));
-  else if ((screen.actions || []).includes("checkout")) parts.push(button("ui.button.checkout", () => act("checkout")));
+  else if (offered.includes("checkout") && (settled || !offered.includes("pay"))) {
+    parts.push(button("ui.button.checkout", () => act("checkout")));
+  } else if (offered.includes("pay")) parts.push(button("ui.button.pay", () => act("pay")));
+  if (!screen.busy) parts.push(back(screen, act));
   return parts;
 }
 
@@ -208,12 +223,13 @@ function goodbye(screen, finish) {
 function refusal(screen, act, finish) {
   const d = screen.data || {};
   const parts = [el("div", { class: "notice", role: "alert" },
-    el("span", { class: "icon", "aria-hidden": "true" }, "ⓘ"), heading(screen.screen === "failed" ? "ui.title.failed" : "ui.title.refused")),
+    el("span", { class: "icon icon-info", "aria-hidden": "true" }, "i"), heading(screen.screen === "failed" ? "ui.title.failed" : "ui.title.refused")),
   message(screen)];
   if (d.staff_called) parts.push(el("p", { class: "fact" }, t("staff.called")));
   const row = el("div", { class: "row" });
+  if ((screen.actions || []).includes("retry")) row.append(button("ui.button.try_again", () => act("retry")));
   if (!d.staff_called && (screen.actions || []).includes("staff")) row.append(button("ui.button.staff", () => act("staff"), "secondary"));
-  row.append(button("ui.button.restart", finish));
+  row.append(button("ui.button.restart", finish, (screen.actions || []).includes("retry") ? "secondary" : "primary"));
   parts.push(row);
   return parts;
 }
