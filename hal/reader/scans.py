@@ -11,6 +11,8 @@ A scan is capped at ``MAX_SCAN`` bytes: a reader spewing garbage cannot grow mem
 
 from __future__ import annotations
 
+from collections import deque
+
 STX, ETX = 0x02, 0x03
 MAX_SCAN = 4096
 _ZONES = ((44, 44), (36, 36), (30, 30, 30))
@@ -76,3 +78,33 @@ class ScanAssembler:
         self._buf.clear()
         self._framed = False
         return [text]
+
+
+class ScanReader:
+    """The read loop every reader shares: whole scans, a deadline, and a caller's ``check`` between waits.
+
+    A reader supplies ``_chunk(wait)``: the bytes that came within ``wait`` seconds (b"" for none)."""
+
+    POLL = 0.05  # seconds a wait lasts before the caller is asked whether to go on
+
+    def __init__(self, scans: "ScanAssembler", clock):
+        self.scans, self.clock = scans, clock
+        self._ready: deque[str] = deque(maxlen=8)  # whole scans that came in one burst
+
+    def _chunk(self, wait: float) -> bytes:
+        raise NotImplementedError
+
+    def read(self, deadline: float, check=lambda: None) -> str | None:
+        """The next whole scan, or None at ``deadline`` (monotonic); ``check()`` may raise to stop the wait."""
+        while True:
+            if self._ready:
+                return self._ready.popleft()
+            check()
+            now = self.clock()
+            for scan in self.scans.tick(now):
+                return scan
+            if now >= deadline:
+                return None
+            data = self._chunk(min(self.POLL, max(0.0, deadline - now)))
+            if data:
+                self._ready.extend(self.scans.feed(data, self.clock()))

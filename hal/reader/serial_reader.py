@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from typing import Callable
 
 from hal.errors import DeviceDisconnected, port_problem
-from hal.reader.scans import ScanAssembler
+from hal.reader.scans import ScanAssembler, ScanReader
 
 log = logging.getLogger(__name__)
-POLL = 0.05  # seconds a read waits for bytes before the caller is asked whether to go on
+POLL = ScanReader.POLL  # the port's read timeout: one wait of the shared loop
 
 
-class SerialReader:
+class SerialReader(ScanReader):
     def __init__(self, url: str, *, baudrate: int = 9600, framing: str = "auto", gap: float = 0.25,
                  clock: Callable[[], float] = time.monotonic):
+        super().__init__(ScanAssembler(framing, gap), clock)
         self.url = url
         self.baudrate = baudrate
-        self.scans = ScanAssembler(framing, gap)
-        self.clock = clock
         self._port = None
-        self._ready: deque[str] = deque(maxlen=8)  # whole scans that came in one burst
 
     def _open(self):
         if self._port is None:
@@ -50,25 +47,13 @@ class SerialReader:
         self.scans.reset()
         self._ready.clear()
 
-    def read(self, deadline: float, check: Callable[[], None] = lambda: None) -> str | None:
-        """The next whole scan, or None at ``deadline`` (monotonic); ``check()`` may raise to stop the wait."""
-        port = self._open()
-        while True:
-            if self._ready:
-                return self._ready.popleft()
-            check()
-            now = self.clock()
-            for scan in self.scans.tick(now):
-                return scan
-            if now >= deadline:
-                return None
-            try:
-                data = port.read(256)
-            except (OSError, ValueError) as e:
-                self.close()
-                raise DeviceDisconnected(port_problem("document reader", self.url, "reader.port", e)) from None
-            if data:
-                self._ready.extend(self.scans.feed(data, self.clock()))
+    def _chunk(self, wait: float) -> bytes:
+        port = self._open()  # its read timeout is POLL
+        try:
+            return port.read(256)
+        except (OSError, ValueError) as e:
+            self.close()
+            raise DeviceDisconnected(port_problem("document reader", self.url, "reader.port", e)) from None
 
     def close(self) -> None:
         port, self._port = self._port, None

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import select
 import time
-from collections import deque
 from typing import Callable
 
 from hal.errors import DeviceDisconnected, port_problem
-from hal.reader.scans import ScanAssembler
+from hal.reader.scans import ScanAssembler, ScanReader
 
-POLL = 0.05
 _PLAIN = {"SPACE": " ", "MINUS": "-", "EQUAL": "=", "LEFTBRACE": "[", "RIGHTBRACE": "]", "SEMICOLON": ";",
           "APOSTROPHE": "'", "GRAVE": "`", "BACKSLASH": "\\", "COMMA": ",", "DOT": ".", "SLASH": "/",
           "ENTER": "\r", "KPENTER": "\r", "TAB": "\t"}
@@ -71,14 +69,12 @@ def _name_of(code: int) -> str:
     return name[0] if isinstance(name, list) else name
 
 
-class WedgeReader:
+class WedgeReader(ScanReader):
     def __init__(self, path: str, *, gap: float = 0.25, clock: Callable[[], float] = time.monotonic):
+        super().__init__(ScanAssembler("cr", gap), clock)
         self.path = path
-        self.scans = ScanAssembler("cr", gap)
-        self.clock = clock
         self._device = None
         self._keys = KeyTranslator(_name_of)
-        self._ready: deque[str] = deque(maxlen=8)
 
     def _open(self):
         if self._device is None:
@@ -125,19 +121,8 @@ class WedgeReader:
         self.scans.reset()
         self._ready.clear()
 
-    def read(self, deadline: float, check: Callable[[], None] = lambda: None) -> str | None:
-        while True:
-            if self._ready:
-                return self._ready.popleft()
-            check()
-            now = self.clock()
-            for scan in self.scans.tick(now):
-                return scan
-            if now >= deadline:
-                return None
-            text = self._events(min(POLL, max(0.0, deadline - now)))
-            if text:
-                self._ready.extend(self.scans.feed(text.encode("latin-1", "replace"), self.clock()))
+    def _chunk(self, wait: float) -> bytes:
+        return self._events(wait).encode("latin-1", "replace")
 
     def close(self) -> None:
         device, self._device = self._device, None
