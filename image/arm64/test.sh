@@ -61,7 +61,9 @@ prepare_disk() {
 		# arm64 image test: every peer on the host (QEMU user networking: 10.0.2.2)
 		[mews]
 		platform_address = "http://10.0.2.2:$MEWS_PORT"
-		connector_token = "C66EF7B239D24632943D115EDE9CB810-EA00F8FD8294692C940F6B5A8F9453D"
+		generation = "current"
+		client_token = "E0D439EE522F44368DC78E1BFB03710C-D24FB11DBE31D4621C4817E028D9E1D"
+		access_token = "C66EF7B239D24632943D115EDE9CB810-EA00F8FD8294692C940F6B5A8F9453D"
 		mode = "websocket"
 		[agent]
 		state_dir = "/var/lib/kiosk-agent"
