@@ -365,17 +365,20 @@ class MewsClient(GuestOperations):
         without a usable Id is counted in ``malformed`` and logged, rate-limited;
         one with an Id but wrong field types comes back with ``invalid`` set.
         """
-        raw = self.call("commands/getAllActive")
+        return self._commands("commands/getAllActive", self.call("commands/getAllActive"))
+
+    def _commands(self, operation: str, raw: dict) -> list[Command]:
+        """The answer's ``Commands``: InvalidResponse without an array; unusable entries counted and skipped."""
         entries = raw.get("Commands")
         if not isinstance(entries, list):
             what = "has no Commands" if entries is None else "has Commands that is not an array"
-            raise InvalidResponse(f"commands/getAllActive: the answer {what}")
+            raise InvalidResponse(f"{operation}: the answer {what}")
         commands = []
         for i, entry in enumerate(entries):
             try:
                 commands.append(Command.from_json(entry))
             except ModelError as e:
-                self.malformed.note(f"commands/getAllActive entry {i}: {e}")
+                self.malformed.note(f"{operation} entry {i}: {e}")
         return commands
 
     def update_command(self, command_id: str, state: str, *, progress: float | None = None,

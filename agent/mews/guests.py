@@ -8,15 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from agent.mews import today
-from agent.mews.errors import InvalidResponse
 from agent.mews.models import (
-    Command, CurrencyValue, Customer, CustomersPage, Document, ModelError, ReservationsPage, ReservationV2,
+    Command, CurrencyValue, Customer, CustomersPage, Document, ReservationsPage, ReservationV2,
     check_card_number,
 )
 
 
 class GuestOperations:
-    """Mixed into MewsClient (which provides ``call``, ``_parse``, ``current``, ``_cfg`` and ``malformed``)."""
+    """Mixed into MewsClient (which provides ``call``, ``_parse``, ``_commands``, ``current`` and ``_cfg``)."""
 
     def _amount(self, amount: CurrencyValue) -> dict:
         """An amount in the generation's form: ``{Currency, GrossValue}`` today, ``{Currency, Value}`` in the seed."""
@@ -131,14 +130,5 @@ class GuestOperations:
 
     def get_commands_by_ids(self, command_ids) -> list[Command]:
         """``commands/getAllByIds``: the commands events named (entries without a usable Id are skipped)."""
-        raw = self.call("commands/getAllByIds", {"CommandIds": list(command_ids)})
-        entries = raw.get("Commands")
-        if not isinstance(entries, list):
-            raise InvalidResponse("commands/getAllByIds: the answer has no Commands")
-        commands = []
-        for i, entry in enumerate(entries):
-            try:
-                commands.append(Command.from_json(entry))
-            except ModelError as e:
-                self.malformed.note(f"commands/getAllByIds entry {i}: {e}")
-        return commands
+        return self._commands("commands/getAllByIds",
+                              self.call("commands/getAllByIds", {"CommandIds": list(command_ids)}))
