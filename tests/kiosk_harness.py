@@ -130,3 +130,16 @@ def wait_for(pred, timeout=20.0, what="condition"):
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def ask(svc, method, path, body=None):
+    """One call to a running kiosk's API over HTTP: (status, JSON body or None, the response)."""
+    import json
+
+    from agent import urequests
+
+    resp = urequests.request(method, svc.url + path, json=body, timeout=10)
+    try:
+        return resp.status_code, (json.loads(resp.content) if resp.content.strip() else None), resp
+    finally:
+        resp.close()

@@ -6,9 +6,7 @@ import sys
 
 import pytest
 
-from agent import urequests
-from agent.kiosk.service import KioskService
-from tests.kiosk_harness import Rig
+from tests.kiosk_harness import Rig, ask
 
 
 @pytest.fixture
@@ -19,14 +17,6 @@ def service(tmp_path):
     yield rig, svc
     svc.stop()
     rig.close()
-
-
-def ask(svc, method, path, body=None):
-    resp = urequests.request(method, svc.url + path, json=body, timeout=10)
-    try:
-        return resp.status_code, (json.loads(resp.content) if resp.content.strip() else None), resp
-    finally:
-        resp.close()
 
 
 def test_routes_errors_and_no_store(service):

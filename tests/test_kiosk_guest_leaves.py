@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from agent import urequests
-from tests.kiosk_harness import Rig, wait_for
+from tests.kiosk_harness import Rig, ask, wait_for
 
 
 @pytest.fixture
@@ -25,16 +24,8 @@ def kiosk(tmp_path):
     rig.close()
 
 
-def ask(svc, method, path, body=None):
-    resp = urequests.request(method, svc.url + path, json=body, timeout=10)
-    try:
-        return resp.status_code, (json.loads(resp.content) if resp.content.strip() else None)
-    finally:
-        resp.close()
-
-
 def act(svc, sid, action, **fields):
-    status, screen = ask(svc, "POST", f"/api/sessions/{sid}/input", {"action": action, **fields})
+    status, screen, _ = ask(svc, "POST", f"/api/sessions/{sid}/input", {"action": action, **fields})
     assert status == 200, screen
     return settle(svc, screen)
 
@@ -43,13 +34,13 @@ def settle(svc, screen, timeout=30):
     end = time.monotonic() + timeout
     while screen.get("busy") and time.monotonic() < end:
         time.sleep(0.05)
-        status, screen = ask(svc, "GET", f"/api/sessions/{screen['session']}")
+        status, screen, _ = ask(svc, "GET", f"/api/sessions/{screen['session']}")
         assert status == 200, screen
     return screen
 
 
 def checked_in_at_the_key_screen(svc, number="1001", last_name="Walker"):
-    status, screen = ask(svc, "POST", "/api/sessions", {"flow": "check-in", "language": "en"})
+    status, screen, _ = ask(svc, "POST", "/api/sessions", {"flow": "check-in", "language": "en"})
     assert status == 201, screen
     sid = screen["session"]
     act(svc, sid, "find", number=number, last_name=last_name)
@@ -70,13 +61,13 @@ def test_start_over_and_a_new_session_while_keys_are_cut_leave_every_key_made(ki
     rig, svc = kiosk
     rig.encoder.card_delay = 0.6  # the guest presents each card
     sid = checked_in_at_the_key_screen(svc)
-    status, screen = ask(svc, "POST", f"/api/sessions/{sid}/input", {"action": "keys", "count": 2})
+    status, screen, _ = ask(svc, "POST", f"/api/sessions/{sid}/input", {"action": "keys", "count": 2})
     assert status == 200 and screen["busy"]
     time.sleep(0.3)
     assert ask(svc, "DELETE", f"/api/sessions/{sid}")[0] == 409  # "Start over" while the first card is cut
-    status, answer = ask(svc, "POST", "/api/sessions", {"flow": "check-out"})  # another tab, a reload
+    status, answer, _ = ask(svc, "POST", "/api/sessions", {"flow": "check-out"})  # another tab, a reload
     assert (status, answer["error"]["id"]) == (409, "error.kiosk_busy")
-    status, screen = ask(svc, "GET", f"/api/sessions/{sid}")
+    status, screen, _ = ask(svc, "GET", f"/api/sessions/{sid}")
     screen = settle(svc, screen)
     assert screen["screen"] == "done" and screen["data"]["keys"] == 2, screen
     assert len(rig.encoder.keys) == 2 and rig.printer.wait_receipts(1)
@@ -86,11 +77,11 @@ def test_start_over_and_a_new_session_while_keys_are_cut_leave_every_key_made(ki
 def test_a_new_session_while_the_guest_pays_answers_busy_and_the_payment_goes_on(kiosk):
     rig, svc = kiosk
     rig.terminal.mode = "slow"  # the guest takes a while at the terminal, then it approves
-    status, screen = ask(svc, "POST", "/api/sessions", {"flow": "check-in"})
+    status, screen, _ = ask(svc, "POST", "/api/sessions", {"flow": "check-in"})
     sid = screen["session"]
     act(svc, sid, "find", number="1002", last_name="Fernandez")
     assert act(svc, sid, "confirm")["screen"] == "payment"
-    status, screen = ask(svc, "POST", f"/api/sessions/{sid}/input", {"action": "pay"})
+    status, screen, _ = ask(svc, "POST", f"/api/sessions/{sid}/input", {"action": "pay"})
     assert screen["busy"]
     assert ask(svc, "POST", "/api/sessions", {"flow": "check-in"})[0] == 409
     screen = settle(svc, ask(svc, "GET", f"/api/sessions/{sid}")[1])
@@ -124,7 +115,7 @@ def test_a_new_guest_taking_over_the_key_count_screen_raises_the_task_for_the_fi
 
 def test_activity_from_the_screen_keeps_a_slow_typist_s_session(kiosk):
     rig, svc = kiosk
-    status, screen = ask(svc, "POST", "/api/sessions", {"flow": "check-in"})
+    status, screen, _ = ask(svc, "POST", "/api/sessions", {"flow": "check-in"})
     sid = screen["session"]
     session = svc.get(sid)
     session.last_input -= rig.cfg.kiosk.idle_timeout + 5  # no API call for a while: the guest is typing
