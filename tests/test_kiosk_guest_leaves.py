@@ -141,3 +141,17 @@ def test_cli_asking_too_many_keys_is_refused_before_anything_is_started(kiosk):
     assert proc.returncode == 1 and result["result"] == "refused", proc.stdout + proc.stderr
     assert "2" in result["message"]  # says how many keys are allowed
     assert rig.reservation("1001")["State"] == "Confirmed" and rig.encoder.keys == []
+
+
+def test_a_double_tap_on_pay_charges_once(kiosk):
+    rig, svc = kiosk
+    rig.terminal.mode = "slow"  # the first tap is still at the terminal when the second arrives
+    status, screen, _ = ask(svc, "POST", "/api/sessions", {"flow": "check-in"})
+    sid = screen["session"]
+    act(svc, sid, "find", number="1002", last_name="Fernandez")
+    assert act(svc, sid, "confirm")["screen"] == "payment"
+    first = ask(svc, "POST", f"/api/sessions/{sid}/input", {"action": "pay"})[0]
+    second = ask(svc, "POST", f"/api/sessions/{sid}/input", {"action": "pay"})[0]
+    assert (first, second) == (200, 409)
+    settle(svc, ask(svc, "GET", f"/api/sessions/{sid}")[1])
+    assert rig.terminal.charge_requests == 1
