@@ -19,11 +19,16 @@ def adyen_pki(tmp_path_factory):
     return make_test_ca(tmp_path_factory.mktemp("adyen-pki"))
 
 
-@pytest.fixture(scope="session")
-def adyen_sim(adyen_pki):
+def started_sim(pki, hold: float) -> "AdyenSim":
+    """The Node simulator on ``pki``'s certificate, or the test skipped with the reason it cannot run."""
     modules, why = node_modules()
     if modules is None:
         pytest.skip(f"Adyen terminal simulator unavailable: {why}")
-    sim = AdyenSim(modules, adyen_pki, hold=1.0)
+    return AdyenSim(modules, pki, hold=hold)
+
+
+@pytest.fixture(scope="session")
+def adyen_sim(adyen_pki):
+    sim = started_sim(adyen_pki, hold=1.0)
     yield sim
     sim.stop()

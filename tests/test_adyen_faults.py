@@ -6,22 +6,14 @@ import os
 import pytest
 
 from tests.adyen_faults import fault_run
-from tests.adyen_harness import AdyenSim, make_test_ca, node_modules
+from tests.adyen_harness import started_sim
 
 HOLD = 0.15
 
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return make_test_ca(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture(scope="module")
-def sim(pki):
-    modules, why = node_modules()
-    if modules is None:
-        pytest.skip(f"Adyen terminal simulator unavailable: {why}")
-    s = AdyenSim(modules, pki, hold=HOLD)
+def sim(adyen_pki):
+    s = started_sim(adyen_pki, hold=HOLD)  # its own simulator: the fault run's short hold
     yield s
     s.stop()
 
@@ -34,10 +26,10 @@ def check(report):
     assert report["left_open"] == 0, report
 
 
-def test_fault_run_50(sim, pki, tmp_path):
-    check(fault_run(sim, pki, tmp_path, 50, seed=int(os.environ.get("ADYEN_FAULT_SEED", "27")), hold=HOLD))
+def test_fault_run_50(sim, adyen_pki, tmp_path):
+    check(fault_run(sim, adyen_pki, tmp_path, 50, seed=int(os.environ.get("ADYEN_FAULT_SEED", "27")), hold=HOLD))
 
 
 @pytest.mark.soak
-def test_fault_run_1000(sim, pki, tmp_path):
-    check(fault_run(sim, pki, tmp_path, 1000, seed=int(os.environ.get("ADYEN_FAULT_SEED", "1027")), hold=HOLD))
+def test_fault_run_1000(sim, adyen_pki, tmp_path):
+    check(fault_run(sim, adyen_pki, tmp_path, 1000, seed=int(os.environ.get("ADYEN_FAULT_SEED", "1027")), hold=HOLD))
