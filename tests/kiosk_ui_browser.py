@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -33,11 +34,31 @@ def axe_serious(driver):
 KEY_CHOICES = "#screen [data-id='ui.button.keys']"
 
 
-def wait_screen(driver, name, timeout=30):
+def wait_screen(driver, name, timeout=30, busy=None):
+    """Until the page shows screen ``name`` (and, when ``busy`` is given, the session is busy or not)."""
     from selenium.webdriver.support.ui import WebDriverWait
     WebDriverWait(driver, timeout).until(
-        lambda d: d.execute_script("return document.getElementById('screen').dataset.screen") == name,
+        lambda d: d.execute_script("return document.getElementById('screen').dataset.screen") == name
+        and (busy is None or bool(d.execute_script("return (window.kiosk.state() || {}).busy")) == busy),
         message=f"waiting for {name}: " + str(driver.execute_script("return [window.kiosk.state(), document.getElementById('status').textContent]")))
+
+
+@contextlib.contextmanager
+def at_the_screen(rig, width=720, height=1280):
+    """The rig's kiosk served for real and a Chromium showing its page: (service, driver); all closed after."""
+    svc = rig.service()
+    svc.start()
+    try:
+        driver = chromium(width, height)
+        try:
+            driver.get(svc.url + "/")
+            wait_ready(driver)
+            yield svc, driver
+        finally:
+            close(driver)
+    finally:
+        svc.stop()
+        rig.close()
 
 
 def tap(driver, label_id):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kiosk_ui_browser import SCREENS, chromium, close, serve_static, wait_ready
+from tests.kiosk_ui_browser import SCREENS, chromium, close, serve_static, wait_ready, wait_screen
 
 import tests.kiosk_harness as harness  # noqa: E402
 
@@ -59,14 +59,6 @@ def kiosk(service, browser):
     yield rig, browser
     browser.execute_script("return window.kiosk.finish()")
     browser.get("about:blank")
-
-
-def wait_screen(driver, name, timeout=30, busy=None):
-    from selenium.webdriver.support.ui import WebDriverWait
-    WebDriverWait(driver, timeout).until(
-        lambda d: d.execute_script("return document.getElementById('screen').dataset.screen") == name
-        and (busy is None or bool(d.execute_script("return (window.kiosk.state() || {}).busy")) == busy),
-        message=f"waiting for {name}: " + str(driver.execute_script("return window.kiosk.state()")))
 
 
 def visible_buttons(driver):

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from sim.reader import specimens
-from tests.kiosk_ui_browser import axe_serious, chromium, close, wait_ready
+from tests.kiosk_ui_browser import at_the_screen, axe_serious
 from tests.reader_harness import NUMBER, ReaderRig
 from tests.kiosk_ui_browser import KEY_CHOICES, fill, key_choices, screen_text, tap, wait_screen  # noqa: F401
 
@@ -18,17 +18,8 @@ from tests.kiosk_ui_browser import KEY_CHOICES, fill, key_choices, screen_text, 
 @pytest.fixture
 def kiosk(tmp_path):
     rig = ReaderRig(tmp_path, documents="all")
-    svc = rig.service()
-    svc.start()
-    driver = chromium()
-    try:
-        driver.get(svc.url + "/")
-        wait_ready(driver)
+    with at_the_screen(rig) as (_, driver):
         yield rig, driver
-    finally:
-        close(driver)
-        svc.stop()
-        rig.close()
 
 
 def reader_waits(driver, timeout=15):

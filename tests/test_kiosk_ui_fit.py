@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kiosk_ui_browser import SCREENS, chromium, close, wait_ready
+from tests.kiosk_ui_browser import SCREENS, at_the_screen
 from tests.kiosk_ui_geometry import VIEWPORTS, problems, set_viewport
 
 import tests.kiosk_harness as harness  # noqa: E402
@@ -18,18 +18,8 @@ import tests.kiosk_harness as harness  # noqa: E402
 
 @pytest.fixture(scope="module")
 def kiosk(tmp_path_factory):
-    rig = harness.Rig(tmp_path_factory.mktemp("fit"))
-    svc = rig.service()
-    svc.start()
-    driver = chromium(1024, 768)
-    try:
-        driver.get(svc.url + "/")
-        wait_ready(driver)
+    with at_the_screen(harness.Rig(tmp_path_factory.mktemp("fit")), 1024, 768) as (_, driver):
         yield driver
-    finally:
-        close(driver)
-        svc.stop()
-        rig.close()
 
 
 def wait_screen(driver, name, busy=False, timeout=20):
