@@ -80,7 +80,7 @@ def _clients(base, body):
     """name -> (one request returning the decoded JSON, close)."""
     import requests
 
-    from agent import urequests
+    from agent.net import urequests
 
     url = base + PATH
     shim = urequests.Session(timeout=10)
@@ -150,7 +150,8 @@ def _import_costs(modules):
     """module -> (median import seconds, median RSS growth KiB), fresh interpreter per run."""
     # Installed packages and the stdlib come byte-compiled; give our files the same footing
     # even when PYTHONDONTWRITEBYTECODE kept the tree free of .pyc files.
-    for source in (ROOT / "agent" / "__init__.py", ROOT / "agent" / "urequests.py"):
+    for source in (ROOT / "agent" / "__init__.py", ROOT / "agent" / "net" / "__init__.py",
+                   ROOT / "agent" / "net" / "urequests.py"):
         py_compile.compile(str(source), doraise=True)
     samples = {m: ([], []) for m in modules}
     for _ in range(IMPORT_RUNS):
@@ -185,7 +186,7 @@ def _micropython_median(base, body):
     if exe is None:
         return None
     with tempfile.TemporaryDirectory() as lib:
-        shutil.copyfile(ROOT / "agent" / "urequests.py", Path(lib) / "urequests.py")
+        shutil.copyfile(ROOT / "agent" / "net" / "urequests.py", Path(lib) / "urequests.py")
         code = _MP_PROBE % (base + PATH, json.dumps(body), WARMUP + REQUESTS, WARMUP)
         out = subprocess.run([exe, "-c", code], env={"MICROPYPATH": lib + ":.frozen"},
                              capture_output=True, text=True, check=True, timeout=600).stdout
@@ -198,7 +199,7 @@ def _p99(values):
 
 
 def main():
-    modules = {"urequests.Session (ours)": "agent.urequests", "requests.Session": "requests",
+    modules = {"urequests.Session (ours)": "agent.net.urequests", "requests.Session": "requests",
                "http.client keep-alive": "http.client"}
     with _mews() as (base, body, server, served):
         clients = _clients(base, body)

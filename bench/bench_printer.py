@@ -138,7 +138,7 @@ GOAL_RSS_MB = 150
 GOAL_CPU_S = 30
 _MEASURE = """
 import base64, json, resource, sys
-from agent.handlers.printer import render
+from agent.devices.printer.handler import render
 from agent.config import parse
 from hal.printer.raster import decode_base64
 cfg = parse('[mews]\\nplatform_address = "http://127.0.0.1:1"\\nconnector_token = "t"\\n[printer]\\nport = "/dev/null"\\n')

@@ -50,7 +50,7 @@ def _best(printer, job) -> tuple[float, float]:
 
 def measure(documents) -> tuple[list[list], float]:
     """Rows for the table and the worst CPU share."""
-    from agent.handlers.printer import render
+    from agent.devices.printer.handler import render
     from hal.printer import escpos
     from types import SimpleNamespace
 

@@ -113,7 +113,7 @@ pos_id = 1
 
     def start_agent(self, config_path: Path) -> None:
         from agent import config as config_mod
-        from agent import logs
+        from agent.runtime import logs
         from agent.runtime.app import build_agent
 
         self.cfg = config_mod.load(str(config_path))

@@ -10,7 +10,7 @@ def readme_screenshots(folder: str, scale: int = 3) -> list[str]:
     from PIL import Image
 
     from agent.runtime.health import BUSY, ONLINE, WAITING, DeviceHealth, Health
-    from agent.screens import HEIGHT, WIDTH, online, present_card, printing, render
+    from agent.panel.screens import HEIGHT, WIDTH, online, present_card, printing, render
 
     now = 1_700_000_000.0
     examples = {

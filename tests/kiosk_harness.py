@@ -6,8 +6,8 @@ import contextlib
 from datetime import datetime, timezone
 
 from agent import config as config_mod
-from agent.handlers.encoder import EncoderHandler
-from agent.handlers.printer import PrinterHandler
+from agent.devices.encoder.handler import EncoderHandler
+from agent.devices.printer.handler import PrinterHandler
 from agent.kiosk.context import KioskContext, LookupThrottle
 from agent.mews.client import MewsClient
 from sim.encoder import VirtualEncoder
@@ -136,7 +136,7 @@ def ask(svc, method, path, body=None):
     """One call to a running kiosk's API over HTTP: (status, JSON body or None, the response)."""
     import json
 
-    from agent import urequests
+    from agent.net import urequests
 
     resp = urequests.request(method, svc.url + path, json=body, timeout=10)
     try:

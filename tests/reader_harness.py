@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.config import ReaderConfig
-from agent.handlers.reader import ReaderHandler
+from agent.devices.reader.config import ReaderConfig
+from agent.devices.reader.handler import ReaderHandler
 from agent.runtime.dispatcher import Dispatcher
 from agent.runtime.health import Health
 from sim.reader import VirtualReader

@@ -9,13 +9,13 @@ import time
 from agent.config import parse
 from agent.mews.models import Command
 from agent.runtime.handler import job_command, serves_job
-from agent.runtime.jobs import KIND_OF_DEVICE_TYPE, JobKind
+from agent.devices import job_of_device_type
 
 
 class FakeHandler:
     def __init__(self, types=("Printer",), name="printer", retry_after_crash=True, steps=1, script=None):
         self.device_types, self.name, self.device = types, name, ""
-        self.kinds = frozenset(KIND_OF_DEVICE_TYPE.get(t, JobKind.DEVICE_COMMAND) for t in types)
+        self.kinds = frozenset(job_of_device_type(t) for t in types)
         self.retry_after_crash = retry_after_crash
         self.steps = steps
         self.script = list(script or [])  # exceptions to raise on successive attempts

@@ -24,7 +24,7 @@ def cfg(address, ca, passphrase=KEY["passphrase"]):
 
 
 def test_doctor_payment_check(sim, pki, tmp_path):
-    from agent.doctor.payment import check_payment
+    from agent.devices.payment.doctor import check_payment
 
     ok = check_payment(cfg(sim.address, pki["ca"]))
     assert ok.status == "OK" and POI_ID in ok.detail

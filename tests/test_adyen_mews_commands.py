@@ -26,7 +26,7 @@ def sim(adyen_sim):
 
 @pytest.fixture
 def handler(sim, pki):
-    from agent.handlers.payment import PaymentTerminalHandler
+    from agent.devices.payment.handler import PaymentTerminalHandler
 
     terminal = AdyenTerminal(sim.address, POI_ID, NexoKey(KEY["identifier"], 1, KEY["passphrase"]), pki["ca"],
                              timeout=3.0, status_timeout=2.0, settle_time=3.0, poll=0.05)
@@ -118,7 +118,7 @@ def _with(cmd, data):
 
 
 def test_served_only_for_the_named_device(handler, tmp_path):
-    from agent.handlers import payment
+    from agent.devices.payment import handler as payment
 
     assert handler.serves(Job.of_command(command()))
     assert not handler.serves(Job.of_command(command(device="Front desk terminal")))
@@ -128,7 +128,7 @@ def test_served_only_for_the_named_device(handler, tmp_path):
 
 
 def test_outcome_unknown_tells_reception_what_to_check(sim, pki):
-    from agent.handlers.payment import PaymentTerminalHandler
+    from agent.devices.payment.handler import PaymentTerminalHandler
 
     # gives up on the answer before the guest finishes, and on the status at once
     impatient = AdyenTerminal(sim.address, POI_ID, NexoKey(KEY["identifier"], 1, KEY["passphrase"]), pki["ca"],

@@ -68,7 +68,10 @@ def test_event_named_commands_are_fetched_by_id(sim, tmp_path):
     """Today's generation: the command an event names comes from commands/getAllByIds (Mews' device guide)."""
     assert sim.generation == "current"
     with AgentThread(write_config(tmp_path, sim)) as agent:
-        wait_until(lambda: agent.listener.connected and agent.loop.drains >= 1, what="connected and drained")
+        # settled: connected, drained, and no full drain running or due (one in flight when the prints are
+        # added takes them all with getAllActive, and the events then name nothing new: the race this avoids)
+        wait_until(lambda: agent.listener.connected and agent.loop.drains >= 1 and not agent.loop.draining
+                   and not agent.loop.requested and not agent.loop.full, what="connected and drained")
         active = sim.request_count("commands/getAllActive")
         ids = add_prints(sim, 3)
         wait_until(lambda: all_final(sim, ids), what="all commands final")

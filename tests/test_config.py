@@ -71,7 +71,7 @@ def test_config_precedence_flag_then_env_then_default(monkeypatch, tmp_path):
     monkeypatch.setenv("KIOSK_AGENT_CONFIG", str(tmp_path / "env.toml"))
     assert config.resolve_path("flag.toml") == "flag.toml"
     # the environment wins over the default, even when the default file exists
-    monkeypatch.setattr(config, "DEFAULT_CONFIG", str(tmp_path / "default.toml"))
+    monkeypatch.setattr(config.loader, "DEFAULT_CONFIG", str(tmp_path / "default.toml"))
     (tmp_path / "default.toml").write_text("")
     assert config.resolve_path(None) == str(tmp_path / "env.toml")
     monkeypatch.delenv("KIOSK_AGENT_CONFIG")

@@ -3,8 +3,8 @@ import logging
 import pytest
 from PIL import Image
 
-from agent import screens
-from agent.frontpanel import SHIFT_PATH, FrontPanel, Painter
+from agent.panel import screens
+from agent.panel.frontpanel import SHIFT_PATH, FrontPanel, Painter
 from agent.runtime.health import ONLINE, OFFLINE, Health
 from hal.display import BRIGHT, Display, PngDisplay, open_display
 from hal.errors import DeviceDisconnected, DeviceError

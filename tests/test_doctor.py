@@ -214,7 +214,7 @@ class FakeBus:
 
 def test_display_address_probe():
     from agent import config as config_mod
-    from agent.doctor import devices
+    from agent.doctor import panel as devices
 
     cfg = config_mod.parse('[mews]\nplatform_address = "https://x"\ngeneration = "seed"\nconnector_token = "t"\n'
                            '[display]\ndriver = "ssd1306"\naddress = 0x3D\n')
@@ -235,7 +235,7 @@ def test_display_address_probe():
 
 def test_gpio_pins(tmp_path):
     from agent import config as config_mod
-    from agent.doctor import devices
+    from agent.doctor import panel as devices
 
     base = '[mews]\nplatform_address = "https://x"\ngeneration = "seed"\nconnector_token = "t"\n[gpio]\nboard = "pi-4b"\n' \
            'pin_factory = "mock"\n'
@@ -251,7 +251,8 @@ def test_gpio_held_by_the_running_agent_is_a_skip(tmp_path):
     from gpiozero.pins.mock import MockFactory
 
     from agent import config as config_mod
-    from agent.doctor import devices, host
+    from agent.doctor import host
+    from agent.doctor import panel as devices
     from agent.runtime.health import Health
 
     cfg = config_mod.parse(f'[mews]\nplatform_address = "https://x"\ngeneration = "seed"\nconnector_token = "t"\n'

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.config import parse
-from agent.handlers.encoder import EncoderHandler, from_config
+from agent.devices.encoder.handler import EncoderHandler, from_config
 from agent.runtime.jobs import Job, JobKind, Source
-from agent.handlers.key_order import latin1_text, parse_key_order
+from agent.devices.encoder.key_order import latin1_text, parse_key_order
 from agent.mews.models import Command
 from agent.runtime.handler import CommandCancelled, CommandRejected, NullProgress
 from hal.encoder.frame import field_bytes

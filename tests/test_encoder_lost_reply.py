@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from agent.config import parse
-from agent.handlers.encoder import from_config
+from agent.devices.encoder.handler import from_config
 from agent.mews.models import Command
 from agent.runtime.handler import NullProgress
 from hal.encoder import EncoderNotReady, KeyCard, KeyEncoder, KeyOutcomeUnknown

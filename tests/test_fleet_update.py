@@ -45,8 +45,11 @@ def unit(tmp_path, monkeypatch):
     bin_dir.mkdir()
     (tmp_path / "status.json").write_text(json.dumps(STATUS))
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(REPO),
-           "KIOSK_TRYBOOT_BACKEND": str(bin_dir / "tryboot-backend")}
+           "KIOSK_TRYBOOT_BACKEND": str(bin_dir / "tryboot-backend"),
+           "KIOSK_RAUC_SYSTEM_CONF": str(tmp_path / "system.conf")}
+    (tmp_path / "system.conf").write_text("[system]\ncompatible=kiosk-agent-pi\n")
     monkeypatch.setenv("PATH", env["PATH"])
+    monkeypatch.setenv("KIOSK_RAUC_SYSTEM_CONF", env["KIOSK_RAUC_SYSTEM_CONF"])
     return tmp_path, cfg, bin_dir, env
 
 

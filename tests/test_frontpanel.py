@@ -6,9 +6,10 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 from PIL import Image
 
-from agent import config, screens
+from agent import config
+from agent.panel import screens
 from agent.runtime.jobs import Outcome, OutcomeState
-from agent.frontpanel import SHIFT_PATH, FrontPanel, PanelTiming, Painter
+from agent.panel.frontpanel import SHIFT_PATH, FrontPanel, PanelTiming, Painter
 from agent.runtime.health import BUSY, DISPLACED, FAULT, IDLE, OFFLINE, ONLINE, WAITING, DeviceHealth, Health
 from hal.display import BRIGHT, DIM, PngDisplay
 from hal.gpio import PanelParts

@@ -1,4 +1,4 @@
-"""First-boot config import (agent/firstboot.py and the shell glue) against a temp directory tree."""
+"""First-boot config import (agent/fleet/firstboot.py and the shell glue) against a temp directory tree."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent import firstboot
+from agent.fleet import firstboot
 
 REPO = Path(__file__).resolve().parents[1]
 FIRSTBOOT_SH = REPO / "image/stage-kiosk/00-kiosk-agent/files/kiosk-firstboot"
@@ -115,7 +115,7 @@ def test_absent_file_changes_nothing(tree):
 
 def test_cli_exit_codes_and_no_secret_in_output(tree):
     boot, etc = tree
-    args = [sys.executable, "-m", "agent.firstboot", "--boot-file", str(boot / "kiosk-agent.toml"),
+    args = [sys.executable, "-m", "agent.fleet.firstboot", "--boot-file", str(boot / "kiosk-agent.toml"),
             "--dest", str(etc / "config.toml"), "--error-file", str(boot / "kiosk-agent-error.txt"),
             "--owner", getpass.getuser(), "--no-display"]
     (boot / "kiosk-agent.toml").write_text(GOOD.replace("https://", "htps://"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from agent import config
-from agent.config_errors import ConfigError
+from agent.config.errors import ConfigError
 from tests.kiosk_ui_browser import axe_serious, chromium, close, wait_ready
 
 BRAND = '["#6a1b4d", "#f3e9d2"]'

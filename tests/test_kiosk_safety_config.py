@@ -10,7 +10,7 @@ import tomllib
 import pytest
 
 from agent import config
-from agent.config_errors import ConfigError
+from agent.config.errors import ConfigError
 
 TOKEN = "b7f0c1d2e3a4958677f8e9d0a1b2c3d4"
 
@@ -57,7 +57,7 @@ def test_the_token_is_masked_in_config_check_and_logs(tmp_path, caplog):
     assert r.returncode == 0, r.stderr
     assert TOKEN not in r.stdout + r.stderr
     assert tomllib.loads(r.stdout)["kiosk"]["screen_token"] == "***"
-    from agent import logs
+    from agent.runtime import logs
 
     logs.add_secret(TOKEN)  # what `run` does with cfg.secrets()
     record = logging.LogRecord("agent.kiosk", logging.INFO, __file__, 1, "opened http://x/#screen=%s", (TOKEN,), None)

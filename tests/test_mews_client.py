@@ -5,7 +5,8 @@ import threading
 
 import pytest
 
-from agent import config, urequests
+from agent import config
+from agent.net import urequests
 from agent.mews import errors
 from agent.mews.client import MewsClient
 from agent.mews.models import AccountingCategory, CreditCard, CurrencyValue, Document, Space

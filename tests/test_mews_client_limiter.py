@@ -122,7 +122,7 @@ def test_retry_after_http_date_in_the_future():
 
 
 def test_error_messages_are_redacted():
-    from agent.logs import add_secret
+    from agent.runtime.logs import add_secret
 
     add_secret("SUPER-SECRET-TOKEN-XYZ")
     e = errors.from_status(400, "bad token SUPER-SECRET-TOKEN-XYZ given", None)

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image, ImageChops
 
-from agent.handlers.printer import render
+from agent.devices.printer.handler import render
 from hal.errors import DeviceError
 from hal.printer import escpos
 from hal.printer.port import PrinterPort

@@ -8,9 +8,9 @@ import io
 import pytest
 from PIL import Image
 
-from agent.config import PrinterConfig
+from agent.devices.printer.config import PrinterConfig
 from agent.runtime.jobs import Job, JobKind, Source
-from agent.handlers.printer import PrinterHandler, from_config, print_document
+from agent.devices.printer.handler import PrinterHandler, from_config, print_document
 from agent.mews.models import Command
 from agent.runtime.handler import CommandCancelled, CommandRejected, InvalidInput, NullProgress
 from hal.errors import DeviceError

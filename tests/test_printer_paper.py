@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from agent import screens
-from agent.handlers.paper_watch import PaperWatch
+from agent.panel import screens
+from agent.devices.printer.paper_watch import PaperWatch
 from agent.runtime.dispatcher import Dispatcher
 from agent.runtime.health import IDLE, Health
 from hal.printer import escpos

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.handlers.paper_watch import PaperWatch
+from agent.devices.printer.paper_watch import PaperWatch
 from agent.runtime.health import Health
 from hal.errors import DeviceError
 from hal.printer import escpos

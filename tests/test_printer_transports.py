@@ -14,7 +14,7 @@ import socket
 import pytest
 
 from agent.config import parse
-from agent.serial_port import port_problem
+from agent.config.ports import port_problem
 from hal.errors import DeviceDisconnected
 from hal.printer import escpos
 from hal.printer.port import PrinterPort
@@ -127,7 +127,7 @@ def test_tty_is_held_exclusively():
 
 def test_doctor_calls_a_silent_usb_or_network_printer_status_less(tcp_printer, tmp_path):
     from agent.doctor import OK
-    from agent.doctor.devices import check_printer
+    from agent.devices.printer.doctor import check_printer
 
     tcp_printer.silent = True
     lp = tmp_path / "lp0"

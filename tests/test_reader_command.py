@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from agent import screens
+from agent.panel import screens
 from tests.agent_harness import AgentThread, final_state, states, wait_until, write_config
 
 import sim.mews as sim_mews  # noqa: E402
@@ -138,8 +138,8 @@ def test_a_nationality_with_no_iso_code_is_not_sent_and_the_note_says_so(tmp_pat
 
 
 def test_a_command_without_a_usable_customer_is_rejected_before_the_guest_is_asked(tmp_path):
-    from agent.config import ReaderConfig
-    from agent.handlers.reader import ReaderHandler
+    from agent.devices.reader.config import ReaderConfig
+    from agent.devices.reader.handler import ReaderHandler
     from agent.mews.models import Command, Device
     from agent.runtime.handler import CommandRejected, NullProgress
     from agent.runtime.store import Store

@@ -2,7 +2,7 @@
 
 from agent import config
 from agent.doctor import FAIL, OK, SKIP
-from agent.doctor.reader import check_reader
+from agent.devices.reader.doctor import check_reader
 from sim.reader import VirtualReader
 
 

@@ -56,8 +56,8 @@ needs_uinput = pytest.mark.skipif(not os.path.exists("/dev/uinput"),
 
 @needs_uinput
 def test_a_grabbed_wedge_reads_the_zone_and_nobody_else_sees_the_keys():
-    from agent.config import ReaderConfig
-    from agent.handlers.reader import ReaderHandler
+    from agent.devices.reader.config import ReaderConfig
+    from agent.devices.reader.handler import ReaderHandler
     from sim.reader.wedge import VirtualWedge
 
     wedge = VirtualWedge().start()

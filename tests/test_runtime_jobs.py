@@ -19,15 +19,15 @@ from agent.runtime.panel import PanelActions
 from agent.runtime.store import Store
 from hal.errors import DeviceError
 from tests.runtime_harness import FakeHandler, cmd, command, config, final_of, history, visi, wait_until
-from agent.handlers.encoder import from_config as encoder_from_config
+from agent.devices.encoder.handler import from_config as encoder_from_config
 from sim.encoder import VirtualEncoder
 
 
 @contextlib.contextmanager
 def printer_dispatcher(tmp_path, **kw):
     """A dispatcher with the real printer handler on a virtual printer: (dispatcher, store, printer)."""
-    from agent.config import PrinterConfig
-    from agent.handlers.printer import PrinterHandler
+    from agent.devices.printer.config import PrinterConfig
+    from agent.devices.printer.handler import PrinterHandler
     from sim.printer.virtual import VirtualPrinter
 
     with VirtualPrinter() as vp:
@@ -148,7 +148,7 @@ def test_second_run_on_one_state_folder_exits_2_naming_the_folder_and_the_pid(tm
 def test_a_rejected_token_is_token_rejected_with_its_own_screen():
     from agent.mews import errors as mews_errors
     from agent.runtime.loop import DrainLoop
-    from agent.screens import choose
+    from agent.panel.screens import choose
 
     rejected = getattr(mews_errors, "TokenRejected", None)
     if rejected is None:

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from agent import screens
+from agent.panel import screens
 from agent.runtime.health import (BOOTING, BUSY, CONFIG_ERROR, CONNECTING, DISPLACED, FAULT, IDLE, OFFLINE,
                                   ONLINE, WAITING, DeviceHealth, Health)
 

@@ -19,7 +19,7 @@ import pytest
 from agent.cli import main as cli_main
 from agent.runtime.health import Health
 from agent.runtime.sdnotify import Notifier
-from agent.screens import choose
+from agent.panel.screens import choose
 from sim.mews.server import MewsSimulator
 from tests.agent_harness import AgentThread, wait_until, write_config
 

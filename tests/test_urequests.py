@@ -1,8 +1,8 @@
-"""agent.urequests on CPython only: what tests/test_urequests_both.py does not run on MicroPython (servers: urequests_harness)."""
+"""agent.net.urequests on CPython only: what tests/test_urequests_both.py does not run on MicroPython (servers: urequests_harness)."""
 
 import pytest
 
-from agent import urequests
+from agent.net import urequests
 from tests.urequests_harness import echo_server
 
 

@@ -40,7 +40,7 @@ def pki(tmp_path_factory):
 @pytest.fixture(scope="session")
 def mp_path(tmp_path_factory):
     d = tmp_path_factory.mktemp("mplib")
-    shutil.copyfile(ROOT / "agent" / "urequests.py", d / "urequests.py")
+    shutil.copyfile(ROOT / "agent" / "net" / "urequests.py", d / "urequests.py")
     return str(d) + ":.frozen"  # MICROPYPATH replaces the whole path: keep the frozen ssl
 
 

@@ -1,4 +1,4 @@
-"""agent/urequests.py stays inside the MicroPython language subset; the real interpreter judges its imports."""
+"""agent/net/urequests.py stays inside the MicroPython language subset; the real interpreter judges its imports."""
 
 import ast
 import py_compile
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-SHIM = Path(__file__).resolve().parents[1] / "agent" / "urequests.py"
+SHIM = Path(__file__).resolve().parents[1] / "agent" / "net" / "urequests.py"
 
 MICROPYTHON = shutil.which("micropython", path=str(Path(sys.executable).parent)) or shutil.which("micropython")
 DECORATORS = {"property", "staticmethod", "classmethod"}

@@ -1,11 +1,11 @@
-"""agent.urequests over TLS: a CA made in the test, verified by default."""
+"""agent.net.urequests over TLS: a CA made in the test, verified by default."""
 
 import shutil
 import ssl
 
 import pytest
 
-from agent import urequests
+from agent.net import urequests
 from tests.urequests_harness import make_pki, serve_tls
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")

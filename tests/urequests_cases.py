@@ -1,4 +1,4 @@
-"""Public-API cases for agent/urequests.py that run on CPython and on real MicroPython.
+"""Public-API cases for agent/net/urequests.py that run on CPython and on real MicroPython.
 
 Written in what both interpreters have.  pytest calls a case in-process (CPython) or runs
 ``micropython urequests_cases.py CASE JSON-ENV`` with the shim copied onto MICROPYPATH;
@@ -9,7 +9,7 @@ server's side of the exchange.
 import sys
 
 try:
-    from agent import urequests
+    from agent.net import urequests
 except ImportError:  # MicroPython runs this file with the shim alone on MICROPYPATH
     if sys.implementation.name != "micropython":
         raise  # on CPython it is our own package: its ImportError must fail, never hide

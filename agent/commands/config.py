@@ -35,10 +35,7 @@ def render(cfg) -> str:
     from agent import config as config_mod
 
     out = [f"# effective config of {cfg.path}"]
-    for name in config_mod.SECTIONS:
-        section = getattr(cfg, name)
-        if section is None:
-            continue
+    for name, section in cfg.tables().items():
         out.append(f"\n[{name}]")
         for f in fields(section):
             value = getattr(section, f.name)

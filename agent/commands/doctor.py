@@ -14,18 +14,28 @@ import sys
 from agent.cli import add_config_argument
 
 
+def _kind_doctors():
+    """Each device kind's doctor module (check, and maybe add_arguments), in the kinds' order."""
+    import importlib
+
+    from agent.devices import kinds
+
+    return [importlib.import_module(kind.doctor) for kind in kinds() if kind.doctor]
+
+
 def register(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
-    parser.add_argument("--print-test", action="store_true", help="also print a short test receipt")
-    parser.add_argument("--read-card", action="store_true",
-                        help="also read the key card presented to the encoder (LT; writes nothing)")
+    for doctor in _kind_doctors():
+        if hasattr(doctor, "add_arguments"):
+            doctor.add_arguments(parser)
 
 
 def run_checks(args, emit=print) -> list:
     """Run every check in order, emitting each line as soon as it is known."""
     from agent import config as config_mod
-    from agent.doctor import FAIL, OK, SKIP, Result
-    from agent.doctor import devices, host, owner, platform, services
+    from agent.doctor import FAIL, OK, Result
+    from agent.devices import kinds
+    from agent.doctor import host, panel, platform, services
     from agent.doctor import pos as pos_check
 
     results = []
@@ -42,7 +52,7 @@ def run_checks(args, emit=print) -> list:
         add(Result("config", FAIL, str(e),
                    "fix the file (or drop a corrected kiosk-agent.toml on the boot partition and reboot)"))
         return results
-    tables = [name for name in ("printer", "encoder", "gpio", "pos") if getattr(cfg, name) is not None]
+    tables = [name for name in [k.table for k in kinds()] + ["gpio", "pos"] if getattr(cfg, name) is not None]
     add(Result("config", OK, f"{path} valid (devices: {', '.join(tables) or 'none'}; display {cfg.display.driver})"))
     add(host.check_state_dir(cfg))
     add(host.check_clock())
@@ -54,24 +64,9 @@ def run_checks(args, emit=print) -> list:
     if client is not None:
         client.close()
     # One owner per device: while an agent runs, its devices are asked through it (agent.doctor.owner)
-    printer = add(owner.check_printer(cfg) or devices.check_printer(cfg))
-    if args.print_test:
-        if printer.status == OK:
-            add(owner.print_test_receipt(cfg, devices.test_receipt_text()) or devices.print_test_receipt(cfg))
-        else:
-            add(Result("print-test", SKIP, "printer not ready"))
-    encoder = add(owner.check_encoder(cfg) or devices.check_encoder(cfg))
-    if args.read_card:
-        if encoder.status == OK:
-            def prompt(text):
-                print(text, file=sys.stderr, flush=True)
-            add(owner.read_card(cfg, prompt=prompt) or devices.read_card(cfg, prompt=prompt))
-        else:
-            add(Result("read-card", SKIP, "encoder not answering"))
-    if cfg.reader is not None:
-        from agent.doctor.reader import check_reader
-
-        add(check_reader(cfg))
+    for doctor in _kind_doctors():
+        for result in doctor.check(cfg, args):
+            add(result)
     if cfg.pos is not None:
         add(pos_check.check_pos(cfg))
         pos_service = services.check_pos_service(cfg)
@@ -79,12 +74,8 @@ def run_checks(args, emit=print) -> list:
             add(pos_service)
     if cfg.kiosk.enabled:
         add(services.check_kiosk(cfg))
-    if cfg.payment is not None:
-        from agent.doctor.payment import check_payment
-
-        add(check_payment(cfg))
-    add(devices.check_display(cfg))
-    add(devices.check_gpio(cfg, agent_running=host.agent_running(cfg)))
+    add(panel.check_display(cfg))
+    add(panel.check_gpio(cfg, agent_running=host.agent_running(cfg)))
     from agent.doctor.fleet import check_software
 
     add(check_software(cfg))

@@ -43,7 +43,7 @@ class Unreachable(Exception):
 
 class Api:
     def __init__(self, base: str, screen_token: str = ""):
-        from agent import urequests
+        from agent.net import urequests
 
         self.base, self.http = base, urequests.Session(timeout=10)
         # the API answers only the kiosk's screen: present its secret like the page does

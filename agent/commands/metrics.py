@@ -24,7 +24,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     cfg = load_config_or_exit(args.config)
-    from agent import logs
+    from agent.runtime import logs
     from agent.fleet import metrics
 
     logs.setup(cfg.agent.log_level, cfg.secrets())

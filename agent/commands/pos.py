@@ -71,7 +71,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"kiosk-agent: config error: {cfg.path}: pos: the [pos] table is missing", file=sys.stderr)
         return 2
 
-    from agent import logs
+    from agent.runtime import logs
     from agent.pos.client import PosClient
     from agent.pos.errors import InvalidRequest, PosError
 

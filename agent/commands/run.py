@@ -14,7 +14,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     cfg = load_config_or_exit(args.config)
-    from agent import logs
+    from agent.runtime import logs
     from agent.runtime.app import build_agent
     from agent.runtime.statelock import StateFolderBusy, StateLock
     from agent.runtime.schema import SchemaTooNew

@@ -26,7 +26,7 @@ READ_TIMEOUT = 5.0  # seconds a client has to send its request line
 
 def _short(e: BaseException) -> str:
     text = " ".join((str(e).strip() or type(e).__name__).split())
-    from agent.logs import redact
+    from agent.runtime.logs import redact
 
     return redact(text)[:300]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.logs import redact
+from agent.runtime.logs import redact
 
 OK, FAIL, SKIP = "OK", "FAIL", "SKIP"
 NOT_IN_BUILD = "not available in this build"

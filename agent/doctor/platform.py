@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.doctor import FAIL, NOT_IN_BUILD, OK, SKIP, Result, reason
-from agent.logs import add_secret
+from agent.runtime.logs import add_secret
 
 
 def _network_fix(cfg) -> str:

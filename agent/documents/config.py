@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from agent.config_errors import ConfigError
-from agent.serial_port import port_problem
+from agent.config.errors import ConfigError
+from agent.config.ports import port_problem
 
 EVDEV = "evdev:"
 

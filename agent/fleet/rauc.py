@@ -9,12 +9,14 @@ raises ``RaucMissing`` and callers say so.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 
 STATUS_TIMEOUT = 30.0
 INSTALL_TIMEOUT = 3600.0  # a bundle streamed over a hotel's line can take long
+SYSTEM_CONF = "/etc/rauc/system.conf"  # the A/B image's; $KIOSK_RAUC_SYSTEM_CONF in tests
 TRYBOOT_BACKEND = "/usr/lib/kiosk/tryboot-backend"  # image/rauc/tryboot-backend: its `reboot` tries the new slot
 
 
@@ -25,8 +27,8 @@ class RaucError(Exception):
 class RaucMissing(RaucError):
     """No ``rauc`` on this unit."""
 
-    def __init__(self):
-        super().__init__("rauc is not installed: this unit has no A/B updates (a single-slot image)")
+    def __init__(self, why: str = "rauc is not installed"):
+        super().__init__(f"{why}: this unit has no A/B updates (a single-slot image)")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,10 @@ def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess:
     exe = shutil.which("rauc")
     if exe is None:
         raise RaucMissing()
+    conf = os.environ.get("KIOSK_RAUC_SYSTEM_CONF", SYSTEM_CONF)
+    if not os.path.exists(conf):
+        # the rauc package alone (a developer's machine, Raspberry Pi OS) is not an A/B system
+        raise RaucMissing(f"no RAUC system configuration ({conf})")
     try:
         done = subprocess.run([exe, *args], capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -1,32 +1,31 @@
-"""Handlers turn a Mews command into HAL calls; ``build_handlers`` makes those the config attaches."""
+"""Handlers turn a job into HAL calls; ``build_handlers`` makes those the config attaches.
+
+Each device kind's handler lives in its package (``agent/devices/<kind>/handler.py``) and
+is found through the kind's declaration; the log handler (demo, tests) lives here.
+"""
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 logger = logging.getLogger(__name__)
 
-# config table -> handler module with from_config(cfg) -> Handler | None
-DEVICE_MODULES = {"printer": "agent.handlers.printer", "encoder": "agent.handlers.encoder",
-                  "payment": "agent.handlers.payment",
-                  "reader": "agent.handlers.reader"}
-
 
 def build_handlers(cfg) -> list:
-    """Every handler the config attaches: printer, encoder, and log handlers for the demo/tests."""
+    """Every handler the config attaches: one per device kind with a table, then the log handlers."""
+    from agent.devices import kinds
     from agent.handlers import log as log_handler
 
     handlers = []
-    for table, name in DEVICE_MODULES.items():
-        if getattr(cfg, table) is None:
+    for kind in kinds():
+        if getattr(cfg, kind.table) is None:
             continue
         try:
-            module = importlib.import_module(name)
+            factory = kind.handler_factory()
         except ImportError as e:
-            logger.error("device support %s is not available: %s", name, e)
+            logger.error("device support %s is not available: %s", kind.handler, e)
             continue
-        handler = module.from_config(cfg)
+        handler = factory(cfg)
         if handler is not None:
             handlers.append(handler)
     handlers.extend(log_handler.from_config(cfg))

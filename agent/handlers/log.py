@@ -16,7 +16,8 @@ from pathlib import Path
 
 from agent.mews.models import Command
 from agent.runtime.handler import job_command, serves_job
-from agent.runtime.jobs import KIND_OF_DEVICE_TYPE, Job, JobKind
+from agent.devices import card_device_types, job_of_device_type
+from agent.runtime.jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,10 @@ class LogHandler:
 
     def __init__(self, device_type: str, state_dir: Path, *, step_delay: float = 0.0):
         self.device_types = (device_type,)
-        self.kinds = frozenset({KIND_OF_DEVICE_TYPE.get(device_type, JobKind.DEVICE_COMMAND)})
+        self.kinds = frozenset({job_of_device_type(device_type)})
         self.name = f"log-{device_type}"
-        # Like a key encoder, a KeyCutter stand-in is never repeated after a crash.
-        self.retry_after_crash = "KeyCutter" not in device_type
+        # Like a key encoder, a stand-in for a card-writing device is never repeated after a crash.
+        self.retry_after_crash = device_type not in card_device_types()
         self.path = Path(state_dir) / "log-handler.jsonl"
         self.step_delay = step_delay
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from agent.config_errors import ConfigError
+from agent.config.errors import ConfigError
 
 AA = 4.5
 WHITE = "#ffffff"

@@ -28,7 +28,7 @@ import time
 from typing import Any
 
 import agent
-from agent.logs import add_secret, redact
+from agent.runtime.logs import add_secret, redact
 from agent.mews import errors
 from agent.mews.errors import Displaced, InvalidResponse, Retryable, TokenRejected, Unauthorized
 from agent.mews.malformed import MalformedCounter
@@ -73,7 +73,7 @@ class MewsClient(GuestOperations):
         self._cfg = cfg
         self.lane = lane  # the limiter's share this client's requests use
         if session is None:
-            from agent import urequests
+            from agent.net import urequests
 
             session = urequests.Session(verify=cfg.tls_verify, ca_file=cfg.ca_file or None, timeout=cfg.timeout)
             self._own_session = True

@@ -3,7 +3,7 @@
 ``str(error)`` is the message alone (for a ``Forbidden`` it is meant for the end
 user); ``describe()`` adds the class and the platform's Request-Id for logs and
 the command line. Messages never carry tokens: they pass through
-``agent.logs.redact`` on the way in.
+``agent.runtime.logs.redact`` on the way in.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import email.utils
 import logging
 import time
 
-from agent.logs import redact
+from agent.runtime.logs import redact
 
 log = logging.getLogger("agent.mews")
 

@@ -21,7 +21,7 @@ import time
 from typing import Callable
 from urllib.parse import urlencode
 
-from agent.logs import redact
+from agent.runtime.logs import redact
 from agent.mews.errors import TokenRejected
 from agent.mews.events import Event, EventFormatError, parse_frame
 from agent.mews.malformed import MalformedCounter

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 
-from agent.logs import redact
+from agent.runtime.logs import redact
 
 
 class MalformedCounter:

@@ -6,7 +6,7 @@ import logging
 import threading
 from typing import Callable
 
-from agent.logs import add_secret
+from agent.runtime.logs import add_secret
 from agent.mews.models import Enterprise, SignInResult
 
 log = logging.getLogger("agent.mews")

@@ -18,7 +18,7 @@ import random
 import threading
 import time
 
-from agent.logs import add_secret
+from agent.runtime.logs import add_secret
 from agent.pos.budget import Budget, budget_file
 from agent.pos.connection import Connection
 from agent.pos.errors import ConnectionLost, GatewayUnavailable, InvalidRequest, PosRateLimited

@@ -111,7 +111,7 @@ def print_receipt(cfg, text: str, progress=None) -> str:
     if getattr(cfg, "printer", None) is None:
         raise ReceiptNotPrinted("no [printer] configured")
     try:
-        from agent.handlers.printer import print_document
+        from agent.devices.printer.handler import print_document
     except ImportError as e:
         raise ReceiptNotPrinted(f"printer support is not available ({e})") from None
     try:

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 
 from agent.config import Config
-from agent.logs import redact
+from agent.runtime.logs import redact
 from agent.runtime import health as hs
 from agent.runtime.dispatcher import Dispatcher
 from agent.runtime.eventlog import EventLog
@@ -45,7 +45,7 @@ class Agent:
     frontpanel: object = None
     pos: object = None
     kiosk: object = None
-    paper: object = None  # agent.handlers.paper_watch.PaperWatch when a printer is attached
+    paper: object = None  # agent.devices.printer.paper_watch.PaperWatch when a printer is attached
     control: object = None  # the control socket staff tools ask (agent.control), once started
     stop_event: threading.Event = field(default_factory=threading.Event)
     wake: threading.Event = field(default_factory=threading.Event)
@@ -166,7 +166,7 @@ def _observers(agent: Agent, kiosk_client=None) -> None:
                     and hasattr(getattr(h, "printer", None), "poll")), None)
     if printer is not None and cfg.printer is not None:
         try:
-            from agent.handlers.paper_watch import PaperWatch
+            from agent.devices.printer.paper_watch import PaperWatch
 
             agent.paper = PaperWatch.for_agent(cfg, printer, agent.health, agent.client)
         except Exception as e:  # never stops the agent: printing works without the watch

@@ -15,19 +15,19 @@ import logging
 import threading
 import time
 
-from agent.logs import redact
+from agent.runtime.logs import redact
 from agent.mews.models import FINAL_STATES, Command
 from agent.runtime import store as st
 from agent.runtime.backoff import Backoff
 from agent.runtime.health import IDLE, DeviceHealth, Health
 from agent.runtime.jobs import Job, JobHandle, JobKind, Outcome, OutcomeState, Source
+from agent.devices import card_device_types
 from agent.runtime.recovery import recover
 from agent.runtime.spool import Spool
 from agent.runtime.worker import DeviceWorker, Work
 
 log = logging.getLogger(__name__)
 
-KEY_TYPES = ("KeyCutter", "VisiOnlineKeyCutter")
 LOST_RECORDS = "the unit lost its records of this command; please issue it again"
 MEWS_STATE = {OutcomeState.DONE: "Processed", OutcomeState.FAILED: "Error"}
 
@@ -116,7 +116,7 @@ class Dispatcher:
         job = Job.of_command(command)
         if command.invalid:
             return self._refuse(command, command.invalid)
-        if self.store.lost_state and command.state == "Received" and command.device.type in KEY_TYPES:
+        if self.store.lost_state and command.state == "Received" and command.device.type in card_device_types():
             return self._refuse(command, LOST_RECORDS)  # it may have been cut before the records went
         handler = self.handler_for(job)
         if handler is None:

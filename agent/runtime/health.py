@@ -34,7 +34,7 @@ class DeviceHealth:
     total: int = 0
     deadline: float | None = None  # unix time a wait ends (card presentation countdown)
     fault: str = ""  # human text when state == fault
-    paper: str = ""  # printers: "ok" | "low" | "out" | "unknown" (agent/handlers/paper_watch.py); "" = no paper
+    paper: str = ""  # printers: "ok" | "low" | "out" | "unknown" (agent/devices/printer/paper_watch.py); "" = no paper
 
 
 @dataclass

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
-__all__ = ["JobKind", "KIND_OF_DEVICE_TYPE", "CARD_KINDS", "Source", "Job", "OutcomeState", "Outcome", "JobProgress", "JobHandle", "Jobs"]
+__all__ = ["Source", "Job", "OutcomeState", "Outcome", "JobProgress", "JobHandle", "Jobs"]
 
 
 class JobKind(str, Enum):
@@ -34,11 +34,6 @@ class JobKind(str, Enum):
     DEVICE_COMMAND = "device_command"  # a Mews command for a device type with no kind of its own
 
 
-# Mews Device.Type -> the job kind its commands are
-KIND_OF_DEVICE_TYPE = {"Printer": JobKind.PRINT_DOCUMENT, "KeyCutter": JobKind.CUT_KEYS,
-                       "VisiOnlineKeyCutter": JobKind.CUT_KEYS, "PassportScanner": JobKind.READ_DOCUMENT}
-# kinds whose every job is journalled (at most once): they write to or void a card
-CARD_KINDS = frozenset({JobKind.CUT_KEYS, JobKind.CHECKOUT_CARD})
 
 
 class Source(str, Enum):
@@ -63,14 +58,19 @@ class Job:
     @classmethod
     def of_command(cls, command) -> "Job":
         """The job a Mews command asks for."""
-        kind = KIND_OF_DEVICE_TYPE.get(command.device.type or "", JobKind.DEVICE_COMMAND)
+        from agent.devices import job_of_device_type  # the device kinds declare which job their commands are
+
+        kind = job_of_device_type(command.device.type or "")
         return cls(kind=kind, data=command.data if isinstance(command.data, dict) else {}, source=Source.MEWS,
                    id=command.id, device=command.device.id, device_type=command.device.type or "",
                    command=command)
 
     @property
     def touches_card(self) -> bool:
-        return self.kind in CARD_KINDS
+        """Jobs that write to or void a card: journalled (at most once), refused after a lost state."""
+        from agent.devices import card_jobs
+
+        return self.kind in card_jobs()
 
     def describe(self) -> str:
         what = self.device_type or self.kind.value

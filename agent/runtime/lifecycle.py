@@ -16,7 +16,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from agent.logs import redact
+from agent.runtime.logs import redact
 from agent.runtime import health as hs
 
 log = logging.getLogger(__name__)

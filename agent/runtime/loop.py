@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 
-from agent.logs import redact
+from agent.runtime.logs import redact
 from agent.mews import errors as mews_errors
 from agent.runtime import health as hs
 from agent.runtime.backoff import Backoff

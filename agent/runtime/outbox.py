@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from agent.logs import redact
+from agent.runtime.logs import redact
 from agent.mews import errors as mews_errors
 from agent.runtime.backoff import Backoff
 from agent.runtime.store import Report, StateError, Store
@@ -211,7 +211,7 @@ class OutboxSender:
 
     def _forward(self, event: dict) -> None:
         if self.forward_session is None:
-            from agent import urequests
+            from agent.net import urequests
 
             self.forward_session = urequests.Session()
         try:

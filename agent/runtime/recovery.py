@@ -15,14 +15,15 @@ import json
 import logging
 
 from agent.mews.models import Command
-from agent.runtime.jobs import KIND_OF_DEVICE_TYPE, Job, JobKind, Source
+from agent.devices import job_of_device_type
+from agent.runtime.jobs import Job, Source
 from agent.runtime.worker import Work
 
 log = logging.getLogger(__name__)
 
 
 def _probe(command_id: str, device_type: str | None) -> Job:
-    kind = KIND_OF_DEVICE_TYPE.get(device_type or "", JobKind.DEVICE_COMMAND)
+    kind = job_of_device_type(device_type or "")
     return Job(kind=kind, data={}, source=Source.MEWS, id=command_id, device_type=device_type or "")
 
 

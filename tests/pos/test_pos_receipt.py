@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from agent.config import PrinterConfig
+from agent.devices.printer.config import PrinterConfig
 from agent.pos.models import Deposit, PaymentMethod, Product, Transaction
 from agent.pos.receipt import ReceiptNotPrinted, print_receipt, receipt_bytes, render_receipt, width_for
 from agent.pos.sale import BOOKED, SaleLine, SaleResult, Seller

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 from agent.doctor import FAIL, OK, SKIP, Result
+
+
+def check(cfg, options) -> Iterator[Result]:
+    """The terminal's line, when the unit has one."""
+    if cfg.payment is not None:
+        yield check_payment(cfg)
 
 
 def check_payment(cfg) -> Result:

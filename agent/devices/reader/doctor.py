@@ -6,7 +6,15 @@ without a guest; a keyboard wedge is grabbed and released at once.
 
 from __future__ import annotations
 
+from typing import Iterator
+
 from agent.doctor import FAIL, OK, SKIP, Result
+
+
+def check(cfg, options) -> Iterator[Result]:
+    """The reader's line, when the unit has one."""
+    if cfg.reader is not None:
+        yield check_reader(cfg)
 
 
 def check_reader(cfg) -> Result:

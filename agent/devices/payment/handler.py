@@ -17,8 +17,9 @@ import logging
 import threading
 from decimal import Decimal, InvalidOperation
 
+from agent.devices.payment import KIND
 from agent.runtime.handler import CommandCancelled, CommandRejected, DeviceError, job_command, serves_job
-from agent.runtime.jobs import Job, JobKind, Outcome, OutcomeState
+from agent.runtime.jobs import Job, Outcome, OutcomeState
 from hal.payment import Approval, Declined, NotCharged, OutcomeUnknown, TerminalError
 from hal.payment.adyen.nexo import TerminalBusy
 
@@ -54,9 +55,9 @@ def _refused(note: str) -> DeviceError:
 class PaymentTerminalHandler:
     """Serves the Mews PaymentTerminal device named in ``payment.mews_device`` on the configured terminal."""
 
-    device_types = ("PaymentTerminal",)
-    kinds = frozenset({JobKind.DEVICE_COMMAND})
-    name = "payment terminal"
+    device_types = KIND.device_types
+    kinds = KIND.job_kinds
+    name = KIND.label
     retry_after_crash = True  # safe: a re-run asks the terminal about its reference before charging
 
     def __init__(self, terminal, *, device: str):

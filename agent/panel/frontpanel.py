@@ -107,7 +107,7 @@ class Painter:
             if self.display is None:
                 return
             if (screen, shift) != self._drawn:
-                from agent.screens import render
+                from agent.panel.screens import render
 
                 self.display.show(render(screen, shift))
                 self._drawn = (screen, shift)
@@ -199,7 +199,7 @@ class FrontPanel:
     def update(self, health: Health) -> None:
         """Show ``health``: cheap, non-blocking, never raises."""
         try:
-            from agent import screens
+            from agent.panel import screens
 
             with self._lock:
                 now, t = self._clock(), self._ticks()
@@ -255,7 +255,7 @@ class FrontPanel:
             self._status_until = self._ticks() + self.timing.status_page
 
     def _notice(self, title: str, line: str) -> None:
-        from agent.screens import notice
+        from agent.panel.screens import notice
 
         with self._lock:
             self._note = notice(title, line)

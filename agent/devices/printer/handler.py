@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from agent.mews.models import Command
+from agent.devices.printer import KIND
 from agent.runtime.handler import CommandRejected, DeviceError, NullProgress, job_command, serves_job
 from agent.runtime.jobs import Job, JobKind
 
@@ -80,9 +81,9 @@ class _Pending:
 class PrinterHandler:
     """Handler for Mews `Printer` commands on one ESC/POS printer."""
 
-    device_types = ("Printer",)
-    kinds = frozenset({JobKind.PRINT_DOCUMENT, JobKind.REPRINT_LAST})
-    name = "printer"
+    device_types = KIND.device_types
+    kinds = KIND.job_kinds
+    name = KIND.label
     retry_after_crash = True  # a reprint after a crash wastes paper, a lost print loses a document
 
     def __init__(self, printer_cfg, *, printer=None):

@@ -307,13 +307,9 @@ def choose(health: Health, now: float, *, tz: tzinfo | None = None,
     if health.service_faults():
         return service_fault(health)
     if waiting:
-        device = waiting[0]
-        return present_card(device, now) if device.name == "encoder" else busy(device, now)
+        return _device_screen(waiting[0], "waiting_screen", now)
     if working:
-        device = working[0]
-        if device.name == "printer":
-            return printing(device)
-        return encoding(device) if device.name == "encoder" else busy(device, now)
+        return _device_screen(working[0], "working_screen", now)
     if health.connection in (BOOTING, CONNECTING):
         return booting(health)
     if health.connection == OFFLINE:
@@ -324,6 +320,17 @@ def choose(health: Health, now: float, *, tz: tzinfo | None = None,
         return online(health)
     return Screen("unknown", (big(health.connection.upper() or "?"),))
 
+
+
+def _device_screen(device, which: str, now: float) -> Screen:
+    """The screen its device kind declares for a device waiting or working (``busy`` when none)."""
+    from agent.devices import kind_of_label
+
+    kind = kind_of_label(device.name)
+    name = getattr(kind, which) if kind is not None else "busy"
+    draw = {"present_card": present_card, "encoding": lambda d, _now: encoding(d),
+            "printing": lambda d, _now: printing(d)}.get(name, busy)
+    return draw(device, now)
 
 # ---- drawing -------------------------------------------------------------------
 

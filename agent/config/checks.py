@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.config_errors import ConfigError
+from agent.config.errors import ConfigError
 
 
 def validate_cross(cfg, fname: str) -> list[ConfigError]:

@@ -1,6 +1,6 @@
 """Import the config a technician dropped on the boot partition (run at every boot).
 
-``python -m agent.firstboot --boot-file /boot/firmware/kiosk-agent.toml
+``python -m agent.fleet.firstboot --boot-file /boot/firmware/kiosk-agent.toml
 --dest /etc/kiosk-agent/config.toml --error-file /boot/firmware/kiosk-agent-error.txt``
 
 A valid file is installed mode 0600 for the agent's user and the secret-bearing
@@ -143,7 +143,7 @@ def show_on_display(display_cfg, problems: list[str]) -> bool:
     if display_cfg is None or display_cfg.driver in ("none", "png") or not problems:
         return False
     try:
-        from agent import screens
+        from agent.panel import screens
         from agent.runtime.health import CONFIG_ERROR, Health
         from hal.display import open_display
     except ImportError:  # a build without the display code
@@ -165,7 +165,7 @@ def show_on_display(display_cfg, problems: list[str]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m agent.firstboot", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m agent.fleet.firstboot", description=__doc__.splitlines()[0])
     p.add_argument("--boot-file", default="/boot/firmware/kiosk-agent.toml")
     p.add_argument("--dest", default=config_mod.DEFAULT_CONFIG)
     p.add_argument("--error-file", default="/boot/firmware/kiosk-agent-error.txt")

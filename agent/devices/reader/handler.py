@@ -19,13 +19,15 @@ import logging
 import re
 import time
 
-from agent.config import Config, ReaderConfig
+from agent.config import Config
+from agent.devices.reader.config import ReaderConfig
 from agent.documents import platform
 from agent.documents.booking import parse_booking_code
 from agent.documents.mrz import Unreadable, looks_like_mrz, parse
 from agent.mews.models import Command
+from agent.devices.reader import KIND
 from agent.runtime.handler import CommandRejected, DeviceError, Progress, job_command, serves_job
-from agent.runtime.jobs import Job, JobKind, Outcome, OutcomeState, Source
+from agent.runtime.jobs import Job, Outcome, OutcomeState, Source
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +39,9 @@ AGAIN = "could not read it: present the document again"
 class ReaderHandler:
     """Reads identity documents (MRZ) and booking QR codes."""
 
-    device_types = ("PassportScanner",)
-    kinds = frozenset({JobKind.READ_DOCUMENT})
-    name = "reader"
+    device_types = KIND.device_types
+    kinds = KIND.job_kinds
+    name = KIND.label
     retry_after_crash = False  # the guest has left the reader by then: staff ask again
 
     def __init__(self, cfg: ReaderConfig, *, reader=None, today=dt.date.today):

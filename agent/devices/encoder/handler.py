@@ -12,9 +12,11 @@ import os
 import time
 from zoneinfo import ZoneInfo
 
-from agent.config import Config, EncoderConfig
-from agent.handlers.key_order import latin1_text, parse_key_order
+from agent.config import Config
+from agent.devices.encoder.config import EncoderConfig
+from agent.devices.encoder.key_order import latin1_text, parse_key_order
 from agent.mews.models import Command
+from agent.devices.encoder import KIND
 from agent.runtime.handler import CommandRejected, DeviceError, InvalidInput, Progress, job_command, serves_job
 from agent.runtime.jobs import Job, JobKind, Outcome, OutcomeState
 
@@ -24,9 +26,9 @@ log = logging.getLogger(__name__)
 class EncoderHandler:
     """Cuts room keys on the configured encoder."""
 
-    device_types = ("VisiOnlineKeyCutter", "KeyCutter")
-    kinds = frozenset({JobKind.CUT_KEYS, JobKind.READ_CARD, JobKind.CHECKOUT_CARD})
-    name = "encoder"
+    device_types = KIND.device_types
+    kinds = KIND.job_kinds
+    name = KIND.label
     retry_after_crash = False  # an interrupted key run must never start a new series by itself
 
     def __init__(self, cfg: EncoderConfig, timezone: str = "Europe/London", *, encoder=None):

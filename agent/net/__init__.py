@@ -1,0 +1,1 @@
+"""Networking the agent does itself: the MicroPython-compatible HTTP shim (urequests)."""
