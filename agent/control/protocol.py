@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass, field
 
 MAX_LINE = 256 * 1024  # a receipt's text is a few KB; anything larger is not ours
-DEVICES = ("printer", "encoder")
 JOB_KINDS = ("read_card", "print_document")  # what a staff tool may ask the agent's devices to do
 MAX_WAIT = 600.0
 
@@ -18,7 +17,7 @@ class MalformedMessage(ValueError):
 @dataclass(frozen=True)
 class Request:
     op: str  # "check" (a device's status) | "job" (run a job on the device's worker)
-    device: str = ""  # check: "printer" | "encoder"
+    device: str = ""  # check: a device kind's label ("printer", "encoder", ...)
     kind: str = ""  # job: one of JOB_KINDS
     data: dict = field(default_factory=dict)  # job: the kind's data (as a Mews command's Data)
     wait: float = 60.0  # job: seconds to wait for the outcome before giving up (the job is cancelled)
@@ -37,8 +36,12 @@ class Request:
             raise MalformedMessage("not a JSON object")
         op, device, kind = raw.get("op"), raw.get("device", ""), raw.get("kind", "")
         data, wait = raw.get("data", {}), raw.get("wait", 60.0)
-        if op == "check" and device not in DEVICES:
-            raise MalformedMessage(f"check: device must be one of {', '.join(DEVICES)}")
+        if op == "check":
+            from agent.devices import kinds
+
+            labels = [k.label for k in kinds()]
+            if device not in labels:
+                raise MalformedMessage(f"check: device must be one of {', '.join(labels)}")
         if op == "job" and kind not in JOB_KINDS:
             raise MalformedMessage(f"job: kind must be one of {', '.join(JOB_KINDS)}")
         if op not in ("check", "job"):

@@ -144,20 +144,14 @@ class ControlServer:
             return Answer("busy", state.activity or state.state, pid=pid)
         from hal.errors import DeviceError
 
+        check = getattr(handler, "check", None)
+        if check is None:
+            return Answer("ok", f"no status check for this {device}", pid=pid)
         try:
-            if device == "printer":
-                status = handler.status()
-                if not status.ready:
-                    return Answer("fail", status.describe(), status.problem, pid=pid)
-                return Answer("ok", status.describe(), pid=pid)
-            ping = getattr(getattr(handler, "encoder", None), "ping", None)
-            if ping is None:
-                return Answer("ok", "no status check for this encoder", pid=pid)
-            if not ping():
-                return Answer("busy", "in a transaction", pid=pid)
-            return Answer("ok", "answers ENQ with ACK", pid=pid)
+            result = check()
         except DeviceError as e:
             return Answer("fail", _short(e), pid=pid)
+        return Answer(result.status, result.detail, result.fix, pid=pid)
 
     def _job(self, req: Request) -> Answer:
         from agent.runtime.jobs import Job, JobKind, Source

@@ -51,7 +51,7 @@ class LogHandler:
         for k in range(1, count + 1):
             if self.step_delay:
                 time.sleep(self.step_delay)
-            if "KeyCutter" in (command.device.type or ""):
+            if (command.device.type or "") in card_device_types():
                 progress.key_made(k, count)
             progress.step(k, count, f"step {k} of {count}")
         return f"logged {count} step(s)"

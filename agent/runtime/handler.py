@@ -24,13 +24,14 @@ Handlers raise:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from agent.mews.models import Command, Device
 from agent.runtime.jobs import Job, JobKind, Outcome
 from hal.errors import DeviceError, InvalidInput
 
-__all__ = ["Handler", "Progress", "CommandRejected", "CommandCancelled", "JobStopped", "DeviceError",
+__all__ = ["Handler", "DeviceCheck", "Progress", "CommandRejected", "CommandCancelled", "JobStopped", "DeviceError",
            "InvalidInput", "NullProgress", "serves_job", "job_command"]
 
 
@@ -62,6 +63,15 @@ class Progress(Protocol):
         """Key ``made`` of ``total`` is on a card: journalled before the next key is cut."""
 
 
+@dataclass(frozen=True)
+class DeviceCheck:
+    """A handler's answer to a status check (doctor through the running agent): ok | busy | fail."""
+
+    status: str
+    detail: str
+    fix: str = ""
+
+
 class Handler(Protocol):
     """A device handler; ``device_types`` are the Mews ``Device.Type`` values it serves."""
 
@@ -79,6 +89,8 @@ class Handler(Protocol):
 
     def ready(self) -> bool:
         """Optional cheap status poll while a job waits for the device (paper reloaded, re-plugged)."""
+
+    # Optional: ``check() -> DeviceCheck``, a status query for doctor while the agent owns the device.
 
     def close(self) -> None: ...
 

@@ -17,7 +17,7 @@ from agent.devices.encoder.config import EncoderConfig
 from agent.devices.encoder.key_order import latin1_text, parse_key_order
 from agent.mews.models import Command
 from agent.devices.encoder import KIND
-from agent.runtime.handler import CommandRejected, DeviceError, InvalidInput, Progress, job_command, serves_job
+from agent.runtime.handler import CommandRejected, DeviceCheck, DeviceError, InvalidInput, Progress, job_command, serves_job
 from agent.runtime.jobs import Job, JobKind, Outcome, OutcomeState
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,15 @@ class EncoderHandler:
         """While a job waits: True once the encoder's serial device is present again (re-plugged)."""
         port = self.cfg.port
         return os.path.exists(port) if port.startswith("/") else False
+
+    def check(self) -> DeviceCheck:
+        """ENQ now, between jobs (doctor through the running agent); DeviceError when it cannot be asked."""
+        ping = getattr(self.encoder, "ping", None)
+        if ping is None:
+            return DeviceCheck("ok", "no status check for this encoder")
+        if not ping():
+            return DeviceCheck("busy", "in a transaction")
+        return DeviceCheck("ok", "answers ENQ with ACK")
 
     def close(self) -> None:
         self.encoder.close()

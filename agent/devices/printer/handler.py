@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from agent.mews.models import Command
 from agent.devices.printer import KIND
-from agent.runtime.handler import CommandRejected, DeviceError, NullProgress, job_command, serves_job
+from agent.runtime.handler import CommandRejected, DeviceCheck, DeviceError, NullProgress, job_command, serves_job
 from agent.runtime.jobs import Job, JobKind
 
 log = logging.getLogger(__name__)
@@ -158,9 +158,12 @@ class PrinterHandler:
             return False
         return bool(st.online and not (st.paper_out or st.cover_open or st.error))
 
-    def status(self):
-        """The printer's current status (for `doctor`); DeviceError when it cannot be asked."""
-        return self.printer.status()
+    def check(self) -> DeviceCheck:
+        """DLE EOT now (doctor through the running agent); DeviceError when it cannot be asked."""
+        status = self.printer.status()
+        if not status.ready:
+            return DeviceCheck("fail", status.describe(), status.problem)
+        return DeviceCheck("ok", status.describe())
 
     def close(self) -> None:
         with self._lock:
