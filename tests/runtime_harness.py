@@ -8,7 +8,8 @@ import time
 
 from agent.config import parse
 from agent.mews.models import Command
-from agent.runtime.handler import job_command, serves_job
+from agent.runtime.handler import serves_job
+from agent.runtime.jobs import Outcome
 from agent.devices import job_of_device_type
 
 
@@ -26,10 +27,7 @@ class FakeHandler:
         return serves_job(self, job)
 
     def run(self, job, progress):
-        return self.execute(job_command(job, self.device_types[0]), progress)
-
-    def execute(self, command, progress):
-        self.executed.append(command.id)
+        self.executed.append(job.id)
         if self.script:
             exc = self.script.pop(0)
             if exc:
@@ -40,7 +38,7 @@ class FakeHandler:
             elif self.gate is not None:
                 self.gate.acquire(timeout=5)
             progress.step(k, self.steps, f"copy {k}")
-        return f"done {command.id}"
+        return Outcome.done(f"done {job.id}")
 
     def close(self):
         pass

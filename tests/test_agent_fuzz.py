@@ -37,7 +37,7 @@ def test_event_lists_parse_and_round_trip(events):
         json.dumps(to_json(ev))
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # timing is bench/'s
 @given(st.lists(json_values | st.fixed_dictionaries(
     {"Id": st.text(min_size=1, max_size=6)},
     optional={"State": json_values, "Device": json_values | st.fixed_dictionaries(

@@ -177,7 +177,7 @@ def test_from_config_and_handler_contract(sim):
 
 def test_two_keys_end_to_end_over_a_pty(handler, sim, tmp_path):
     progress = NullProgress()
-    note = handler.execute(command(visi()), progress)
+    note = handler.run(Job.of_command(command(visi())), progress).note
     assert note == "2 keys encoded for room 101"
     assert progress.activities == ["present card 1 of 2", "present card 2 of 2"]
     # before each key "k-1 of N" (the display counts down for card k), after each key "k of N"
@@ -194,7 +194,7 @@ def test_two_keys_end_to_end_over_a_pty(handler, sim, tmp_path):
 
 def test_key_cutter_multi_room_over_dst(handler, sim):
     data = key_cutter(StartUtc="2024-03-31T00:30:00Z", EndUtc="2024-04-02T10:00:00Z")
-    note = handler.execute(command(data, "KeyCutter"), NullProgress())
+    note = handler.run(Job.of_command(command(data, "KeyCutter")), NullProgress()).note
     assert note == "1 key encoded for rooms 204, 205"
     (key,) = sim.keys
     assert key["rooms"] == ["204", "205"]
@@ -218,7 +218,7 @@ class FailAfter(NullProgress):
 
 def test_failure_after_two_keys_is_final_and_counts_keys(handler, sim):
     with pytest.raises(DeviceError) as e:
-        handler.execute(command(visi(KeyCount=3)), FailAfter(sim, 2, "EP"))
+        handler.run(Job.of_command(command(visi(KeyCount=3))), FailAfter(sim, 2, "EP")).note
     assert str(e.value) == "2 of 3 keys made; no card in the encoder"
     assert e.value.retryable is False
     assert len(sim.keys) == 2
@@ -228,7 +228,7 @@ def test_failure_after_two_keys_is_final_and_counts_keys(handler, sim):
 def test_retryable_failure_on_the_first_key_stays_retryable(handler, sim, code, message):
     sim.fail_next(code)
     with pytest.raises(DeviceError) as e:
-        handler.execute(command(visi()), NullProgress())
+        handler.run(Job.of_command(command(visi())), NullProgress()).note
     assert (str(e.value), e.value.retryable) == (message, True)
     assert sim.keys == []
 
@@ -237,7 +237,7 @@ def test_unknown_room_on_first_key_is_final(sim):
     with VirtualEncoder(known_rooms={"101"}) as strict:
         h = EncoderHandler(config(strict.url).encoder, "Europe/London")
         with pytest.raises(DeviceError) as e:
-            h.execute(command(visi(LockIds=["512"])), NullProgress())
+            h.run(Job.of_command(command(visi(LockIds=["512"]))), NullProgress()).note
         h.close()
     assert (str(e.value), e.value.retryable) == ("unknown room 512", False)
 
@@ -245,7 +245,7 @@ def test_unknown_room_on_first_key_is_final(sim):
 def test_dead_encoder_is_retryable_disconnect(handler, sim):
     sim.mute()
     with pytest.raises(DeviceDisconnected) as e:
-        handler.execute(command(visi()), NullProgress())
+        handler.run(Job.of_command(command(visi())), NullProgress()).note
     assert e.value.retryable
 
 
@@ -256,23 +256,23 @@ def test_cancel_between_keys_propagates(handler, sim):
                 raise CommandCancelled()
 
     with pytest.raises(CommandCancelled):
-        handler.execute(command(visi(KeyCount=3)), Cancel())
+        handler.run(Job.of_command(command(visi(KeyCount=3))), Cancel()).note
     assert len(sim.keys) == 1
 
 
 def test_rejected_payload_touches_no_encoder(handler, sim):
     with pytest.raises(CommandRejected, match="at most four rooms; got 5"):
-        handler.execute(command(visi(LockIds=list("12345"))), NullProgress())
+        handler.run(Job.of_command(command(visi(LockIds=list("12345")))), NullProgress()).note
     assert sim.stats["enq"] == 0
 
 
 def test_secrets_never_reach_logs_messages_or_the_encoder(handler, sim, caplog):
     caplog.set_level(logging.DEBUG)
-    notes = [handler.execute(command(visi(KeyCount=1)), NullProgress())]
+    notes = [handler.run(Job.of_command(command(visi(KeyCount=1))), NullProgress()).note]
     sim.fail_next("EG")
     for cmd in (command(visi(KeyCount=2)), command(visi(LockIds=None))):
         with pytest.raises(Exception) as e:
-            handler.execute(cmd, FailAfter(sim, 1, "TD"))
+            handler.run(Job.of_command(cmd), FailAfter(sim, 1, "TD")).note
         notes.append(str(e.value))
     text = caplog.text + "\n".join(notes) + json.dumps(sim.keys) + repr(command(visi()))
     for value in SECRETS.values():

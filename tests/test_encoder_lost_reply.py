@@ -4,6 +4,7 @@ scripted pty encoder that ACKs and goes silent."""
 
 from datetime import datetime
 
+from agent.runtime.jobs import Job
 import pytest
 
 from agent.config import parse
@@ -147,7 +148,7 @@ def _failure(sim, keys: int) -> DeviceError:
     h = _handler(sim.url)
     try:
         with pytest.raises(DeviceError) as e:
-            h.execute(_command(keys), NullProgress())
+            h.run(Job.of_command(_command(keys)), NullProgress()).note
     finally:
         h.close()
     return e.value
@@ -174,7 +175,7 @@ def test_lost_copy_that_was_made_lets_the_series_go_on(make_sim):
     sim.lose_next_reply(made=True, command="CC")
     h = _handler(sim.url)
     try:
-        note = h.execute(_command(3), NullProgress())
+        note = h.run(Job.of_command(_command(3)), NullProgress()).note
     finally:
         h.close()
     assert note == "3 keys encoded for room 101"

@@ -64,7 +64,7 @@ def test_from_config_and_identity(cfg):
 def test_pdf_command_prints_every_copy_with_progress(vp, cfg, card_pdf, card):
     h = PrinterHandler(cfg)
     progress = NullProgress()
-    note = h.execute(command(card_pdf, copies=2), progress)
+    note = h.run(Job.of_command(command(card_pdf, copies=2)), progress).note
     mm = round(2 * card.height * 25.4 / 203)
     assert note == f"printed 2 copies, {mm} mm"
     assert progress.steps == [(0, 2, "printing copy 1 of 2"), (1, 2, "printing copy 2 of 2")]
@@ -78,7 +78,7 @@ def test_image_commands(vp, cfg, mime, fmt):
     src.paste((0, 0, 0), (20, 20, 180, 100))
     buf = io.BytesIO()
     src.save(buf, fmt)
-    note = PrinterHandler(cfg).execute(command(buf.getvalue(), mime), NullProgress())
+    note = PrinterHandler(cfg).run(Job.of_command(command(buf.getvalue(), mime)), NullProgress()).note
     assert note.startswith("printed 1 copy, ")
     assert vp.wait_receipts(1)
     assert vp.receipts[0].tobytes() == raster.rasterize(mime, buf.getvalue(), 384).tobytes()
@@ -86,7 +86,7 @@ def test_image_commands(vp, cfg, mime, fmt):
 
 def test_escpos_injection_in_text_prints_as_text(vp, cfg):
     evil = "Guest: Eve\x1bp\x00\x19\xfa\x1dV\x00\x10\x14\x01\x00\x05 end\n"
-    PrinterHandler(cfg).execute(command(evil.encode(), "text/plain"), NullProgress())
+    PrinterHandler(cfg).run(Job.of_command(command(evil.encode(), "text/plain")), NullProgress()).note
     assert vp.wait_receipts(1)
     assert vp.drawer_kicks == 0 and vp.mechanism.cuts == 1 and vp.unknown_commands == []
     expected = raster.rasterize("text/plain", "Guest: Evep\u00faV end".encode(), 384)
@@ -106,7 +106,7 @@ def test_escpos_injection_in_text_prints_as_text(vp, cfg):
 ])
 def test_bad_commands_are_rejected_without_printing(vp, cfg, data, kw, error, match):
     with pytest.raises(error, match=match):
-        PrinterHandler(cfg).execute(command(data, **kw), NullProgress())
+        PrinterHandler(cfg).run(Job.of_command(command(data, **kw)), NullProgress()).note
     assert vp.bytes_received == 0
 
 
@@ -116,14 +116,14 @@ def test_paper_out_mid_job_waits_then_prints_only_the_missing_copies(vp, cfg, ca
     vp.set_state(paper_rows=card.height + 100)  # copy 2 runs out
     first = NullProgress()
     with pytest.raises(DeviceError) as e:
-        h.execute(cmd, first)
+        h.run(Job.of_command(cmd), first).note
     assert e.value.retryable and "paper" in str(e.value)
     assert len(vp.receipts) == 1 and first.steps[-1][0] == 1
     with pytest.raises(DeviceError, match="paper"):  # still out: checked before printing anything
-        h.execute(cmd, NullProgress())
+        h.run(Job.of_command(cmd), NullProgress()).note
     vp.set_state(paper_out=False, paper_rows=None)  # new roll; the stub of copy 2 is torn off
     again = NullProgress()
-    note = h.execute(cmd, again)
+    note = h.run(Job.of_command(cmd), again).note
     assert note.startswith("printed 3 copies")
     assert [s[0] for s in again.steps] == [1, 2]  # resumed at copy 2
     assert len(vp.receipts) == 3 and vp.mechanism.torn_off == 1
@@ -137,7 +137,7 @@ def test_cancel_between_copies_stops_printing(vp, cfg, card_pdf):
             if done == 1:
                 raise CommandCancelled("cancelled")
     with pytest.raises(CommandCancelled):
-        PrinterHandler(cfg).execute(command(card_pdf, copies=3), Cancelling())
+        PrinterHandler(cfg).run(Job.of_command(command(card_pdf, copies=3)), Cancelling()).note
     assert vp.wait_receipts(1) and len(vp.receipts) == 1
 
 
@@ -146,8 +146,8 @@ def test_reprint_last(vp, cfg, card_pdf, card):
     assert JobKind.REPRINT_LAST in h.kinds  # the capability, discovered through the protocol
     with pytest.raises(DeviceError, match="nothing printed"):
         h.reprint_last()
-    h.execute(command(card_pdf), NullProgress())
-    assert h.run(Job(kind=JobKind.REPRINT_LAST, data={}, source=Source.PANEL), NullProgress()) == "reprinted"
+    h.run(Job.of_command(command(card_pdf)), NullProgress()).note
+    assert h.run(Job(kind=JobKind.REPRINT_LAST, data={}, source=Source.PANEL), NullProgress()).note == "reprinted"
     assert vp.wait_receipts(2)
     assert vp.receipts[1].tobytes() == card.tobytes()
     with pytest.raises(DeviceError, match="nothing printed"):
@@ -166,5 +166,5 @@ def test_print_document_for_pos_receipts(vp, cfg):
 def test_disconnected_printer_is_a_retryable_error(tmp_path):
     cfg = PrinterConfig(port=str(tmp_path / "gone"))
     with pytest.raises(DeviceError) as e:
-        PrinterHandler(cfg).execute(command(b"hello", "text/plain"), NullProgress())
+        PrinterHandler(cfg).run(Job.of_command(command(b"hello", "text/plain")), NullProgress()).note
     assert e.value.retryable

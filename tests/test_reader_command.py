@@ -6,6 +6,7 @@ customers/update + identityDocuments/*, the seed through customers/update Passpo
 
 from __future__ import annotations
 
+from agent.runtime.jobs import Job
 import datetime as dt
 import logging
 import time
@@ -142,20 +143,16 @@ def test_a_command_without_a_usable_customer_is_rejected_before_the_guest_is_ask
     from agent.devices.reader.handler import ReaderHandler
     from agent.mews.models import Command, Device
     from agent.runtime.handler import CommandRejected, NullProgress
-    from agent.runtime.store import Store
 
     with VirtualReader() as sim_reader:
         handler = ReaderHandler(ReaderConfig(port=sim_reader.path, timeout=1.0))
-        store = Store(tmp_path / "state")
         try:
-            handler.attach_outbox(store)
             for data in ({}, {"CustomerId": None}, {"CustomerId": "x y"}, {"CustomerId": 42}, "garbage"):
                 command = Command(id="c1", state="Pending", created_utc="", data=data,
                                   device=Device(id="d", name="Scanner", type="PassportScanner"))
                 progress = NullProgress()
                 with pytest.raises(CommandRejected, match="CustomerId"):
-                    handler.execute(command, progress)
+                    handler.run(Job.of_command(command), progress)
                 assert progress.activities == []  # nobody was asked for a document
         finally:
             handler.close()
-            store.close()

@@ -14,10 +14,9 @@ import os
 import time
 from pathlib import Path
 
-from agent.mews.models import Command
-from agent.runtime.handler import job_command, serves_job
+from agent.runtime.handler import serves_job
 from agent.devices import card_device_types, job_of_device_type
-from agent.runtime.jobs import Job
+from agent.runtime.jobs import Job, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -38,26 +37,24 @@ class LogHandler:
     def serves(self, job: Job) -> bool:
         return serves_job(self, job)
 
-    def run(self, job: Job, progress) -> str:
-        return self.execute(job_command(job, self.device_types[0]), progress)
-
-    def execute(self, command: Command, progress) -> str:
-        data = command.data
+    def run(self, job: Job, progress) -> Outcome:
+        data = job.data if isinstance(job.data, dict) else {}
         count = data.get("CopyCount", data.get("KeyCount", 1))
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 100:
             count = 1
-        self._record(command)
-        log.info("log device: %s command %s, %d step(s)", command.device.type, command.id, count)
+        device_type = job.device_type or self.device_types[0]
+        self._record(job.id, device_type)
+        log.info("log device: %s job %s, %d step(s)", device_type, job.id, count)
         for k in range(1, count + 1):
             if self.step_delay:
                 time.sleep(self.step_delay)
-            if (command.device.type or "") in card_device_types():
+            if device_type in card_device_types():
                 progress.key_made(k, count)
             progress.step(k, count, f"step {k} of {count}")
-        return f"logged {count} step(s)"
+        return Outcome.done(f"logged {count} step(s)")
 
-    def _record(self, command: Command) -> None:
-        line = json.dumps({"id": command.id, "type": command.device.type, "at": time.time()}) + "\n"
+    def _record(self, job_id: str, device_type: str) -> None:
+        line = json.dumps({"id": job_id, "type": device_type, "at": time.time()}) + "\n"
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(line)
             f.flush()

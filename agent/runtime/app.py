@@ -116,9 +116,6 @@ def build_agent(cfg: Config, *, client=None, handlers=None, notifier: Notifier |
 
     sender = OutboxSender(store, outbox_client, forward_url=cfg.events.forward_url, echoes=echoes, on_delivered=delivered)
     dispatcher = Dispatcher(store, handlers, health, device_timeout=cfg.agent.device_timeout, on_report=sender.wake)
-    for handler in handlers:  # a handler that sends data of its own (the document reader) does so via the outbox
-        if callable(attach := getattr(handler, "attach_outbox", None)):
-            attach(store, sender.wake)
     eventlog = EventLog(cfg.state_dir, max_bytes=cfg.events.log_max_bytes,
                         forward=(lambda ev: (store.enqueue_forward(ev), sender.wake())) if cfg.events.forward_url
                         else None)

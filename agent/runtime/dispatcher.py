@@ -190,6 +190,8 @@ class Dispatcher:
         if work.mews and outcome.state is OutcomeState.CANCELLED:
             self.store.journal_finish(job.id, job.device_type)  # the platform knows: nothing to report
         elif work.mews:
+            if outcome.ok:
+                self._queue_records(job, outcome)
             self.report(job.id, MEWS_STATE[outcome.state], notes=outcome.note, journal_done=job.device_type)
         elif job.touches_card and journal:
             try:
@@ -208,6 +210,17 @@ class Dispatcher:
                 f" after {took:.1f} s" if took is not None else "", redact(outcome.note) or "-")
         if handler is not None:
             self.device_state(handler, IDLE)
+
+    def _queue_records(self, job: Job, outcome: Outcome) -> None:
+        """What a Mews job produced for the platform, queued in the outbox before the command's final state."""
+        queue = {"document": self.store.enqueue_document}
+        for record in outcome.records:
+            if record.kind not in queue:
+                log.error("%s: a %s record has no way to the platform; dropped", job.describe(), record.kind)
+                continue
+            queue[record.kind](record.payload)
+        if outcome.records:
+            self.on_report()
 
     def stopped_unstarted(self, work: Work) -> None:
         """A job the stop caught in the queue: a Mews command stays as it is; a local caller hears why."""

@@ -81,8 +81,6 @@ def run_work(d, handler, work: Work) -> None:
             d.finish(handler, work, Outcome(OutcomeState.FAILED,
                                             f"internal error in the {handler.name} handler ({type(e).__name__})"))
             return
-        if not isinstance(result, Outcome):
-            result = Outcome(OutcomeState.DONE, result or "done")
         d.finish(handler, work, result)
         return
 

@@ -2,10 +2,11 @@
 
 A handler does one job at a time on its device::
 
-    outcome = handler.run(job, progress)      # a str note, or an Outcome
+    outcome = handler.run(job, progress)      # an Outcome (note, result, platform records)
 
-Mews commands arrive as jobs too (``Job.of_command``); ``execute(command,
-progress)`` is the Mews-shaped entry the handler's ``run`` uses for them.
+Mews commands arrive as jobs too (``Job.of_command``); a handler reads ``job.data``
+whatever the source, and what it produced goes back in the Outcome for the source
+to deliver (agent.runtime.jobs).
 ``serves(job)`` is the one place that decides who takes a job (dispatch and crash
 recovery alike); ``kinds`` lists the job kinds a handler takes, so an optional
 capability (``JobKind.REPRINT_LAST``) is discovered through the protocol.
@@ -27,12 +28,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from agent.mews.models import Command, Device
 from agent.runtime.jobs import Job, JobKind, Outcome
 from hal.errors import DeviceError, InvalidInput
 
 __all__ = ["Handler", "DeviceCheck", "Progress", "CommandRejected", "CommandCancelled", "JobStopped", "DeviceError",
-           "InvalidInput", "NullProgress", "serves_job", "job_command"]
+           "InvalidInput", "NullProgress", "serves_job"]
 
 
 class CommandRejected(InvalidInput):
@@ -83,9 +83,7 @@ class Handler(Protocol):
 
     def serves(self, job: Job) -> bool: ...
 
-    def run(self, job: Job, progress: Progress) -> str | Outcome: ...
-
-    def execute(self, command: Command, progress: Progress) -> str: ...
+    def run(self, job: Job, progress: Progress) -> Outcome: ...
 
     def ready(self) -> bool:
         """Optional cheap status poll while a job waits for the device (paper reloaded, re-plugged)."""
@@ -106,14 +104,6 @@ def serves_job(handler, job: Job) -> bool:
     command = job.command
     names = (command.device.id, command.device.name) if command is not None else (job.device,)
     return not any(names) or handler.device in names
-
-
-def job_command(job: Job, device_type: str) -> Command:
-    """The Mews-shaped command for a job (a local job gets a command-like view of its data)."""
-    if isinstance(job.command, Command):
-        return job.command
-    return Command(id=job.id, state="Received", created_utc="", device=Device(id=job.device, name="",
-                                                                               type=device_type), data=job.data)
 
 
 class NullProgress:

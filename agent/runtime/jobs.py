@@ -1,15 +1,22 @@
-"""A job: one unit of device work, from any source, with a handle for its caller.
+"""The job contract: one unit of device work, from any source, with its outcome and result.
 
-Sources: Mews commands (their outcome is reported through the durable outbox) and
-local callers (the kiosk flow, the front panel, POS receipts) that hold a
-``JobHandle``: live progress ("present card 1 of 2", percent, countdown) and a
-final ``Outcome``. Every job for a device goes through that device's one worker,
-in order, so a Mews key command and a kiosk key job never interleave.
+Sources: Mews commands (``Job.of_command``; their outcome is reported through the
+durable outbox) and local callers (the kiosk flow, the front panel, staff tools, POS
+receipts) that hold a ``JobHandle``: live progress ("present card 1 of 2", percent,
+countdown) and a final ``Outcome``. Every job for a device goes through that device's
+one worker, in order, so a Mews key command and a kiosk key job never interleave.
 
-``Job.data`` has the shape of the Mews command's ``Data`` for the same device
-kind, so one handler serves both: print jobs carry ``FileType``/``FileData``
-(base64)/``CopyCount``; key jobs carry KeyCutter data (``LockIds``,
-``KeyCount``, ``StartUtc``/``EndUtc``, guest name fields, reservation number).
+A handler runs a ``Job`` and returns an ``Outcome``; it never sees where the job came
+from beyond ``Job.source``. What a job produced travels in the outcome: ``result``
+(facts for the caller: a card read, a scanned document, keys made) and ``records``
+(what the platform should receive: a scanned document for the guest's profile). The
+source delivers them: for a Mews command the dispatcher queues the records in the
+durable outbox before the command's final state; a local caller reads ``result``.
+
+``Job.data`` has the shape of the Mews command's ``Data`` for the same device kind,
+so one handler serves both: print jobs carry ``FileType``/``FileData`` (base64)/
+``CopyCount``; key jobs carry KeyCutter data (``LockIds``, ``KeyCount``,
+``StartUtc``/``EndUtc``, guest name fields, reservation number).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
-__all__ = ["Source", "Job", "OutcomeState", "Outcome", "JobProgress", "JobHandle", "Jobs"]
+__all__ = ["JobKind", "PlatformRecord", "Source", "Job", "OutcomeState", "Outcome", "JobProgress", "JobHandle", "Jobs"]
 
 
 class JobKind(str, Enum):
@@ -84,12 +91,30 @@ class OutcomeState(str, Enum):
 
 
 @dataclass(frozen=True)
+class PlatformRecord:
+    """Something a job produced that the platform should receive (Mews: queued in the outbox).
+
+    ``kind`` names the outbox row kind the source queues it as: "document" (an identity
+    document for a customer's profile, ``agent.documents.platform.payload``).
+    """
+
+    kind: str
+    payload: dict
+
+
+@dataclass(frozen=True)
 class Outcome:
     state: OutcomeState
     note: str = ""  # done: what was done ("2 keys made"); failed: a human reason ("paper out")
-    # Kind-specific facts: cut_keys {"keys_made": k, "keys_asked": n};
-    # read_card {"blank": bool, "rooms": [...], "valid_until": "YYYY-MM-DDTHH:MM"}; print {"copies": n}
+    # Kind-specific facts for the caller: cut_keys {"keys_made": k, "keys_asked": n};
+    # read_card {"blank": bool, "rooms": [...], "valid_until": "YYYY-MM-DDTHH:MM"}; print {"copies": n};
+    # read_document {"document": IdentityDocument} or {"booking": BookingCode}
     result: dict = field(default_factory=dict)
+    records: tuple[PlatformRecord, ...] = ()  # for the platform, delivered by the job's source
+
+    @classmethod
+    def done(cls, note: str, result: dict | None = None, records: tuple[PlatformRecord, ...] = ()) -> Outcome:
+        return cls(OutcomeState.DONE, note, result or {}, records)
 
     @property
     def ok(self) -> bool:

@@ -15,9 +15,8 @@ from zoneinfo import ZoneInfo
 from agent.config import Config
 from agent.devices.encoder.config import EncoderConfig
 from agent.devices.encoder.key_order import latin1_text, parse_key_order
-from agent.mews.models import Command
 from agent.devices.encoder import KIND
-from agent.runtime.handler import CommandRejected, DeviceCheck, DeviceError, InvalidInput, Progress, job_command, serves_job
+from agent.runtime.handler import CommandRejected, DeviceCheck, DeviceError, InvalidInput, Progress, serves_job
 from agent.runtime.jobs import Job, JobKind, Outcome, OutcomeState
 
 log = logging.getLogger(__name__)
@@ -46,15 +45,14 @@ class EncoderHandler:
         """True when the job is one this handler takes on its configured device."""
         return serves_job(self, job)
 
-    def run(self, job: Job, progress: Progress) -> str | Outcome:
+    def run(self, job: Job, progress: Progress) -> Outcome:
         if job.kind is JobKind.READ_CARD:
             return self._read_card(progress)
         if job.kind is JobKind.CHECKOUT_CARD:
-            return self._check_out(job.data, progress)
-        command = job_command(job, "KeyCutter")
-        note = self.execute(command, progress)
-        total = parse_key_order(command.data, self.timezone).key_count
-        return Outcome(OutcomeState.DONE, note, {"keys_made": total, "keys_asked": total})
+            return Outcome.done(self._check_out(job.data, progress))
+        order = parse_key_order(job.data, self.timezone)
+        note = self._cut_keys(job.id, order, progress)
+        return Outcome.done(note, {"keys_made": order.key_count, "keys_asked": order.key_count})
 
     def _read_card(self, progress: Progress) -> Outcome:
         progress.activity("present the card", deadline=time.time() + self.cfg.reply_timeout)
@@ -74,11 +72,10 @@ class EncoderHandler:
         self.encoder.check_out(str(room).strip())
         return f"room {room} checked out"
 
-    def execute(self, command: Command, progress: Progress) -> str:
-        order = parse_key_order(command.data, self.timezone)
+    def _cut_keys(self, job_id: str, order, progress: Progress) -> str:
         card = order.card()
         total = order.key_count
-        log.info("command %s: %d key(s) for %s, valid %s .. %s local", command.id, total, order.rooms_text,
+        log.info("job %s: %d key(s) for %s, valid %s .. %s local", job_id, total, order.rooms_text,
                  order.valid_from.isoformat(timespec="minutes"), order.valid_until.isoformat(timespec="minutes"))
         made = 0
         for k in range(1, total + 1):
@@ -92,7 +89,7 @@ class EncoderHandler:
                     self.encoder.copy(card)
             except (DeviceError, InvalidInput) as e:
                 if made:
-                    log.warning("command %s: stopped after %d of %d keys: %s", command.id, made, total, e)
+                    log.warning("job %s: stopped after %d of %d keys: %s", job_id, made, total, e)
                     raise DeviceError(f"{made} of {total} keys made; {e}", retryable=False) from e
                 if isinstance(e, InvalidInput) and not isinstance(e, CommandRejected):
                     raise CommandRejected(str(e)) from e

@@ -18,7 +18,7 @@ import threading
 from decimal import Decimal, InvalidOperation
 
 from agent.devices.payment import KIND
-from agent.runtime.handler import CommandCancelled, CommandRejected, DeviceError, job_command, serves_job
+from agent.runtime.handler import CommandCancelled, CommandRejected, DeviceError, serves_job
 from agent.runtime.jobs import Job, Outcome, OutcomeState
 from hal.payment import Approval, Declined, NotCharged, OutcomeUnknown, TerminalError
 from hal.payment.adyen.nexo import TerminalBusy
@@ -67,11 +67,10 @@ class PaymentTerminalHandler:
         return serves_job(self, job)
 
     def run(self, job: Job, progress) -> Outcome:
-        command = job_command(job, "PaymentTerminal")
-        data = command.data if isinstance(command.data, dict) else {}
+        data = job.data if isinstance(job.data, dict) else {}
         value, currency = _amount(data)
         preauth = bool(data.get("PreauthorizationId"))
-        reference = f"M{command.id}"
+        reference = f"M{job.id}"
         what = "pre-authorisation" if preauth else "payment"
         asked = f"{value:.2f} {currency}"
         approval = self._earlier(reference)  # a re-run after a crash: the terminal may have charged already
@@ -80,7 +79,7 @@ class PaymentTerminalHandler:
                                            lambda: self._take(reference, value, currency, preauth, what, asked))
         if approval.amount != value or approval.currency != currency:
             self._undo(approval, asked)
-        log.info("command %s: %s %s approved (terminal %s)", command.id, what, asked, approval.terminal_reference)
+        log.info("job %s: %s %s approved (terminal %s)", job.id, what, asked, approval.terminal_reference)
         verb = "pre-authorised" if preauth else "charged"
         return Outcome(OutcomeState.DONE, f"{verb} {approval.amount:.2f} {approval.currency} on "
                        f"{approval.card_type} {approval.obfuscated_number}; terminal reference "

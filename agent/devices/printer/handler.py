@@ -14,10 +14,9 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from agent.mews.models import Command
 from agent.devices.printer import KIND
-from agent.runtime.handler import CommandRejected, DeviceCheck, DeviceError, NullProgress, job_command, serves_job
-from agent.runtime.jobs import Job, JobKind
+from agent.runtime.handler import CommandRejected, DeviceCheck, DeviceError, NullProgress, serves_job
+from agent.runtime.jobs import Job, JobKind, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -99,16 +98,16 @@ class PrinterHandler:
     def serves(self, job: Job) -> bool:
         return serves_job(self, job)
 
-    def run(self, job: Job, progress) -> str:
+    def run(self, job: Job, progress) -> Outcome:
         if job.kind is JobKind.REPRINT_LAST:
-            return self.reprint_last(progress)
-        return self.execute(job_command(job, "Printer"), progress)
-
-    def execute(self, command: Command, progress) -> str:
-        data = command.data or {}
+            return Outcome.done(self.reprint_last(progress), {"copies": 1})
+        data = job.data if isinstance(job.data, dict) else {}
         copies = copy_count(data.get("CopyCount"))
+        return Outcome.done(self._print_document(job.id, data, copies, progress), {"copies": copies})
+
+    def _print_document(self, job_id: str, data: dict, copies: int, progress) -> str:
         with self._lock:
-            pending = self._pending.get(command.id)
+            pending = self._pending.get(job_id)
         if pending is None:
             from hal.printer.raster import decode_base64
 
@@ -117,7 +116,7 @@ class PrinterHandler:
                 raise CommandRejected("FileType is missing")
             pending = _Pending(render(self.cfg, file_type, decode_base64(data.get("FileData"))))
         elif pending.done:
-            log.info("printer: command %s resumes at copy %d of %d", command.id[:8], pending.done + 1, copies)
+            log.info("printer: job %s resumes at copy %d of %d", job_id[:8], pending.done + 1, copies)
 
         def after(k: int) -> None:
             pending.done = k
@@ -126,14 +125,14 @@ class PrinterHandler:
             _print(self.printer, pending.job, copies, progress, first=pending.done + 1, after_copy=after)
         except DeviceError as e:
             if e.retryable:  # keep the rendered job and the copies done for the retry
-                self._keep(command.id, pending)
+                self._keep(job_id, pending)
             else:
-                self._drop(command.id)
+                self._drop(job_id)
             raise
         except BaseException:
-            self._drop(command.id)
+            self._drop(job_id)
             raise
-        self._drop(command.id)
+        self._drop(job_id)
         self._last = pending.job
         return note(copies, pending.job)
 

@@ -2,8 +2,8 @@
 
 A Mews command (``PassportScannerId``, ``CustomerId``, ``ReservationId``) asks the
 guest for a document (the display shows it, the kiosk screen too), reads it from
-``[reader]``, and queues it for the customer's profile (agent.documents.platform,
-through the durable outbox). A read that fails its check digits is discarded and
+``[reader]``, and returns it as a platform record for the customer's profile
+(agent.documents.platform) that the Mews source queues in the durable outbox. A read that fails its check digits is discarded and
 the guest may present the document again until ``reader.timeout``; a scan made
 before the command arrived is discarded; an expired document sends nothing.
 
@@ -24,10 +24,9 @@ from agent.devices.reader.config import ReaderConfig
 from agent.documents import platform
 from agent.documents.booking import parse_booking_code
 from agent.documents.mrz import Unreadable, looks_like_mrz, parse
-from agent.mews.models import Command
 from agent.devices.reader import KIND
-from agent.runtime.handler import CommandRejected, DeviceError, Progress, job_command, serves_job
-from agent.runtime.jobs import Job, Outcome, OutcomeState, Source
+from agent.runtime.handler import CommandRejected, DeviceError, Progress, serves_job
+from agent.runtime.jobs import Job, Outcome, OutcomeState, PlatformRecord, Source
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +58,6 @@ class ReaderHandler:
                 reader.open()
             except DeviceError as e:
                 log.warning("reader: %s (grabbed at the first read instead)", e)
-        self._queue_document = None  # (row) -> None: the outbox, attached by the composition root
-
-    def attach_outbox(self, store, wake=lambda: None) -> None:
-        """Where documents for the platform go: ``store.enqueue_document`` then ``wake()``."""
-        def queue(row: dict) -> None:
-            store.enqueue_document(row)
-            wake()
-        self._queue_document = queue
 
     def serves(self, job: Job) -> bool:
         return serves_job(self, job)
@@ -74,9 +65,9 @@ class ReaderHandler:
     def ready(self) -> bool:
         return True
 
-    def run(self, job: Job, progress: Progress) -> str | Outcome:
+    def run(self, job: Job, progress: Progress) -> Outcome:
         if job.source is Source.MEWS:
-            return self.execute(job_command(job, "PassportScanner"), progress)
+            return self._for_customer(job.data, progress)
         timeout = job.data.get("timeout") if isinstance(job.data, dict) else None
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
             timeout = self.cfg.timeout
@@ -88,14 +79,11 @@ class ReaderHandler:
             return Outcome(OutcomeState.DONE, "booking code read", {"booking": found})
         return Outcome(OutcomeState.DONE, f"{found.type} read", {"document": found})
 
-    def execute(self, command: Command, progress: Progress) -> str:
-        data = command.data if isinstance(command.data, dict) else {}
-        customer_id = data.get("CustomerId")
+    def _for_customer(self, data: dict, progress: Progress) -> Outcome:
+        """A PassportScanner command: the document read, for the customer's profile (the source sends it)."""
+        customer_id = data.get("CustomerId") if isinstance(data, dict) else None
         if not isinstance(customer_id, str) or not _UUID.match(customer_id):
             raise CommandRejected("the command names no customer (CustomerId): the document would belong to nobody")
-        if self._queue_document is None:
-            raise DeviceError("the unit cannot queue documents for the platform (no outbox attached)",
-                              retryable=False)
         found = self._read(progress, self.cfg.timeout, bookings=False, ask=ASK)
         if isinstance(found, str):
             raise DeviceError(found, retryable=False)
@@ -103,11 +91,11 @@ class ReaderHandler:
             log.info("reader: an expired %s was presented; nothing is sent", found.type)
             raise DeviceError(f"the guest's {_kind(found)} has expired: nothing was sent; ask for a valid document",
                               retryable=False)
-        self._queue_document(platform.payload(found, customer_id))
         where = found.issuing_country or "no ISO country"
         log.info("reader: %s (%s) read for a PassportScanner command", found.type, where)
         unsent = "" if found.nationality else "; the nationality has no ISO code and was not sent"
-        return f"{_kind(found)} read ({where}) and sent to the customer's profile{unsent}"
+        return Outcome.done(f"{_kind(found)} read ({where}) and sent to the customer's profile{unsent}",
+                            {"document": found}, (PlatformRecord("document", platform.payload(found, customer_id)),))
 
     def _read(self, progress: Progress, timeout: float, *, bookings: bool, ask: str, local: bool = False):
         """A valid document (or booking code when ``bookings``), or a note saying why there is none."""
