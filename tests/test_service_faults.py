@@ -124,7 +124,7 @@ def test_a_pos_service_that_cannot_start_is_reported(tmp_path, sim, monkeypatch)
     def broken(cfg, health):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pos_service.PosService, "from_config", classmethod(lambda cls, cfg, h: broken(cfg, h)))
+    monkeypatch.setattr(pos_service.PosService, "from_config", classmethod(lambda cls, cfg, h, jobs=None: broken(cfg, h)))
     config = write_config(tmp_path, sim, mode="poll", extra='[pos]\ninstance = "v"\napi_key = "K-123456"\n')
     with AgentThread(config) as agent:
         wait_until(lambda: agent.health.updated_at, what="health")

@@ -240,15 +240,12 @@ def _pay_outcome(args, cfg, client, products, methods, deposit, pos_id, sale) ->
 
 def _print_receipt(cfg, text: str) -> None:
     """Print through the running agent's printer (one owner per device); directly only when none runs."""
-    import base64
-
     from agent.control.client import AgentNotAnswering, ask
     from agent.control.protocol import Request
-    from agent.pos.receipt import ReceiptNotPrinted, print_receipt, receipt_bytes
+    from agent.pos.receipt import RECEIPT_WAIT, ReceiptNotPrinted, job_data, print_receipt
 
-    data = {"FileType": "text/plain", "FileData": base64.b64encode(receipt_bytes(text)).decode(), "CopyCount": 1}
     try:
-        answer = ask(cfg.state_dir, Request(op="job", kind="print_document", data=data, wait=RECEIPT_WAIT))
+        answer = ask(cfg.state_dir, Request(op="job", kind="print_document", data=job_data(text), wait=RECEIPT_WAIT))
     except AgentNotAnswering as e:
         raise ReceiptNotPrinted(f"the running agent holds the printer but did not answer: {e}") from None
     if answer is None:
@@ -256,8 +253,6 @@ def _print_receipt(cfg, text: str) -> None:
     elif answer.status != "done":
         raise ReceiptNotPrinted(answer.detail or answer.status)
 
-
-RECEIPT_WAIT = 120.0  # seconds the receipt may wait behind the printer's queued work
 
 ACTIONS = {"status": _status, "products": _products, "methods": _methods, "deposit": _deposit,
            "transactions": _transactions, "pay": _pay}

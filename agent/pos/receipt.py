@@ -106,6 +106,30 @@ def receipt_bytes(text: str) -> bytes:
     return text.encode("utf-8")
 
 
+RECEIPT_WAIT = 120.0  # seconds a receipt may wait behind the printer's queued work
+
+
+def job_data(text: str) -> dict:
+    """A receipt as a print job's data (the shape of a Mews Printer command's Data)."""
+    import base64
+
+    return {"FileType": "text/plain", "FileData": base64.b64encode(receipt_bytes(text)).decode(), "CopyCount": 1}
+
+
+def print_as_job(jobs, text: str, wait: float = RECEIPT_WAIT) -> str:
+    """Print as a job on the agent's printer worker (queued behind its work); raises ReceiptNotPrinted."""
+    from agent.runtime.jobs import Job, JobKind, Source
+
+    handle = jobs.submit(Job(kind=JobKind.PRINT_DOCUMENT, data=job_data(text), source=Source.POS))
+    outcome = handle.wait(wait)
+    if outcome is None:
+        handle.cancel()
+        raise ReceiptNotPrinted(f"the printer did not print it within {wait:g} s")
+    if not outcome.ok:
+        raise ReceiptNotPrinted(outcome.note or outcome.state.value)
+    return outcome.note
+
+
 def print_receipt(cfg, text: str, progress=None) -> str:
     """Print on the configured thermal printer (``text/plain``); raises ReceiptNotPrinted."""
     if getattr(cfg, "printer", None) is None:

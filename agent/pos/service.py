@@ -52,11 +52,12 @@ class PosService:
 
     def __init__(self, cfg, health, *, client=None, heartbeat_interval: float | None = None,
                  refresh_debounce: float = 0.5, ping_interval: float = PING_INTERVAL,
-                 error_pause: float = 60.0):
+                 error_pause: float = 60.0, jobs=None):
         from agent.pos.client import PosClient
 
         self.cfg = cfg
         self.health = health
+        self.jobs = jobs  # agent.runtime.jobs.Jobs: receipts are print jobs on the printer's one worker
         self._stop = threading.Event()
         self._wake = threading.Event()
         self.client = client or PosClient(cfg.pos, state_dir=cfg.state_dir, stop=self._stop)
@@ -84,10 +85,10 @@ class PosService:
         self._device("connecting")
 
     @classmethod
-    def from_config(cls, cfg, health) -> "PosService | None":
+    def from_config(cls, cfg, health, jobs=None) -> "PosService | None":
         if cfg.pos is None:
             return None
-        return cls(cfg, health)
+        return cls(cfg, health, jobs=jobs)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -216,7 +217,10 @@ class PosService:
                 pos_name=self.pos_name if pos_id == self.cfg.pos.pos_id else "")
             if print_receipt and self.cfg.printer is not None:
                 try:
-                    receipt.print_receipt(self.cfg, self.last_receipt)
+                    if self.jobs is not None:
+                        receipt.print_as_job(self.jobs, self.last_receipt)
+                    else:  # no agent around this service (a one-off tool): the printer is ours
+                        receipt.print_receipt(self.cfg, self.last_receipt)
                 except receipt.ReceiptNotPrinted as e:
                     sale.warnings.append(f"receipt not printed: {e}")
         return sale

@@ -172,7 +172,7 @@ def _observers(agent: Agent, kiosk_client=None) -> None:
         try:
             from agent.pos.service import PosService
 
-            agent.pos = PosService.from_config(cfg, agent.health)
+            agent.pos = PosService.from_config(cfg, agent.health, jobs=agent.dispatcher)
         except Exception as e:
             log.error("ConcertPOS service unavailable: %s", redact(str(e)))
             agent.health.services["pos"] = f"unavailable: {redact(str(e))}"

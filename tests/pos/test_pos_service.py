@@ -165,3 +165,40 @@ def test_a_sale_while_the_gateway_is_down_does_not_hang(sim, tmp_path):
     finally:
         svc.stop()
     assert sim.transactions == []
+
+
+def test_a_sales_receipt_is_a_printer_job_queued_behind_the_printers_work(sim, tmp_path):
+    """In the running agent the printer has one owner, its worker: the receipt is a print job (source POS)."""
+    import base64
+
+    from agent.runtime.jobs import Job, JobHandle, JobKind, Outcome, Source
+
+    class Jobs:  # the dispatcher's side of the contract: record the job, finish it as the worker would
+        def __init__(self):
+            self.submitted: list[Job] = []
+
+        def submit(self, job: Job) -> JobHandle:
+            self.submitted.append(job)
+            handle = JobHandle(job)
+            handle.finish(Outcome.done("1 copy printed"))
+            return handle
+
+        def serves(self, kind, device=""):
+            return kind is JobKind.PRINT_DOCUMENT
+
+    jobs = Jobs()
+    cfg = parse(config_text(sim, tmp_path / "state", printer='port = "/dev/kiosk-no-such-printer"'), str(tmp_path / "c.toml"))
+    client = make_client(sim, tmp_path / "state", window=WINDOW, api_key=cfg.pos.api_key, timeout=1.0,
+                         backoff=(0.05, 0.2))
+    svc = PosService(cfg, Health(), client=client, heartbeat_interval=0.4, jobs=jobs)
+    svc.start()
+    try:
+        assert wait_for(lambda: svc.refreshes >= 1)
+        result = svc.sell(2, [SaleLine(3, 1)])
+    finally:
+        svc.stop()
+    assert result.booked and not result.warnings, result.warnings  # nothing opened the (absent) printer port
+    [job] = jobs.submitted
+    assert job.kind is JobKind.PRINT_DOCUMENT and job.source is Source.POS
+    assert job.data["FileType"] == "text/plain" and job.data["CopyCount"] == 1
+    assert base64.b64decode(job.data["FileData"]).decode() == svc.last_receipt
