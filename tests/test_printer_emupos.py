@@ -249,7 +249,7 @@ def test_running_agent_reports_paper_low_once_per_roll(emupos, tmp_path, capsys)
                 assert "printer paper low" in agent.status_line()
                 wait_until(lambda: status_json(path)["devices"]["printer"]["paper"] == "low", timeout=10,
                            what="status --json paper low")
-                agent.paper._wake.set()  # another status read on the same roll raises nothing more
+                agent.companions[0]._wake.set()  # another status read on the same roll raises nothing more
                 wait_until(lambda: agent.health.devices["printer"].paper == "low")
                 assert len(paper_tasks(sim)) == 1
             finally:

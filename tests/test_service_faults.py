@@ -139,3 +139,11 @@ def test_old_health_snapshots_without_services_still_read(tmp_path):
     (tmp_path / "health.json").write_text(json.dumps(data))
     assert Health.read(tmp_path / "health.json").services == {}
     assert os.path.exists(tmp_path / "health.json")
+
+
+def test_the_running_agent_drives_its_front_panel(tmp_path, sim):
+    """The composition root builds the OLED's front panel from [display] (an import slip once left it None)."""
+    config = write_config(tmp_path, sim, mode="poll", extra=f'[display]\ndriver = "png"\nframes_dir = "{tmp_path / "frames"}"\n')
+    with AgentThread(config) as agent:
+        wait_until(lambda: agent.health.updated_at, what="health")
+        assert agent.frontpanel is not None

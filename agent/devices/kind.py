@@ -40,6 +40,9 @@ class DeviceKind:
     doctor: str = ""  # module with check(cfg, options) -> Iterator[Result] (and add_arguments(parser))
     simulators: str = ""  # module with SIMULATORS: tuple[Simulator, ...]
     card_jobs: frozenset[JobKind] = field(default_factory=frozenset)  # jobs that write or void a card
+    # "module:function"(cfg, handler, health, client) -> a part with start()/stop() that runs beside the
+    # handler in the agent (the printer's paper watch); "" = none
+    companion: str = ""
     waiting_screen: str = "busy"  # agent.panel.screens function while the device waits for the guest
     working_screen: str = "busy"  # ... and while it works
 
@@ -48,8 +51,15 @@ class DeviceKind:
         return bool(self.card_jobs)
 
     def handler_factory(self) -> Callable[[Any], Any]:
-        module, _, name = self.handler.partition(":")
-        return getattr(importlib.import_module(module), name)
+        return _load(self.handler)
+
+    def companion_factory(self) -> Callable[..., Any] | None:
+        return _load(self.companion) if self.companion else None
+
+
+def _load(ref: str) -> Callable[..., Any]:
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 @functools.cache

@@ -45,7 +45,7 @@ class Agent:
     frontpanel: object = None
     pos: object = None
     kiosk: object = None
-    paper: object = None  # agent.devices.printer.paper_watch.PaperWatch when a printer is attached
+    companions: list = field(default_factory=list)  # parts device kinds run beside their handlers (paper watch)
     control: object = None  # the control socket staff tools ask (agent.control), once started
     stop_event: threading.Event = field(default_factory=threading.Event)
     wake: threading.Event = field(default_factory=threading.Event)
@@ -150,24 +150,30 @@ def _kiosk_client(client):
 def _observers(agent: Agent, kiosk_client=None) -> None:
     """Front panel, POS service and kiosk: optional, and a fault in one never stops the agent."""
     cfg = agent.cfg
-    try:
-        from agent.frontpanel import FrontPanel
-        from agent.runtime.panel import PanelActions
+    from agent.panel.frontpanel import FrontPanel  # ours: a slip here must fail loudly, not blank the panel
+    from agent.runtime.panel import PanelActions
 
+    try:
         agent.frontpanel = FrontPanel.from_config(cfg, PanelActions(agent.dispatcher, agent.store))
-    except ImportError:
+    except ImportError as e:  # luma/Pillow/gpiozero missing from this build
+        log.error("front panel unavailable: %s", e)
         agent.frontpanel = None
     except Exception as e:  # a display or GPIO fault never stops the agent
         log.error("front panel unavailable: %s", e)
-    printer = next((h for h in agent.handlers if getattr(h, "name", "") == "printer"
-                    and hasattr(getattr(h, "printer", None), "poll")), None)
-    if printer is not None and cfg.printer is not None:
-        try:
-            from agent.devices.printer.paper_watch import PaperWatch
+    from agent.devices import kind_of_label
 
-            agent.paper = PaperWatch.for_agent(cfg, printer, agent.health, agent.client)
-        except Exception as e:  # never stops the agent: printing works without the watch
-            log.error("printer paper watch unavailable: %s", e)
+    for handler in agent.handlers:  # what a device kind runs beside its handler (the printer's paper watch)
+        kind = kind_of_label(getattr(handler, "name", ""))
+        factory = kind.companion_factory() if kind is not None else None
+        if factory is None:
+            continue
+        try:
+            companion = factory(cfg, handler, agent.health, agent.client)
+        except Exception as e:  # never stops the agent: the device works without it
+            log.error("%s: %s unavailable: %s", kind.label, kind.companion, e)
+            continue
+        if companion is not None:
+            agent.companions.append(companion)
     if cfg.pos is not None:
         try:
             from agent.pos.service import PosService

@@ -53,8 +53,8 @@ def start(agent) -> None:
                 agent.health.services[name] = fault
     if agent.listener is not None:
         agent.listener.start()
-    if agent.paper is not None:
-        agent.paper.start()
+    for companion in agent.companions:
+        companion.start()
     update_health(agent)
     agent.notifier.ready(agent.health.status_line())
     log.info("kiosk-agent running (%s mode, %d device handler(s): %s)", agent.cfg.mews.mode,
@@ -174,8 +174,8 @@ def shutdown(agent) -> None:
                 part.stop()
             except Exception:
                 log.exception("stopping the %s", what)
-    if agent.paper is not None:
-        agent.paper.stop()
+    for companion in agent.companions:
+        companion.stop()
     agent.dispatcher.stop(DISPATCH_STOP)
     agent.sender.stop(flush_timeout=FLUSH_AT_STOP)
     update_health(agent)

@@ -14,5 +14,6 @@ KIND = DeviceKind(
     handler="agent.devices.printer.handler:from_config",
     doctor="agent.devices.printer.doctor",
     simulators="agent.devices.printer.simulator",
+    companion="agent.devices.printer.paper_watch:for_agent",
     working_screen="printing",
 )

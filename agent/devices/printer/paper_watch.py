@@ -151,3 +151,10 @@ class PaperWatch:
         self.latch.set(True)
         log.info("printer paper: staff task raised")
         return True
+
+
+def for_agent(cfg, handler, health, client) -> PaperWatch | None:
+    """The printer kind's companion in the agent: a watch when the printer can be asked its status."""
+    if not hasattr(getattr(handler, "printer", None), "poll"):
+        return None
+    return PaperWatch.for_agent(cfg, handler, health, client)
