@@ -103,20 +103,30 @@ def _check_fleet(cfg, fname: str) -> None:
         raise ConfigError.several(errors)
 
 
-def _check_payment(cfg, fname: str) -> None:
-    """An Adyen terminal needs its POIID, the shared key and the chain its certificate is checked against."""
-    p = cfg.payment
-    if cfg.kiosk.preauthorization != "off" and p is None:
+def _check_preauthorization(cfg, fname: str) -> None:
+    """Holding an amount at check-in needs a terminal that can, and an amount."""
+    if cfg.kiosk.preauthorization != "off" and cfg.payment is None:
         raise ConfigError(fname, "kiosk.preauthorization", 'needs a [payment] terminal that pre-authorises '
                                                            '(driver = "adyen")')
     if cfg.kiosk.preauthorization != "off" and cfg.kiosk.preauthorization_amount <= 0:
         raise ConfigError(fname, "kiosk.preauthorization_amount", "must be more than 0 when preauthorization is on")
-    if p is None or p.driver != "adyen":
-        return
-    missing = [ConfigError(fname, f"payment.{k}", 'required with driver = "adyen"')
-               for k in ("address", "poi_id", "key_identifier", "key_passphrase", "ca_file") if not getattr(p, k)]
-    if missing:
-        raise ConfigError.several(missing)
+
+
+def _check_device_kinds(cfg, fname: str) -> None:
+    """Each device kind's own rules for its table (declared in its package), when the table is there."""
+    from agent.devices import kinds
+
+    errors: list[ConfigError] = []
+    for kind in kinds():
+        check = kind.config_check_function()
+        if check is None or getattr(cfg, kind.table) is None:
+            continue
+        try:
+            check(getattr(cfg, kind.table), fname)
+        except ConfigError as e:
+            errors.extend(e.errors)
+    if errors:
+        raise ConfigError.several(errors)
 
 
 def _check_documents(cfg, fname: str) -> None:
@@ -133,4 +143,5 @@ def _check_kiosk_brand(cfg, fname: str) -> None:
 
 
 _CROSS_CHECKS = (_check_addresses, _check_tokens, _check_reservations_version, _check_timezone, _check_pos,
-                 _check_events, _check_kiosk, _check_fleet, _check_payment, _check_documents, _check_kiosk_brand)
+                 _check_events, _check_kiosk, _check_fleet, _check_preauthorization, _check_device_kinds,
+                 _check_documents, _check_kiosk_brand)

@@ -13,7 +13,8 @@ def opt(default, *, choices=None, secret=False, path=False, file=False, minimum=
 
     ``path``: resolved relative to the config's folder; ``file``: a path that must name an
     existing file at load; ``fold_case``: the value is compared and kept in lower case;
-    ``port``: a serial device path or pyserial URL (see agent.config.ports for what a typo is).
+    ``port``: a serial device path or pyserial URL (see agent.config.ports for what a typo is); ``port="tcp"``
+    also takes tcp://HOST:PORT (network printers).
     """
     meta = {"choices": choices, "secret": secret, "path": path or file, "file": file, "minimum": minimum,
             "required": required, "fold_case": fold_case, "port": port, "doc": doc}

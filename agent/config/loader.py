@@ -73,7 +73,7 @@ def _check_value(fname: str, key: str, f, expected, value, base: Path):
         else:
             allowed = "one of " + ", ".join(_describe(c) for c in choices)
         raise ConfigError(fname, key, f"expected {allowed}, got {shown or _describe(value)}")
-    if meta.get("port") and (problem := port_problem(value, tcp=meta["port"] == "printer")):
+    if meta.get("port") and (problem := port_problem(value, tcp=meta["port"] == "tcp")):
         raise ConfigError(fname, key, problem)
     minimum = meta.get("minimum")
     if minimum is not None and value < minimum:

@@ -37,6 +37,7 @@ class DeviceKind:
     mews_job: JobKind  # the job a Mews command for these device types is
     job_kinds: frozenset[JobKind]  # every job kind its handler takes
     handler: str  # "module:function": from_config(cfg) -> Handler | None
+    config_check: str = ""  # "module:function"(section, fname) raising ConfigError: rules across its keys
     doctor: str = ""  # module with check(cfg, options) -> Iterator[Result] (and add_arguments(parser))
     simulators: str = ""  # module with SIMULATORS: tuple[Simulator, ...]
     card_jobs: frozenset[JobKind] = field(default_factory=frozenset)  # jobs that write or void a card
@@ -52,6 +53,9 @@ class DeviceKind:
 
     def handler_factory(self) -> Callable[[Any], Any]:
         return _load(self.handler)
+
+    def config_check_function(self) -> Callable[..., Any] | None:
+        return _load(self.config_check) if self.config_check else None
 
     def companion_factory(self) -> Callable[..., Any] | None:
         return _load(self.companion) if self.companion else None

@@ -12,6 +12,7 @@ KIND = DeviceKind(
     mews_job=JobKind.DEVICE_COMMAND,
     job_kinds=frozenset({JobKind.DEVICE_COMMAND}),
     handler="agent.devices.payment.handler:from_config",
+    config_check="agent.devices.payment.config:check",
     doctor="agent.devices.payment.doctor",
     simulators="agent.devices.payment.simulator",
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agent.config.errors import ConfigError
 from agent.config.fields import Section, opt
 
 
@@ -22,3 +23,13 @@ class PaymentConfig(Section):
     ca_file: str = opt("", file=True, doc="adyen: the terminal's certificate chain (Adyen's root, PEM)")
     mews_device: str = opt("", doc='Mews PaymentTerminal Device Id or Name whose commands this terminal takes; '
                                      '"" = none')
+
+
+def check(p: PaymentConfig, fname: str) -> None:
+    """An Adyen terminal needs its POIID, the shared key and the chain its certificate is checked against."""
+    if p.driver != "adyen":
+        return
+    missing = [ConfigError(fname, f"payment.{k}", 'required with driver = "adyen"')
+               for k in ("address", "poi_id", "key_identifier", "key_passphrase", "ca_file") if not getattr(p, k)]
+    if missing:
+        raise ConfigError.several(missing)

@@ -9,7 +9,7 @@ from agent.config.fields import Section, opt
 
 @dataclass(frozen=True, repr=False)
 class PrinterConfig(Section):
-    port: str = opt("/dev/serial0", port="printer",
+    port: str = opt("/dev/serial0", port="tcp",
                      doc="serial device, pty, pyserial URL, tcp://HOST:PORT or a USB printer path (/dev/usb/lp0)")
     baudrate: int = opt(19200, minimum=1)
     flow_control: str = opt("none", choices=("rtscts", "xonxoff", "none"))

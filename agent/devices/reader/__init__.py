@@ -12,6 +12,7 @@ KIND = DeviceKind(
     mews_job=JobKind.READ_DOCUMENT,
     job_kinds=frozenset({JobKind.READ_DOCUMENT}),
     handler="agent.devices.reader.handler:from_config",
+    config_check="agent.devices.reader.config:check",
     doctor="agent.devices.reader.doctor",
     simulators="agent.devices.reader.simulator",
 )
