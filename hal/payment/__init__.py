@@ -10,14 +10,9 @@ __all__ = ["Approval", "Declined", "NotCharged", "OutcomeUnknown", "PaymentTermi
 
 
 def from_config(payment_cfg) -> PaymentTerminal | None:
-    """The configured terminal, or None when the config has no [payment] table."""
+    """The configured terminal (its driver from hal.payment.drivers), or None without a [payment] table."""
     if payment_cfg is None:
         return None
-    if payment_cfg.driver == "adyen":
-        from hal.payment.adyen import AdyenTerminal, NexoKey
+    from hal.payment.drivers import open_terminal
 
-        key = NexoKey(payment_cfg.key_identifier, payment_cfg.key_version, payment_cfg.key_passphrase)
-        return AdyenTerminal(payment_cfg.address, payment_cfg.poi_id, key, payment_cfg.ca_file,
-                             timeout=payment_cfg.timeout)
-    host, _, port = payment_cfg.address.rpartition(":")
-    return SimTerminal(host or "127.0.0.1", int(port), timeout=payment_cfg.timeout)
+    return open_terminal(payment_cfg)

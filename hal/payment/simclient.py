@@ -99,3 +99,9 @@ class SimTerminal:
                             expiration=str(answer["expiration"]), holder_name=str(answer.get("holder") or ""))
         except KeyError as e:
             raise OutcomeUnknown(f"payment {reference}: the approval lacks {e.args[0]}") from None
+
+
+def from_settings(settings) -> SimTerminal:
+    """The ``sim`` driver: the simulated terminal at ``address`` (host:port)."""
+    host, _, port = settings.address.rpartition(":")
+    return SimTerminal(host or "127.0.0.1", int(port), timeout=settings.timeout)

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 from agent.config.errors import ConfigError
 from agent.config.fields import Section, opt
+from hal.payment.drivers import DRIVERS
 
 
 @dataclass(frozen=True, repr=False)
 class PaymentConfig(Section):
     """A payment terminal for balances due at the kiosk; absent = settled at reception."""
 
-    driver: str = opt("sim", choices=("sim", "adyen"), doc="sim: the simulated terminal; adyen: Adyen Terminal API")
+    driver: str = opt("sim", choices=tuple(DRIVERS), doc="sim: the simulated terminal; adyen: Adyen Terminal API")
     address: str = opt("127.0.0.1:8790", doc="host:port of the terminal (adyen: host, port 8443 when not given)")
     timeout: float = opt(90.0, minimum=1.0, doc="seconds a charge may take (the guest follows the terminal)")
     # adyen: the terminal's POIID ([model]-[serial]) and the shared key set on it in Adyen's customer area
