@@ -36,6 +36,13 @@ class UnknownBoard(BoardError):
     """No profile has this name."""
 
 
+def _serial_ports(table, source: str) -> dict[str, str]:
+    """[serial]: device table name -> port path, for whichever device kinds the board wires."""
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise BoardError(f"{source}: expected device = \"/dev/...\" lines")
+    return dict(table)
+
+
 @dataclass(frozen=True)
 class Board:
     name: str
@@ -43,8 +50,7 @@ class Board:
     models: tuple[str, ...]  # /proc/device-tree/model prefixes this profile matches
     pin_factories: tuple[str, ...]  # gpiozero pin factories, first that loads wins
     i2c_bus: int
-    printer_port: str
-    encoder_port: str
+    serial: dict[str, str]  # device table -> the port a device of that kind usually has on this board
     green_led: int
     red_led: int
     buzzer: int
@@ -102,8 +108,7 @@ def parse_board(text: str, source: str = "board.toml") -> Board:
         models=tuple(models),
         pin_factories=tuple(factories),
         i2c_bus=_need(data, "i2c_bus", int, source),
-        printer_port=_need(serial, "printer", str, source + " [serial]"),
-        encoder_port=_need(serial, "encoder", str, source + " [serial]"),
+        serial=_serial_ports(serial, source + " [serial]"),
         **{role: _need(pins, role, int, source + " [pins]") for role in PIN_ROLES},
     )
     unknown = set(pins) - set(PIN_ROLES)

@@ -32,9 +32,9 @@ def test_every_profile_loads_with_distinct_header_pins():
 
 def test_pi5_uses_lgpio_and_ttyama0_others_serial0():
     pi5 = boards.load_board("pi-5")
-    assert pi5.pin_factories == ("lgpio",) and pi5.printer_port == "/dev/ttyAMA0"
+    assert pi5.pin_factories == ("lgpio",) and pi5.serial["printer"] == "/dev/ttyAMA0"
     for name in ("pi-zero-2w", "pi-3b-plus", "pi-4b"):
-        assert boards.load_board(name).printer_port == "/dev/serial0"
+        assert boards.load_board(name).serial["printer"] == "/dev/serial0"
     assert boards.load_board("sim").pin_factory == "mock"
 
 
