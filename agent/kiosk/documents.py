@@ -140,7 +140,7 @@ class DocumentSteps:
         row = platform.payload(doc, self.stay.customer.id)
         ledger = self.ctx.ledger
         if ledger is not None:  # durable until delivered, then wiped (the outbox's document row)
-            ledger.store.enqueue_document(row)
+            ledger.store.outbox.enqueue_document(row)
             ledger.wake_outbox()
         else:
             platform.deliver(self.ctx.client, row)

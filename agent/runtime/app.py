@@ -116,9 +116,13 @@ def build_agent(cfg: Config, *, client=None, handlers=None, notifier: Notifier |
 
     sender = OutboxSender(store, outbox_client, forward_url=cfg.events.forward_url, echoes=echoes, on_delivered=delivered)
     dispatcher = Dispatcher(store, handlers, health, device_timeout=cfg.agent.device_timeout, on_report=sender.wake)
+
+    def forward(event: dict) -> None:
+        store.outbox.enqueue_forward(event)
+        sender.wake()
+
     eventlog = EventLog(cfg.state_dir, max_bytes=cfg.events.log_max_bytes,
-                        forward=(lambda ev: (store.enqueue_forward(ev), sender.wake())) if cfg.events.forward_url
-                        else None)
+                        forward=forward if cfg.events.forward_url else None)
     loop = DrainLoop(client, dispatcher, health, poll_interval=cfg.mews.poll_interval)
     intake = EventIntake(health, echoes, dispatcher, eventlog, loop, wake)
     listener = None

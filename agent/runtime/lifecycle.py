@@ -35,7 +35,7 @@ def start(agent) -> None:
         log.warning("clock not set: TLS certificates cannot be checked until the time is synchronised")
     agent.health.connection = hs.CONNECTING
     threading.Thread(target=_watch_ip, args=(agent,), name="ip-address", daemon=True).start()
-    pruned = agent.store.prune_journal()
+    pruned = agent.store.journal.prune()
     if pruned:
         log.info("journal: pruned %d entries older than 30 days", pruned)
     agent.dispatcher.start()
@@ -109,7 +109,7 @@ def main_loop(agent) -> None:
             last_health = now
         if now >= next_prune:
             next_prune = now + 86400
-            agent.store.prune_journal()
+            agent.store.journal.prune()
         agent.wake.wait(0.2)
         agent.wake.clear()
 
@@ -125,7 +125,7 @@ def update_health(agent) -> None:
     enterprise = getattr(agent.client, "enterprise", None)
     if enterprise is not None:
         h.enterprise = getattr(enterprise, "name", "") or h.enterprise
-    h.outbox_depth, h.dead_letters = agent.store.depth()
+    h.outbox_depth, h.dead_letters = agent.store.outbox.depth()
     h.storage = agent.store.fault or agent.dispatcher.journal_fault or "ok"
     stopped = getattr(agent.kiosk, "fault", "") if agent.kiosk is not None else ""
     if stopped:
