@@ -75,9 +75,12 @@ class ControlServer:
             pass
 
     def _serve(self) -> None:
+        sock = self._sock
+        if sock is None:  # closed before the thread ran
+            return
         while not self._stop.is_set():
             try:
-                conn, _ = self._sock.accept()
+                conn, _ = sock.accept()
             except socket.timeout:
                 continue
             except OSError:

@@ -58,7 +58,7 @@ class Session:
         self.lock = threading.RLock()
         self.name = self.first_screen
         prompt, self.data = self.opening()
-        self.message = (prompt, {})
+        self.message: tuple[str, dict] = (prompt, {})
         self.errors: dict = {}
         self.busy = False
         self.progress: dict | None = None

@@ -87,6 +87,10 @@ class MewsClient(GuestOperations):
         self.current = self.generation == "current"
         for secret in (cfg.connector_token, cfg.client_token, getattr(cfg, "access_token", "")):
             add_secret(secret)
+        self._limiter: RateLimiter
+        self._auth: SignInSession
+        self.malformed: MalformedCounter
+        self._static: today.StaticSpaces
         if _shared is not None:
             self._limiter, self._auth, self.malformed = _shared._limiter, _shared._auth, _shared.malformed
             self._static = _shared._static

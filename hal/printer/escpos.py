@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from hal.errors import DeviceDisconnected, DeviceError
 from hal.printer.port import PrinterPort, port_lock
@@ -174,7 +174,7 @@ class EscPosPrinter:
             raise ValueError(f"presenter must be none, wait or retract, got {presenter!r}")
         self.presenter = presenter
         self.on_status: Callable[[PrinterStatus | None], None] | None = None
-        self._port_args = dict(baudrate=baudrate, flow_control=flow_control, write_timeout=write_timeout,
+        self._port_args: dict[str, Any] = dict(baudrate=baudrate, flow_control=flow_control, write_timeout=write_timeout,
                                row_time=row_time_ms / 1000.0, opener=opener, clock=clock, sleep=sleep)
 
     @property

@@ -35,7 +35,7 @@ class Pages:
 
         if not data.lstrip()[:5].startswith(b"%PDF"):
             raise InvalidInput("the file is not a PDF (no %PDF header)")
-        self._lock = _pdfium_lock
+        self._lock: threading.Lock | None = _pdfium_lock
         self._lock.acquire()
         try:
             try:

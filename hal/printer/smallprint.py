@@ -102,7 +102,7 @@ class SmallPrint:
         """Draw the lifted runs on ``img`` (an "L" render of the box whose top-left corner is
         (left, top) points), top line first so each run sees the ones above it as ink.
         Returns what went where: (run, x, baseline, cell, word space) in dots."""
-        placed = []
+        placed: list[tuple[Run, int, int, tuple[int, int], int]] = []
         if not self.lifted:
             return placed
         from PIL import ImageDraw
