@@ -28,7 +28,7 @@ class Request:
         return json.dumps(body).encode() + b"\n"
 
     @classmethod
-    def from_line(cls, line: bytes) -> "Request":
+    def from_line(cls, line: bytes) -> Request:
         try:
             raw = json.loads(line)
         except (ValueError, UnicodeDecodeError):
@@ -69,7 +69,7 @@ class Answer:
         return json.dumps(body, ensure_ascii=False).encode() + b"\n"
 
     @classmethod
-    def from_line(cls, line: bytes) -> "Answer":
+    def from_line(cls, line: bytes) -> Answer:
         try:
             raw = json.loads(line)
         except (ValueError, UnicodeDecodeError):

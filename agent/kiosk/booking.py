@@ -9,7 +9,7 @@ group names hold last names: they are never read here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from agent.mews.errors import InvalidResponse
 from agent.mews.models import Customer, Space
@@ -32,8 +32,13 @@ def _utc(text: str | None, number: str | None, key: str) -> datetime:
     """A reservation's date; a reservation without it cannot be stayed in: the platform's answer is wrong."""
     if not text:
         raise InvalidResponse(f"reservation {number or '?'} has no {key}")
+    return utc(text)
+
+
+def utc(text: str) -> datetime:
+    """A platform time ("...Z", an offset, or none: UTC) as an aware datetime."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Bookings:

@@ -55,7 +55,7 @@ def utc_text(value: dt.datetime | str) -> str:
         return value
     if not isinstance(value, dt.datetime) or value.tzinfo is None:
         raise ValueError("expected an ISO 8601 string or a timezone-aware datetime")
-    value = value.astimezone(dt.timezone.utc)
+    value = value.astimezone(dt.UTC)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
     if value.microsecond:
         text += f".{value.microsecond // 1000:03d}"
@@ -66,7 +66,7 @@ class MewsClient(GuestOperations):
     """The Connector API over one keep-alive HTTP session; safe to share between threads."""
 
     def __init__(self, cfg, *, session=None, version: str = agent.__version__,
-                 limiter: RateLimiter | None = None, lane: str = DEVICE, _shared: "MewsClient | None" = None):
+                 limiter: RateLimiter | None = None, lane: str = DEVICE, _shared: MewsClient | None = None):
         cfg = getattr(cfg, "mews", cfg)  # the whole Config works too
         if lane not in LANES:
             raise ValueError(f"unknown lane {lane!r}; expected one of {', '.join(LANES)}")
@@ -101,7 +101,7 @@ class MewsClient(GuestOperations):
             self.malformed = MalformedCounter("command entry", log)
             self._static = today.StaticSpaces()
 
-    def connection(self, lane: str | None = None) -> "MewsClient":
+    def connection(self, lane: str | None = None) -> MewsClient:
         """A sibling client with its own HTTP connection, sharing sign-in state and the rate limiter.
 
         ``lane`` (default: this client's) picks the limiter's share its requests use."""
@@ -133,7 +133,7 @@ class MewsClient(GuestOperations):
         if self._own_session:
             self._http.close()
 
-    def __enter__(self) -> "MewsClient":
+    def __enter__(self) -> MewsClient:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -18,7 +18,8 @@ import logging
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from agent.runtime.logs import redact
@@ -215,7 +216,7 @@ class EventListener:
             if getattr(e, "status_code", None) == 401:
                 self._handshake_refused()
             return f"handshake refused (HTTP {getattr(e, 'status_code', '?')})"
-        except (socket.timeout, websocket.WebSocketTimeoutException):
+        except (TimeoutError, websocket.WebSocketTimeoutException):
             return f"no handshake answer within {self.handshake_timeout:g} s"
         finally:
             guard.cancel()
@@ -250,7 +251,7 @@ class EventListener:
         while not self._stop.is_set():
             try:
                 opcode, data = ws.recv_data(control_frame=True)
-            except (socket.timeout, websocket.WebSocketTimeoutException):
+            except (TimeoutError, websocket.WebSocketTimeoutException):
                 now = time.monotonic()
                 if frames.in_progress():
                     frame_started = frame_started or now

@@ -47,7 +47,7 @@ class Device:
     type: str | None = None
 
     @classmethod
-    def from_json(cls, value: Any) -> "Device":
+    def from_json(cls, value: Any) -> Device:
         d = _obj(value, "Device")
         return cls(id=_str(d, "Id", "Device") or "", name=_str(d, "Name", "Device", required=False) or "",
                    type=_str(d, "Type", "Device", required=False))
@@ -75,7 +75,7 @@ class Command:
     invalid: str = ""
 
     @classmethod
-    def from_json(cls, value: Any) -> "Command":
+    def from_json(cls, value: Any) -> Command:
         """Raises ModelError only without a usable Id; other wrong types set ``invalid``."""
         d = _obj(value, "Command")
         command_id = d.get("Id")
@@ -428,7 +428,7 @@ class CreditCard(WireModel):
         check_card_number(self.number)
 
     @classmethod
-    def from_json(cls, value: Any) -> "CreditCard":
+    def from_json(cls, value: Any) -> CreditCard:
         try:
             return super().from_json(value)
         except CardNumberNotObfuscated as e:

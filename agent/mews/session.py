@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from agent.runtime.logs import add_secret
 from agent.mews.models import Enterprise, SignInResult

@@ -86,7 +86,7 @@ class PosService:
         self._device("connecting")
 
     @classmethod
-    def from_config(cls, cfg, health, jobs=None) -> "PosService | None":
+    def from_config(cls, cfg, health, jobs=None) -> PosService | None:
         if cfg.pos is None:
             return None
         return cls(cfg, health, jobs=jobs)

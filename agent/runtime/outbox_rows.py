@@ -47,7 +47,7 @@ class Report:
     dead_reason: str | None
 
     @classmethod
-    def from_row(cls, row) -> "Report":
+    def from_row(cls, row) -> Report:
         return cls(id=row[0], kind=row[1], command_id=row[2], state=row[3], payload=json.loads(row[4]),
                    created=row[5], attempts=row[6], last_error=row[7], dead=bool(row[8]),
                    dead_reason=row[9])

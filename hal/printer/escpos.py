@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from hal.errors import DeviceDisconnected, DeviceError
 from hal.printer.port import PrinterPort, port_lock
@@ -183,7 +184,7 @@ class EscPosPrinter:
         return self.url in _ANSWERED
 
     @classmethod
-    def from_settings(cls, cfg, **overrides) -> "EscPosPrinter":
+    def from_settings(cls, cfg, **overrides) -> EscPosPrinter:
         """Build from a `[printer]` config object (any object with its attributes)."""
         args = dict(
             baudrate=cfg.baudrate, flow_control=cfg.flow_control, write_timeout=cfg.write_timeout,

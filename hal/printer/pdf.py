@@ -65,7 +65,7 @@ class Pages:
             self._lock.release()
             self._lock = None
 
-    def __enter__(self) -> "Pages":
+    def __enter__(self) -> Pages:
         return self
 
     def __exit__(self, *exc) -> None:

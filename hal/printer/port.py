@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from hal.errors import DeviceDisconnected, DeviceError
 
@@ -90,7 +91,7 @@ class PrinterPort:
 
     # -- lifecycle -----------------------------------------------------------
 
-    def open(self) -> "PrinterPort":
+    def open(self) -> PrinterPort:
         from hal.printer.transport import open_link
 
         link = self._link = open_link(self.url, baudrate=self.baudrate, flow_control=self.flow_control,
@@ -106,7 +107,7 @@ class PrinterPort:
             except Exception as e:  # the device may already be gone
                 log.debug("closing printer port: %s", e)
 
-    def __enter__(self) -> "PrinterPort":
+    def __enter__(self) -> PrinterPort:
         return self.open() if self._link is None else self
 
     def __exit__(self, *exc) -> None:

@@ -49,7 +49,7 @@ class _Server:
     def render(self, request: dict, data: bytes) -> tuple[int, bytes]:
         """(the child's exit code, its output); restarts a server that died between documents."""
         with self._lock:
-            for attempt in (1, 2):
+            for _attempt in (1, 2):
                 proc = self._running()
                 try:
                     stdin = _pipe(proc.stdin).fileno()

@@ -25,7 +25,8 @@ import os
 import select
 import socket
 import time
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
+from collections.abc import Callable
 
 from hal.errors import DeviceDisconnected, DeviceError, PortInUse, port_problem
 
@@ -111,7 +112,7 @@ class SerialLink:
 
     @classmethod
     def open(cls, url: str, *, baudrate: int, flow_control: str, write_timeout: float,
-             opener: Callable | None = None, exclusive: bool = False) -> "SerialLink":
+             opener: Callable | None = None, exclusive: bool = False) -> SerialLink:
         extra: dict[str, Any] = {}
         if opener is None:
             import serial  # imported here: `kiosk-agent --help` must not load pyserial
@@ -234,7 +235,7 @@ class FileLink(_FdLink):
     """A path that is not a tty: USB printer-class devices (``/dev/usb/lp0``), held with ``flock``."""
 
     @classmethod
-    def take(cls, url: str, fd: int, write_timeout: float) -> "FileLink":
+    def take(cls, url: str, fd: int, write_timeout: float) -> FileLink:
         import fcntl
 
         try:
@@ -255,7 +256,7 @@ class TcpLink(_FdLink):
         self.sock = sock
 
     @classmethod
-    def connect(cls, url: str, address: tuple[str, int], write_timeout: float) -> "TcpLink":
+    def connect(cls, url: str, address: tuple[str, int], write_timeout: float) -> TcpLink:
         try:
             sock = socket.create_connection(address, timeout=min(5.0, write_timeout))
         except OSError as e:
