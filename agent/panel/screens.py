@@ -365,7 +365,7 @@ def _big(s: str, scale: int):
     cell = Image.new("1", (max(1, CELL_W * len(s)), CELL_H))
     _draw_line(ImageDraw.Draw(cell), 0, 0, s)
     cell = cell.crop((0, 2, cell.width, 10))
-    return cell.resize((cell.width * scale, cell.height * scale), Image.NEAREST)
+    return cell.resize((cell.width * scale, cell.height * scale), Image.Resampling.NEAREST)
 
 
 def render(screen: Screen, shift: tuple[int, int] = CENTER):

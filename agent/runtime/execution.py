@@ -99,7 +99,8 @@ def _journal_begin(d: JobRunner, handler: Handler, work: Work) -> bool:
     while not d.stopping.is_set():
         try:
             if work.mews:
-                d.spool.save(job.command.to_json())
+                if job.command is not None:  # a Mews job carries its command (Job.of_command)
+                    d.spool.save(job.command.to_json())
                 d.store.journal.begin(job.id, job.device_type, None)
             else:
                 d.store.journal.begin(job.id, f"local:{job.kind.value}", None)

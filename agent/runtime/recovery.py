@@ -82,7 +82,7 @@ def recover(d: Recovering) -> None:
     for command_id, device_type in store.journal.parked():
         command = _command(d, command_id, None)
         handler = d.handler_for(Job.of_command(command)) if command is not None else None
-        if handler is None:
+        if command is None or handler is None:
             note = "the unit stopped while this command waited, and cannot resume it: please issue it again"
             log.warning("command %s: %s", command_id[:8], note)
             d.report(command_id, "Error", notes=note, journal_done=device_type or "")

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from agent.runtime.handler import CommandRejected
+from common.jsonparts import part
 from hal.encoder.frame import field_bytes
 from hal.encoder.protocol import MAX_ROOMS, TEXT_LIMIT, KeyCard
 from hal.errors import InvalidInput
@@ -138,8 +139,8 @@ def _name_part(sources: list[dict], plain: str) -> str:
 
 
 def _text(data: dict) -> tuple[str, ...]:
-    reservation = data.get("Reservation") if isinstance(data.get("Reservation"), dict) else {}
-    customer = reservation.get("Customer") if isinstance(reservation.get("Customer"), dict) else {}
+    reservation = part(data, "Reservation")
+    customer = part(reservation, "Customer")
     sources = [customer, data]
     name = latin1_text(" ".join(p for p in (_name_part(sources, "FirstName"), _name_part(sources, "LastName")) if p))
     number = data.get("ReservationNumber") or reservation.get("Number")

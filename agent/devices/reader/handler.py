@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import re
 import time
+from collections.abc import Callable
 
 from agent.config import Config
 from agent.devices.reader.config import ReaderConfig
@@ -105,7 +106,7 @@ class ReaderHandler:
         unreadable = 0
         next_check = 0.0
         while True:
-            def check() -> None:
+            def check(unreadable: int = unreadable) -> None:  # called within this pass only
                 nonlocal next_check
                 now = time.monotonic()
                 if now >= next_check:  # cancelled by the platform / the kiosk, or the agent stopping
