@@ -94,3 +94,14 @@ def test_a_database_deleted_while_running_is_reopened_with_what_memory_holds(tmp
     reopened = Store(tmp_path)  # the re-journaled entries are on disk, not only in memory
     assert [r[0] for r in reopened.journal.interrupted()] == ["key-1"]
     reopened.close()
+
+
+def test_keys_are_still_journalled_after_the_database_was_replaced_while_running(tmp_path):
+    store = Store(tmp_path)
+    store.journal.key("key-1", 1, 2)  # the keys table exists in the first file
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"agent.db{suffix}").unlink(missing_ok=True)
+    store.check()  # reopened: a new, empty file
+    store.journal.key("key-2", 1, 3)  # the next key of a run must still be recorded before another is cut
+    assert store.journal.keys("key-2") == (1, 3)
+    store.close()

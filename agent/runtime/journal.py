@@ -70,6 +70,10 @@ class Journal:
 
     # ---- journal: keys made, parked jobs (the runtime's block) ------------------
 
+    def opened(self) -> None:
+        """The store opened a file (again, or a new one after agent.db was replaced): make the tables anew."""
+        self._extra_ready = False
+
     def _extra(self, db: sqlite3.Connection) -> None:
         if not self._extra_ready:
             db.execute("CREATE TABLE IF NOT EXISTS journal_keys (command_id TEXT PRIMARY KEY, "

@@ -134,6 +134,7 @@ class Store:
         except (OSError, sqlite3.Error) as e:
             raise StateError(f"cannot use the state folder {self.path.parent} (agent.state_dir): {e}") from None
         self.lost_state = self.lost_state or lost
+        self.journal.opened()
         self._identity = dbfile.identity(self.path)
         self.wipe()
 
