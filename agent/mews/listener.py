@@ -204,7 +204,6 @@ class EventListener:
 
         ws = websocket.WebSocket(sslopt=self._sslopt(), enable_multithread=True)
         ws.frame_buffer.__class__ = _bounded_frames(type(ws.frame_buffer), self.max_frame_bytes)
-        ws.frame_buffer.message_bytes = 0  # type: ignore[attr-defined]  # Bounded (its class just above) has it
         self._ws = ws
         url, headers = self.url(), self.headers()  # may sign in (network)
         guard = threading.Timer(self.handshake_timeout + 1.0, self._abort)  # a trickled handshake too
