@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from agent.runtime.health import BUSY, CONFIG_ERROR, DISPLACED, FAULT, ONLINE, WAITING, Health
 
 if TYPE_CHECKING:  # screens (and Pillow) are imported when the panel draws
-    from agent.screens import Screen
+    from agent.panel.screens import Screen
 
 log = logging.getLogger(__name__)
 
