@@ -213,7 +213,7 @@ class Dispatcher:
 
     def _queue_records(self, job: Job, outcome: Outcome) -> None:
         """What a Mews job produced for the platform, queued in the outbox before the command's final state."""
-        queue = {"document": self.store.enqueue_document}
+        queue = {"document": self.store.outbox.enqueue_document}
         for record in outcome.records:
             if record.kind not in queue:
                 log.error("%s: a %s record has no way to the platform; dropped", job.describe(), record.kind)
