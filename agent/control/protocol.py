@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+
 from common.jsonparts import part
 
 MAX_LINE = 256 * 1024  # a receipt's text is a few KB; anything larger is not ours

@@ -9,7 +9,7 @@ group names hold last names: they are never read here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 
 from agent.mews.errors import InvalidResponse
 from agent.mews.models import Customer, Space

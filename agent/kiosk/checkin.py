@@ -6,12 +6,10 @@ import dataclasses
 from datetime import time as dtime
 
 from agent.kiosk import fields as guest_fields
-from agent.kiosk import receipts
+from agent.kiosk import masking, pay, preauth, receipts
 from agent.kiosk.booking import Bookings
 from agent.kiosk.documents import DOCUMENT_SCREENS, DocumentSteps
 from agent.kiosk.names import same_name
-from agent.kiosk import masking, pay
-from agent.kiosk import preauth
 from agent.kiosk.refusals import platform_refusal
 from agent.kiosk.session import Session, failed, refused
 from agent.mews import errors as mews_errors

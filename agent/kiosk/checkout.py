@@ -7,11 +7,10 @@ not be able to check another guest out.
 
 from __future__ import annotations
 
-from agent.kiosk import receipts
+from agent.kiosk import pay, receipts
 from agent.kiosk.booking import Bookings, space_named, utc
 from agent.kiosk.checkin import PAID, _text
 from agent.kiosk.names import same_name
-from agent.kiosk import pay
 from agent.kiosk.refusals import platform_refusal
 from agent.kiosk.session import ActionRefused, Session, failed, refused
 from agent.mews import errors as mews_errors

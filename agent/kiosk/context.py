@@ -6,11 +6,11 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from agent.kiosk.keymarks import KeyMarks

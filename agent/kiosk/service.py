@@ -16,8 +16,8 @@ import time
 from typing import TYPE_CHECKING
 
 from agent.kiosk import brand
-from agent.kiosk.checkin import CheckIn
 from agent.kiosk.address import parse_listen
+from agent.kiosk.checkin import CheckIn
 from agent.kiosk.checkout import CheckOut
 from agent.kiosk.context import KioskContext, LookupThrottle, utc_now
 
@@ -33,9 +33,8 @@ RESOLVE_EVERY = 30.0  # seconds between asking the terminal about charges left o
 class KioskService:
     def __init__(self, cfg, client, jobs, store=None, clock=utc_now, *, terminal=None, ledger=None,
                  wake_outbox=lambda: None, ctx: KioskContext | None = None):
-        from hal.payment import from_config
-
         from agent.kiosk.ledger import PaymentLedger
+        from hal.payment import from_config
 
         self.cfg = cfg
         if terminal is None and ctx is None:

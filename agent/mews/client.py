@@ -28,18 +28,30 @@ import time
 from typing import Any
 
 import agent
-from agent.runtime.logs import add_secret, redact
-from agent.mews import errors
+from agent.mews import errors, today
 from agent.mews.errors import Displaced, InvalidResponse, Retryable, TokenRejected, Unauthorized
+from agent.mews.guests import GuestOperations
 from agent.mews.malformed import MalformedCounter
 from agent.mews.models import (
-    COMMAND_STATES, FINAL_STATES, AccountingCategory, Command, CreditCard, CurrencyValue, Customer, CustomerOpenItems,
-    Document, ModelError, OpenItemsResult, ReservationsResult, SignInResult, SpacesResult, check_card_number,
+    COMMAND_STATES,
+    FINAL_STATES,
+    AccountingCategory,
+    Command,
+    CreditCard,
+    CurrencyValue,
+    Customer,
+    CustomerOpenItems,
+    Document,
+    ModelError,
+    OpenItemsResult,
+    ReservationsResult,
+    SignInResult,
+    SpacesResult,
+    check_card_number,
 )
-from agent.mews import today
-from agent.mews.guests import GuestOperations
 from agent.mews.ratelimit import DEVICE, KIOSK, LANES, RateLimiter
 from agent.mews.session import SignInSession
+from agent.runtime.logs import add_secret, redact
 
 log = logging.getLogger("agent.mews")
 

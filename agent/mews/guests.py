@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from agent.mews import today
 from agent.mews.models import (
-    Command, CurrencyValue, Customer, CustomersPage, Document, ReservationsPage, ReservationV2,
+    Command,
+    CurrencyValue,
+    Customer,
+    CustomersPage,
+    Document,
+    ReservationsPage,
+    ReservationV2,
     check_card_number,
 )
 

@@ -18,13 +18,13 @@ import logging
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from agent.runtime.logs import redact
 from agent.mews.errors import TokenRejected
 from agent.mews.events import Event, EventFormatError, parse_frame
+from agent.runtime.logs import redact
 
 if TYPE_CHECKING:  # websocket-client is imported when the listener connects
     import websocket

@@ -6,8 +6,8 @@ import logging
 import threading
 from collections.abc import Callable
 
-from agent.runtime.logs import add_secret
 from agent.mews.models import Enterprise, SignInResult
+from agent.runtime.logs import add_secret
 
 log = logging.getLogger("agent.mews")
 

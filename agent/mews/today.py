@@ -14,16 +14,24 @@ seed forms return, so the kiosk does not know which generation it talks to.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Callable
 
-from common.jsonparts import part
 from agent.mews.errors import InvalidResponse
 from agent.mews.models import (
-    CurrencyValue, CustomerOpenItems, Document, ModelError, OpenItem, Space, SpaceCategory, SpacesResult, WireModel,
+    CurrencyValue,
+    CustomerOpenItems,
+    Document,
+    ModelError,
+    OpenItem,
+    Space,
+    SpaceCategory,
+    SpacesResult,
+    WireModel,
     wire,
 )
+from common.jsonparts import part
 
 PAGE = 1000  # the platform's largest page; a kiosk hotel has fewer rooms than that
 

@@ -171,7 +171,7 @@ class FrontPanel:
 
     @classmethod
     def from_config(cls, cfg, actions, *, timing: PanelTiming | None = None, frames_dir=None,
-                    pin_factory=None, model_path: str | None = None) -> "FrontPanel":
+                    pin_factory=None, model_path: str | None = None) -> FrontPanel:
         """Build from ``[display]`` and ``[gpio]``; a part that cannot start is logged and left out."""
         import boards
         from hal.display import open_display

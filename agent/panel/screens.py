@@ -16,8 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from agent import __version__
-from agent.runtime.health import (BOOTING, BUSY, CONFIG_ERROR, CONNECTING, DISPLACED, FAULT, OFFLINE, TOKEN_REJECTED,
-                                  ONLINE, WAITING, DeviceHealth, Health)
+from agent.runtime.health import (
+    BOOTING,
+    BUSY,
+    CONFIG_ERROR,
+    CONNECTING,
+    DISPLACED,
+    FAULT,
+    OFFLINE,
+    ONLINE,
+    TOKEN_REJECTED,
+    WAITING,
+    DeviceHealth,
+    Health,
+)
 
 WIDTH, HEIGHT = 128, 64
 MARGIN = 2  # room for the burn-in shift on every side

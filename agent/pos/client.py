@@ -18,13 +18,12 @@ import random
 import threading
 import time
 
-from agent.runtime.logs import add_secret
 from agent.pos.budget import Budget, budget_file
 from agent.pos.connection import Connection
 from agent.pos.errors import ConnectionLost, GatewayUnavailable, InvalidRequest, PosRateLimited
-from agent.pos.models import (Deposit, License, PaymentMethod, PointOfSale, Product, Status, Transaction,
-                              records)
+from agent.pos.models import Deposit, License, PaymentMethod, PointOfSale, Product, Status, Transaction, records
 from agent.runtime.backoff import Backoff
+from agent.runtime.logs import add_secret
 
 log = logging.getLogger(__name__)
 

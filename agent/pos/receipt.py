@@ -7,7 +7,7 @@ and unit prices from the product list, the time in the hotel's time zone.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 

@@ -23,7 +23,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from agent.pos.errors import CONFIGURATION_ERRORS, ConnectionLost, InvalidRequest, PosError

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from agent.config import Config
-from agent.runtime.logs import redact
 from agent.runtime import health as hs
 from agent.runtime.dispatcher import Dispatcher
 from agent.runtime.eventlog import EventLog
 from agent.runtime.intake import EventIntake
+from agent.runtime.logs import redact
 from agent.runtime.loop import DrainLoop
 from agent.runtime.outbox import Echoes, OutboxSender
 from agent.runtime.sdnotify import Notifier

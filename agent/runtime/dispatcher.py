@@ -15,13 +15,13 @@ import logging
 import threading
 import time
 
-from agent.runtime.logs import redact
+from agent.devices import card_device_types
 from agent.mews.models import FINAL_STATES, Command
 from agent.runtime import store as st
 from agent.runtime.backoff import Backoff
 from agent.runtime.health import IDLE, DeviceHealth, Health
 from agent.runtime.jobs import Job, JobHandle, JobKind, Outcome, OutcomeState, Source
-from agent.devices import card_device_types
+from agent.runtime.logs import redact
 from agent.runtime.recovery import recover
 from agent.runtime.spool import Spool
 from agent.runtime.worker import DeviceWorker, Work

@@ -14,9 +14,9 @@ import threading
 import time
 from collections import OrderedDict
 
-from agent.runtime.logs import redact
 from agent.mews import errors as mews_errors
 from agent.runtime.backoff import Backoff
+from agent.runtime.logs import redact
 from agent.runtime.store import Report, StateError, Store
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import logging
 
-from agent.mews.models import Command
 from agent.devices import job_of_device_type
+from agent.mews.models import Command
 from agent.runtime.jobs import Job, Source
 from agent.runtime.runner import Recovering
 from agent.runtime.worker import Work

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from collections.abc import Callable
 
 from hal.errors import DeviceDisconnected, DeviceError
 from hal.printer.port import PrinterPort, port_lock

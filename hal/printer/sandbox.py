@@ -198,6 +198,7 @@ class _Reader:
 
 def _serve() -> int:
     from PIL import Image  # noqa: F401
+
     from hal.printer import raster, smallprint  # noqa: F401  (loaded once, shared by every child)
 
     # The limit is charged as if each child loaded what its document needs: Python and

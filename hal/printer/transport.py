@@ -25,8 +25,8 @@ import os
 import select
 import socket
 import time
-from typing import Any, Protocol
 from collections.abc import Callable
+from typing import Any, Protocol
 
 from hal.errors import DeviceDisconnected, DeviceError, PortInUse, port_problem
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from hal.errors import DeviceDisconnected, port_problem
 from hal.reader.scans import ScanAssembler, ScanReader

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from agent.runtime.handler import CommandRejected
@@ -111,8 +111,8 @@ def _utc(data: dict, *names: str) -> datetime:
     except ValueError:
         raise CommandRejected(f"{name} is not an ISO 8601 date and time: {value[:40]!r}") from None
     if moment.tzinfo is None:  # the name says UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _key_count(data: dict) -> int:

@@ -18,14 +18,13 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Callable
 
 from agent.config import Config
+from agent.devices.reader import KIND
 from agent.devices.reader.config import ReaderConfig
 from agent.documents import platform
 from agent.documents.booking import parse_booking_code
 from agent.documents.mrz import Unreadable, looks_like_mrz, parse
-from agent.devices.reader import KIND
 from agent.runtime.handler import CommandRejected, DeviceError, Progress, serves_job
 from agent.runtime.jobs import Job, Outcome, OutcomeState, PlatformRecord, Source
 
