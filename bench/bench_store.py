@@ -46,13 +46,13 @@ def one_round(folder: Path, variant: str) -> tuple[float, float]:
             store.wipe = lambda: True
         start = time.perf_counter()
         for i in range(REPORTS):
-            row = store.enqueue_report(f"cmd-{i}", "Processed")
-            store.sent(row)
+            row = store.outbox.enqueue_report(f"cmd-{i}", "Processed")
+            store.outbox.sent(row)
             if payments and i % PAYMENT_EVERY == 0:
-                store.sent(store.enqueue_call("payments/addCreditCard", BODY))
+                store.outbox.sent(store.outbox.enqueue_call("payments/addCreditCard", BODY))
         rate = REPORTS / (time.perf_counter() - start)
         for i in range(200):  # a WAL with a minute's worth of traffic in it
-            store.sent(store.enqueue_report(f"tail-{i}", "Processed"))
+            store.outbox.sent(store.outbox.enqueue_report(f"tail-{i}", "Processed"))
         start = time.perf_counter()
         type(store).wipe(store)
         return rate, (time.perf_counter() - start) * 1000

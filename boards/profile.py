@@ -13,7 +13,9 @@ import logging
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ class Board:
         return {role: getattr(self, role) for role in PIN_ROLES}
 
 
-def _profiles() -> dict[str, object]:
+def _profiles() -> dict[str, Traversable]:
     """Profile name -> resource of its TOML file."""
     folder = resources.files(__package__ or "boards")
     return {Path(p.name).stem: p for p in folder.iterdir() if p.name.endswith(".toml")}
@@ -181,7 +183,7 @@ def with_overrides(board: Board, where: str = "gpio", **pins: int) -> Board:
     unknown = set(pins) - set(PIN_ROLES)
     if unknown:
         raise BoardError(f"{where}: unknown pin roles {', '.join(sorted(unknown))}")
-    chosen = {role: pin for role, pin in pins.items() if pin is not None and pin >= 0}
+    chosen: dict[str, Any] = {role: pin for role, pin in pins.items() if pin is not None and pin >= 0}
     if not chosen:
         return board
     result = dataclasses.replace(board, **chosen)

@@ -275,8 +275,8 @@ pos_id = 1
         wait_for(lambda: all(len(self.mews.command(i)["History"]) > 1 for i in ids), 20)
         self.mews.set_faults(drop_websockets=True, error_rate=1.0)
         say("    3 cards taken; now the websocket drops and the platform answers 5xx to everything")
-        wait_for(lambda: self.agent.store.depth()[0] >= 3, 60)
-        pending = [r for r in self.agent.store.reports() if not r.dead]
+        wait_for(lambda: self.agent.store.outbox.depth()[0] >= 3, 60)
+        pending = [r for r in self.agent.store.outbox.reports() if not r.dead]
         say(f"    websocket {'up' if self.agent.listener.connected else 'down'}, "
             f"health: {self.agent.health.connection}")
         say(f"    outbox backlog: {len(pending)} report(s): " +
@@ -289,7 +289,7 @@ pos_id = 1
         for cid in ids:
             self.show(cid)
         wait_for(lambda: self.agent.listener.connected, 60)
-        say(f"    outbox now {self.agent.store.depth()[0]}, websocket {'up' if self.agent.listener.connected else 'down'}")
+        say(f"    outbox now {self.agent.store.outbox.depth()[0]}, websocket {'up' if self.agent.listener.connected else 'down'}")
 
     def step_bad_command(self) -> None:
         say("\n5. A document the printer cannot take ends in Error with a clear note")

@@ -50,7 +50,7 @@ def cmd(cid, dtype="Printer", created="2026-01-01T00:00:00Z", state="Pending", d
 
 
 def history(store):
-    return [(r.command_id, r.state, r.payload.get("Notes")) for r in store.next_reports("command", 1000)]
+    return [(r.command_id, r.state, r.payload.get("Notes")) for r in store.outbox.next_reports("command", 1000)]
 
 
 def wait_until(pred, timeout=10):

@@ -53,7 +53,7 @@ def test_arbitrary_command_payloads_never_crash_the_dispatcher(tmp_path_factory,
     store = Store(tmp_path_factory.mktemp("s"))
     d = Dispatcher(store, [], Health())
     d.offer(commands)  # no handler: every parsed command must end in a clear Error, nothing raises
-    reports = store.next_reports("command", 100)
+    reports = store.outbox.next_reports("command", 100)
     # A command we can name but not parse says which field; the others say no device serves them.
     assert all(r.state == "Error" and ("no device" in r.payload["Notes"] or r.payload["Notes"].startswith("the command's"))
                for r in reports)

@@ -108,7 +108,7 @@ def test_sigterm_flushes_and_exits_0(tmp_path):
         # what was finished before the signal reached the platform: nothing left in the outbox
         from agent.runtime.store import Store
 
-        assert Store(tmp_path / "state").depth() == (0, 0)
+        assert Store(tmp_path / "state").outbox.depth() == (0, 0)
         assert "TOKEN" not in err and sim.connector_token not in err
 
 
@@ -162,8 +162,8 @@ def test_status_and_queue_commands(tmp_path):
     from agent.runtime.store import Store
 
     store = Store(tmp_path / "state")
-    rid = store.enqueue_report("c-1", "Processed", notes="ok")
-    store.dead_letter(rid, "BadRequest: Invalid CommandId")
+    rid = store.outbox.enqueue_report("c-1", "Processed", notes="ok")
+    store.outbox.dead_letter(rid, "BadRequest: Invalid CommandId")
     store.close()
 
     def queue(*args):

@@ -58,9 +58,9 @@ def test_status_reads_the_outbox_depth_live_from_the_store(tmp_path):
     cfg.write_text('[mews]\nplatform_address = "http://127.0.0.1:9"\ngeneration = "seed"\nconnector_token = "t"\n'
                    f'[agent]\nstate_dir = "{state}"\n')
     store = Store(state)
-    rid = store.enqueue_report("c-1", "Processed", notes="ok")
-    store.enqueue_report("c-2", "Processed", notes="ok")
-    store.dead_letter(rid, "BadRequest")
+    rid = store.outbox.enqueue_report("c-1", "Processed", notes="ok")
+    store.outbox.enqueue_report("c-2", "Processed", notes="ok")
+    store.outbox.dead_letter(rid, "BadRequest")
     store.close()
     Health(connection="online", outbox_depth=5, dead_letters=0, updated_at=time.time()).write(state / "health.json")
     r = run("status", "--config", str(cfg), "--json")

@@ -136,8 +136,8 @@ def test_cancelled_midway_stops_between_steps(make):
 
 
 def _deliver_all(store):
-    for r in store.next_reports("command", 1000):
-        store.sent(r.id)
+    for r in store.outbox.next_reports("command", 1000):
+        store.outbox.sent(r.id)
 
 
 def test_running_command_missing_from_the_active_list_is_not_cancelled(make):
@@ -173,7 +173,7 @@ def test_retry_after_a_restart_is_not_taken_for_a_cancel(tmp_path):
     store = Store(tmp_path)
     for cid, created in (("a", "2026-01-01T00:00:00Z"), ("b", "2026-01-01T00:00:05Z")):
         command = cmd(cid, state="Received", created=created)
-        store.journal_begin(cid, "Printer", json.dumps(command.to_json()))
+        store.journal.begin(cid, "Printer", json.dumps(command.to_json()))
     store.close()
     h = FakeHandler()
     h.gate = threading.Event()
@@ -186,7 +186,7 @@ def test_retry_after_a_restart_is_not_taken_for_a_cancel(tmp_path):
         h.gate.set()
         wait_until(lambda: final_of(store, "a") and final_of(store, "b"))
         assert h.executed == ["a", "b"] and final_of(store, "b") == ["Processed"]
-        assert store.journal_state("b") == ("done", 2)
+        assert store.journal.state("b") == ("done", 2)
     finally:
         d.stop(2)
 
@@ -198,7 +198,7 @@ def test_the_spool_keeps_a_print_command_whole_for_its_retry_and_the_journal_kee
     command = cmd("a", data={"CopyCount": 2, "FileType": "application/pdf", "FileData": "JVBERi0" * 1000})
     d.offer([command])
     wait_until(lambda: h.executed == ["a"])
-    [(cid, device_type, runs, payload)] = store.interrupted()
+    [(cid, device_type, runs, payload)] = store.journal.interrupted()
     assert (cid, device_type, runs, payload) == ("a", "Printer", 1, None)  # agent.db holds no document
     assert Command.from_json(d.spool.load("a")) == command  # device id, name, type and data included
     h.gate.set()
@@ -212,18 +212,18 @@ def test_progress_reported_for_multi_step_work(make):
     d.offer([cmd("a")])
     wait_until(lambda: final_of(store, "a"))
     # Processing with progress was queued before Processed (collapsed now); the journal is done
-    assert store.journal_state("a")[0] == "done"
+    assert store.journal.state("a")[0] == "done"
 
 
 def test_recover_never_repeats_key_cutting_but_retries_printing_once(tmp_path):
     store = Store(tmp_path)
-    store.journal_begin("key1", "KeyCutter")
+    store.journal.begin("key1", "KeyCutter")
     import json
     printed = json.dumps({"Id": "p1", "State": "Processing", "CreatedUtc": "2026-01-01T00:00:00Z",
                           "Device": {"Id": "d", "Name": "P", "Type": "Printer"}, "Data": {}})
-    store.journal_begin("p1", "Printer", printed)
-    store.journal_begin("p2", "Printer", printed.replace("p1", "p2"))
-    store.journal_begin("p2", "Printer", printed.replace("p1", "p2"))  # already retried once
+    store.journal.begin("p1", "Printer", printed)
+    store.journal.begin("p2", "Printer", printed.replace("p1", "p2"))
+    store.journal.begin("p2", "Printer", printed.replace("p1", "p2"))  # already retried once
     printer, keys = FakeHandler(), FakeHandler(types=("KeyCutter",), name="encoder", retry_after_crash=False)
     d = Dispatcher(store, [printer, keys], Health())
     d.start()
@@ -246,4 +246,4 @@ def test_device_retries_do_not_count_as_restarts(make):
     d.offer([cmd("a")])
     wait_until(lambda: final_of(store, "a"))
     assert len(h.executed) == 4
-    assert store.journal_state("a") == ("done", 1)
+    assert store.journal.state("a") == ("done", 1)

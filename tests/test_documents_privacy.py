@@ -49,7 +49,7 @@ def test_a_delivered_document_is_in_no_file_and_a_kill_9_before_delivery_is_deli
     state = tmp_path / "state"
     store = Store(state)
     try:
-        store.enqueue_document(document_row())
+        store.outbox.enqueue_document(document_row())
         assert holding(state, NUMBER) == ["agent.db-wal"]
         crashed = crash_copy(state, tmp_path / "crashed")  # a kill -9 before delivery
         client = Platform()
@@ -61,7 +61,7 @@ def test_a_delivered_document_is_in_no_file_and_a_kill_9_before_delivery_is_deli
         store.close()
     restarted = Store(crashed)  # the restart delivers what the crash left, then wipes it
     try:
-        assert restarted.depth() == (1, 0)
+        assert restarted.outbox.depth() == (1, 0)
         assert OutboxSender(restarted, Platform()).flush(5.0)
         assert holding(crashed, NUMBER) == []
     finally:
@@ -72,9 +72,9 @@ def test_a_refused_document_is_deleted_not_kept_as_a_dead_letter(tmp_path):
     state = tmp_path / "state"
     store = Store(state)
     try:
-        store.enqueue_document(document_row())
+        store.outbox.enqueue_document(document_row())
         assert OutboxSender(store, Platform(refuse=True)).flush(5.0)
-        assert store.depth() == (0, 0) and store.counters()["dead_letters"] == 1
+        assert store.outbox.depth() == (0, 0) and store.counters()["dead_letters"] == 1
         assert holding(state, NUMBER) == []
     finally:
         store.close()
@@ -86,7 +86,7 @@ def test_queue_list_never_prints_a_waiting_document(tmp_path):
 
     store = Store(tmp_path / "state")
     try:
-        store.enqueue_document(document_row())
+        store.outbox.enqueue_document(document_row())
     finally:
         store.close()
     cfg = tmp_path / "c.toml"

@@ -40,7 +40,7 @@ def test_a_guest_checks_in_with_a_passport_that_matches_the_booking(rig):
     assert NUMBER not in json.dumps(screen)  # the screen never shows the whole number
     screen = run(s, "confirm_document")
     assert screen["screen"] == "details", screen
-    wait_until(lambda: rig.store.depth() == (0, 0), what="the document is delivered")
+    wait_until(lambda: rig.store.outbox.depth() == (0, 0), what="the document is delivered")
     docs = rig.customer("1001")["Documents"]
     assert [(d["Type"], d["Number"], d["ExpirationDate"]) for d in docs if d["Number"] == NUMBER] == [
         ("Passport", NUMBER, "2031-05-20")]
@@ -53,7 +53,7 @@ def test_a_document_of_someone_else_is_refused_and_the_guest_may_try_again(rig):
     s.act("scan_document", {})
     screen = rig.present_when_asked(s, specimens.passport("WALKER", "ALICE", number=NUMBER, country="GBR"))
     assert (screen["screen"], screen["message"]["id"]) == ("document", "checkin.document.mismatch")
-    assert s.document is None and rig.store.depth() == (0, 0)
+    assert s.document is None and rig.store.outbox.depth() == (0, 0)
     s.act("scan_document", {})
     assert rig.present_when_asked(s, mueller())["screen"] == "document_confirm"
 
@@ -65,7 +65,7 @@ def test_an_expired_document_is_refused_with_a_staff_task_and_nothing_sent(rig):
     screen = rig.present_when_asked(s, mueller(expiry=dt.date(2020, 1, 1)))
     assert (screen["screen"], screen["message"]["id"]) == ("refused", "refused.document_expired")
     assert any("expired identity document" in t for t in rig.ctx.tasks.raised)
-    assert rig.store.depth() == (0, 0) and "Documents" not in rig.customer("1001")
+    assert rig.store.outbox.depth() == (0, 0) and "Documents" not in rig.customer("1001")
 
 
 def test_a_booking_qr_code_finds_the_booking_without_typing(rig):
@@ -114,7 +114,7 @@ def test_the_seed_generation_takes_the_document_as_the_customers_passport(tmp_pa
         s.act("scan_document", {})
         r.present_when_asked(s, mueller(expiry=dt.date(2031, 5, 20)))
         assert run(s, "confirm_document")["screen"] == "details"
-        wait_until(lambda: r.store.depth() == (0, 0), what="the document is delivered")
+        wait_until(lambda: r.store.outbox.depth() == (0, 0), what="the document is delivered")
         c = r.customer("1001")
         assert c["Passport"]["Number"] == NUMBER and c["Passport"]["ExpirationUtc"].startswith("2031-05-20")
         assert c["LastName"] == "Müller" and c["Email"] == "alice.walker@example.com"  # nothing cleared

@@ -193,7 +193,7 @@ def test_a_payment_record_whose_answer_was_lost_is_recorded_once(rig):
     s = CheckOut(rig.ctx)
     run(s, "find", number="1007", last_name="Khan")
     run(s, "pay")
-    wait_for(lambda: not rig.store.next_reports("call"), what="the record row gone from the outbox")
+    wait_for(lambda: not rig.store.outbox.next_reports("call"), what="the record row gone from the outbox")
     time.sleep(0.5)  # a second send would land now
     assert len(rig.ent.payments) == 1, rig.ent.payments
     assert rig.ent.balance(rig.reservation("1007")["CustomerId"]) == 0.0
@@ -204,13 +204,13 @@ def test_a_record_delivered_just_before_a_kill_is_not_sent_again_after_the_resta
     s = CheckOut(rig.ctx)
     run(s, "find", number="1007", last_name="Khan")
     s.act("pay", {})
-    wait_for(lambda: rig.store.next_reports("call"), what="the record queued")
-    (row,) = rig.store.next_reports("call")
-    rig.store.sending(row.id)  # what the sender notes before its request leaves
+    wait_for(lambda: rig.store.outbox.next_reports("call"), what="the record queued")
+    (row,) = rig.store.outbox.next_reports("call")
+    rig.store.outbox.sending(row.id)  # what the sender notes before its request leaves
     rig.client.call(row.payload["Operation"], row.payload["Body"])  # ... and the platform took it
     assert len(rig.ent.payments) == 1
     rig.store.close()
     rig.reopen_store()  # restart: the row is still there
-    wait_for(lambda: not rig.store.next_reports("call"), what="the row settled after the restart")
+    wait_for(lambda: not rig.store.outbox.next_reports("call"), what="the row settled after the restart")
     time.sleep(0.3)
     assert len(rig.ent.payments) == 1, rig.ent.payments

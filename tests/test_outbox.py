@@ -20,11 +20,11 @@ class RecordingClient:
 def test_a_backlog_larger_than_a_batch_is_sent_without_sleeping(tmp_path):
     store = Store(tmp_path)
     for i in range(120):
-        store.enqueue_report(f"c{i:03d}", "Processed")
+        store.outbox.enqueue_report(f"c{i:03d}", "Processed")
     client = RecordingClient()
     sender = OutboxSender(store, client)
     sleeps = []
-    while store.depth()[0]:
+    while store.outbox.depth()[0]:
         sleeps.append(sender.send_round())
     assert sleeps[:-1] == [0.0] * (len(sleeps) - 1)  # no idle wait while reports remain
     assert [c for c, _ in client.sent] == [f"c{i:03d}" for i in range(120)]  # in order
@@ -32,22 +32,22 @@ def test_a_backlog_larger_than_a_batch_is_sent_without_sleeping(tmp_path):
 
 def test_permanent_errors_are_dead_lettered_and_the_rest_goes_on(tmp_path):
     store = Store(tmp_path)
-    store.enqueue_report("bad", "Processed")
-    store.enqueue_report("good", "Processed")
+    store.outbox.enqueue_report("bad", "Processed")
+    store.outbox.enqueue_report("good", "Processed")
     client = RecordingClient(fail={("bad", "Processed"): errors.BadRequest("Invalid CommandId", 400, "rid-1")})
     sender = OutboxSender(store, client)
     sender.send_round()
     assert client.sent == [("good", "Processed")]
-    (dead,) = store.reports(dead=True)
+    (dead,) = store.outbox.reports(dead=True)
     assert dead.command_id == "bad" and "Invalid CommandId" in dead.dead_reason and "rid-1" in dead.dead_reason
 
 
 def test_retryable_errors_keep_order_and_honour_retry_after(tmp_path):
     store = Store(tmp_path)
-    store.enqueue_report("a", "Processed")
-    store.enqueue_report("b", "Processed")
+    store.outbox.enqueue_report("a", "Processed")
+    store.outbox.enqueue_report("b", "Processed")
     client = RecordingClient(fail={("a", "Processed"): errors.RateLimited("slow down", retry_after=7.0)})
     sender = OutboxSender(store, client)
     wait = sender.send_round()
     assert 6.0 < wait <= 7.0 and client.sent == []  # b is not sent before a
-    assert store.next_reports("command")[0].attempts == 1
+    assert store.outbox.next_reports("command")[0].attempts == 1

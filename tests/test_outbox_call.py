@@ -22,16 +22,16 @@ class Client:
 
 def test_a_call_survives_a_network_loss_and_a_restart_then_is_deleted(tmp_path):
     store = Store(tmp_path)
-    row = store.enqueue_call("payments/addCreditCard", BODY)
-    assert store.pending(row)
+    row = store.outbox.enqueue_call("payments/addCreditCard", BODY)
+    assert store.outbox.pending(row)
     sender = OutboxSender(store, Client(fail=1))
     assert sender.send_round() > 0  # network loss: kept, retried later
-    assert store.pending(row)
+    assert store.outbox.pending(row)
     store.close()
     store = Store(tmp_path)  # the agent restarted: the row is still there
     client = Client()
     assert OutboxSender(store, client).flush(5.0)
     assert client.calls == [("payments/addCreditCard", BODY)]
-    assert not store.pending(row)
-    assert not any("Ann Holder" in str(r.payload) for r in store.reports())  # the holder's name left with the row
+    assert not store.outbox.pending(row)
+    assert not any("Ann Holder" in str(r.payload) for r in store.outbox.reports())  # the holder's name left with the row
     store.close()

@@ -42,7 +42,7 @@ def run_command(tmp_path, generation, present, *, timeout=3.0, customer=None, wh
                 asked = screens.choose(agent.health, time.time())  # what the OLED shows meanwhile
                 present(reader)
                 wait_until(lambda: final_state(sim, cid), timeout=15)
-                wait_until(lambda: agent.store.depth() == (0, 0), what="the outbox is empty")
+                wait_until(lambda: agent.store.outbox.depth() == (0, 0), what="the outbox is empty")
                 after = dict(sim.enterprise.customers[customer_id])
                 while_running(agent)
                 agent.asked = asked
@@ -115,7 +115,7 @@ def test_no_document_within_the_timeout_and_a_scan_between_commands_does_not_cou
                 assert (sim.command(second)["State"], sim.command(second)["Notes"]) == (
                     "Error", "reader: no document was presented within 1 s")
                 # the platform has the final state; the outbox deletes its row once the answer is back
-                wait_until(lambda: agent.store.depth() == (0, 0), what="the outbox empty")
+                wait_until(lambda: agent.store.outbox.depth() == (0, 0), what="the outbox empty")
     finally:
         reader.stop()
 

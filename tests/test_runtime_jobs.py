@@ -16,6 +16,7 @@ from agent.runtime.backoff import Backoff
 from agent.runtime.health import Health
 from agent.runtime.jobs import Job, JobKind, OutcomeState, Source
 from agent.runtime.panel import PanelActions
+from agent.runtime.journal import Journal
 from agent.runtime.store import Store
 from hal.errors import DeviceError
 from tests.runtime_harness import FakeHandler, cmd, command, config, final_of, history, visi, wait_until
@@ -78,8 +79,8 @@ def test_a_local_key_job_and_a_mews_key_command_on_one_encoder_run_in_order(tmp_
 ])
 def test_after_a_crash_the_key_journal_decides(tmp_path, made, total, state, note):
     store = Store(tmp_path)
-    store.journal_begin("k1", "KeyCutter")
-    store.journal_key("k1", made, total)
+    store.journal.begin("k1", "KeyCutter")
+    store.journal.key("k1", made, total)
     keys = FakeHandler(types=("KeyCutter",), name="encoder", retry_after_crash=False)
     d = Dispatcher(store, [keys], Health())
     d.start()  # on today's code: every interrupted key command ends Error, even with all keys made
@@ -259,15 +260,16 @@ def test_lost_records_never_cause_a_second_key_but_printing_goes_ahead(tmp_path)
 def test_a_key_job_whose_journal_cannot_be_written_waits_and_cuts_nothing(tmp_path):
     import sqlite3
 
-    class FullDisk(Store):
+    class FullDisk(Journal):
         full = True
 
-        def journal_begin(self, *a, **kw):
+        def begin(self, *a, **kw):
             if self.full:
                 raise sqlite3.OperationalError("database or disk is full")
-            return super().journal_begin(*a, **kw)
+            return super().begin(*a, **kw)
 
-    store = FullDisk(tmp_path)
+    store = Store(tmp_path)
+    store.journal = disk = FullDisk(store)
     keys = FakeHandler(types=("KeyCutter",), name="encoder", retry_after_crash=False)
     d = Dispatcher(store, [keys], Health())
     d.start()
@@ -276,7 +278,7 @@ def test_a_key_job_whose_journal_cannot_be_written_waits_and_cuts_nothing(tmp_pa
         wait_until(lambda: d.journal_fault)
         time.sleep(0.3)
         assert keys.executed == [] and "disk is full" in d.health.devices["encoder"].fault
-        store.full = False  # the disk has room again
+        disk.full = False  # the disk has room again
         wait_until(lambda: final_of(store, "k1"), timeout=20)
         assert keys.executed == ["k1"] and final_of(store, "k1") == ["Processed"] and not d.journal_fault
     finally:

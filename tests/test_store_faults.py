@@ -42,18 +42,18 @@ def fill(folder):
 
 def test_a_full_disk_holds_reports_refuses_journals_and_recovers(small_disk):
     store = Store(small_disk)
-    store.journal_begin("warm", "Printer")
+    store.journal.begin("warm", "Printer")
     fill(small_disk)
     for i in range(200):  # enough to need new pages
-        store.enqueue_report(f"c{i}", "Processed", notes="x" * 200)  # never raises
-    assert store.fault.startswith("disk full (agent.db)") and store.held > 0
+        store.outbox.enqueue_report(f"c{i}", "Processed", notes="x" * 200)  # never raises
+    assert store.fault.startswith("disk full (agent.db)") and store.outbox.held > 0
     with pytest.raises(StorageError):
-        store.journal_begin("key-1", "KeyCutter", "{}" * 5000)
+        store.journal.begin("key-1", "KeyCutter", "{}" * 5000)
     assert issubclass(StorageError, StateError)
     os.remove(small_disk / "filler")
     store.check()
-    assert store.fault == "" and store.held == 0
-    assert {r.command_id for r in store.next_reports("command", 500)} == {f"c{i}" for i in range(200)}
+    assert store.fault == "" and store.outbox.held == 0
+    assert {r.command_id for r in store.outbox.next_reports("command", 500)} == {f"c{i}" for i in range(200)}
     store.close()
 
 
@@ -65,8 +65,8 @@ def test_a_corrupt_database_is_moved_aside_and_state_is_lost(tmp_path):
     store = Store(tmp_path)
     assert store.lost_state and store.fault == ""
     assert len(list(tmp_path.glob("agent.db.corrupt-*"))) == 1
-    store.enqueue_report("c", "Processed")
-    assert store.depth() == (1, 0)
+    store.outbox.enqueue_report("c", "Processed")
+    assert store.outbox.depth() == (1, 0)
     store.close()
 
 
@@ -82,15 +82,26 @@ def test_a_missing_database_where_there_was_one_is_lost_state(tmp_path):
 
 def test_a_database_deleted_while_running_is_reopened_with_what_memory_holds(tmp_path):
     store = Store(tmp_path)
-    store.journal_begin("key-1", "KeyCutter", '{"Id": "key-1"}')
-    store.enqueue_report("p-1", "Processed")
+    store.journal.begin("key-1", "KeyCutter", '{"Id": "key-1"}')
+    store.outbox.enqueue_report("p-1", "Processed")
     for suffix in ("", "-wal", "-shm"):
         (tmp_path / f"agent.db{suffix}").unlink(missing_ok=True)
     store.check()
     assert store.lost_state and (tmp_path / "agent.db").exists()
-    assert [r[0] for r in store.interrupted()] == ["key-1"]
-    assert [r.command_id for r in store.next_reports("command")] == ["p-1"]
+    assert [r[0] for r in store.journal.interrupted()] == ["key-1"]
+    assert [r.command_id for r in store.outbox.next_reports("command")] == ["p-1"]
     store.close()
     reopened = Store(tmp_path)  # the re-journaled entries are on disk, not only in memory
-    assert [r[0] for r in reopened.interrupted()] == ["key-1"]
+    assert [r[0] for r in reopened.journal.interrupted()] == ["key-1"]
     reopened.close()
+
+
+def test_keys_are_still_journalled_after_the_database_was_replaced_while_running(tmp_path):
+    store = Store(tmp_path)
+    store.journal.key("key-1", 1, 2)  # the keys table exists in the first file
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"agent.db{suffix}").unlink(missing_ok=True)
+    store.check()  # reopened: a new, empty file
+    store.journal.key("key-2", 1, 3)  # the next key of a run must still be recorded before another is cut
+    assert store.journal.keys("key-2") == (1, 3)
+    store.close()

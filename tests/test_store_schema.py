@@ -41,7 +41,7 @@ def _user_version(path):
 def test_an_unversioned_database_is_migrated_forward_on_open_and_keeps_its_rows(tmp_path):
     _legacy_db(tmp_path)
     store = Store(tmp_path)
-    assert [r.command_id for r in store.next_reports("command")] == ["c1"]
+    assert [r.command_id for r in store.outbox.next_reports("command")] == ["c1"]
     assert not store.lost_state
     store.close()
     assert _user_version(tmp_path / "agent.db") == LATEST
@@ -80,7 +80,7 @@ def test_downgrade_to_the_baseline_then_an_older_agent_reads_the_outbox(tmp_path
     assert _user_version(path) == BASELINE
     assert not any(name == "versions" for _, name, _ in _shape(path))
     store = Store(tmp_path)  # and forward again
-    assert [r.command_id for r in store.next_reports("command")] == ["c1"]
+    assert [r.command_id for r in store.outbox.next_reports("command")] == ["c1"]
     store.close()
 
 

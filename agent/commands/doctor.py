@@ -33,9 +33,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run_checks(args, emit=print) -> list:
     """Run every check in order, emitting each line as soon as it is known."""
     from agent import config as config_mod
-    from agent.doctor import FAIL, OK, Result
     from agent.devices import kinds
-    from agent.doctor import host, panel, platform, services
+    from agent.doctor import FAIL, OK, Result, host, panel, platform, services
     from agent.doctor import pos as pos_check
 
     results = []

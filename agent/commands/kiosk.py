@@ -79,7 +79,7 @@ def _steps(args) -> list[tuple[str, dict]]:
     if args.flow == "check-in":
         return [("find", {"number": args.number, "last_name": args.last_name}), ("confirm", {}),
                 ("pay", {}), ("keys", {"count": args.keys})]
-    first = [("read_card", {})] if args.card else []
+    first: list[tuple[str, dict]] = [("read_card", {})] if args.card else []
     key = "room" if args.room else "number"
     return first + [("find", {key: getattr(args, key, None) or "", "last_name": args.last_name}), ("pay", {})]
 

@@ -24,8 +24,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     cfg = load_config_or_exit(args.config)
-    from agent.runtime import logs
     from agent.fleet import metrics
+    from agent.runtime import logs
 
     logs.setup(cfg.agent.log_level, cfg.secrets())
     if args.print:

@@ -80,10 +80,10 @@ def main(args: argparse.Namespace) -> int:
         return _usage_error(body)
     cfg = load_config_or_exit(args.config)
 
-    from agent.runtime import logs
     from agent.mews.client import MewsClient
     from agent.mews.errors import CardNumberNotObfuscated, MewsError
     from agent.mews.operations import RETIRED, operations
+    from agent.runtime import logs
 
     logs.setup(cfg.agent.log_level, cfg.secrets())
     spoken = operations(cfg.mews.generation)

@@ -71,9 +71,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"kiosk-agent: config error: {cfg.path}: pos: the [pos] table is missing", file=sys.stderr)
         return 2
 
-    from agent.runtime import logs
     from agent.pos.client import PosClient
     from agent.pos.errors import InvalidRequest, PosError
+    from agent.runtime import logs
 
     logs.setup(cfg.agent.log_level, cfg.secrets())
     if getattr(args, "pos", None) is not None and args.pos < 0:

@@ -41,7 +41,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.action == "list":
-            reports = store.reports(dead=True if args.dead else None)
+            reports = store.outbox.reports(dead=True if args.dead else None)
             if args.json:
                 print(json.dumps([{
                     "id": r.id, "kind": r.kind, "command_id": r.command_id, "state": r.state,
@@ -62,20 +62,20 @@ def main(args: argparse.Namespace) -> int:
                     status += f", last error: {r.last_error}"
                 print(f"{r.id:6d}  {when}  {what}  {status}")
             return 0
-        unknown = sorted(set(args.ids or ()) - {r.id for r in store.reports()})
+        unknown = sorted(set(args.ids or ()) - {r.id for r in store.outbox.reports()})
         if unknown:
             print(f"kiosk-agent queue: no report with id {', '.join(map(str, unknown))} in the outbox "
                   "(kiosk-agent queue list shows the ids)", file=sys.stderr)
             return 1
         if args.action == "retry":
-            n = store.retry(args.ids or None)
+            n = store.outbox.retry(args.ids or None)
             print(f"{n} report(s) queued again")
             return 0
         if args.action == "drop":
             if not args.ids and not args.all:
-                n = store.drop(dead_only=True)
+                n = store.outbox.drop(dead_only=True)
             else:
-                n = store.drop(args.ids or None, dead_only=False)
+                n = store.outbox.drop(args.ids or None, dead_only=False)
             print(f"{n} report(s) dropped")
             return 0
     finally:

@@ -16,8 +16,8 @@ def main(args: argparse.Namespace) -> int:
     cfg = load_config_or_exit(args.config)
     from agent.runtime import logs
     from agent.runtime.app import build_agent
-    from agent.runtime.statelock import StateFolderBusy, StateLock
     from agent.runtime.schema import SchemaTooNew
+    from agent.runtime.statelock import StateFolderBusy, StateLock
     from agent.runtime.store import StateError
 
     logs.setup(cfg.agent.log_level, cfg.secrets())

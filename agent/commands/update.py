@@ -76,7 +76,7 @@ def _print_status(info: dict) -> None:
     else:
         lines.append(f"rauc:         {info['message']}")
     last = info.get("last_update")
-    when = (dt.datetime.fromtimestamp(last["at"], dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if last else "")
+    when = (dt.datetime.fromtimestamp(last["at"], dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if last else "")
     lines.append(f"last update:  {when + ' to ' + last['version'] if last else 'none recorded'}")
     lines.append("rollback:     " + ("YES: the last change went back to an older version" if info["rollback"]
                                      else "no") + (f" ({info['rollbacks']} ever)" if info["rollbacks"] else ""))

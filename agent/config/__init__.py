@@ -11,8 +11,16 @@ from agent.config.errors import ConfigError
 from agent.config.fields import REDACTED
 from agent.config.loader import DEFAULT_CONFIG, load, parse, resolve_path
 from agent.config.model import Config, sections
-from agent.config.sections import (AgentConfig, DisplayConfig, EventsConfig, FleetConfig, GpioConfig, KioskConfig,
-                                   MewsConfig, PosConfig)
+from agent.config.sections import (
+    AgentConfig,
+    DisplayConfig,
+    EventsConfig,
+    FleetConfig,
+    GpioConfig,
+    KioskConfig,
+    MewsConfig,
+    PosConfig,
+)
 
 __all__ = ["Config", "ConfigError", "DEFAULT_CONFIG", "REDACTED", "load", "parse", "resolve_path", "sections",
            "AgentConfig", "DisplayConfig", "EventsConfig", "FleetConfig", "GpioConfig", "KioskConfig",

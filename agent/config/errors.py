@@ -13,7 +13,7 @@ class ConfigError(Exception):
         self.errors: list[ConfigError] = [self]
 
     @classmethod
-    def several(cls, errors: list["ConfigError"]) -> "ConfigError":
+    def several(cls, errors: list[ConfigError]) -> ConfigError:
         """One error carrying every problem found, one per line in its message."""
         if len(errors) == 1:
             return errors[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import field, fields
+from typing import TYPE_CHECKING, Any, ClassVar
 
 REDACTED = "***"
 
@@ -25,6 +26,9 @@ def opt(default, *, choices=None, secret=False, path=False, file=False, minimum=
 
 class Section:
     """Base of every config table's dataclass: secrets never appear in repr."""
+
+    if TYPE_CHECKING:  # every section is a dataclass: ``fields()`` takes it
+        __dataclass_fields__: ClassVar[dict[str, Any]]
 
     def __repr__(self) -> str:
         parts = []

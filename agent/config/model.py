@@ -6,13 +6,22 @@ table, and ``cfg.<table>`` is that section (None when the file has no such table
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from agent.config.fields import Section
-from agent.config.sections import (AgentConfig, DisplayConfig, EventsConfig, FleetConfig, GpioConfig, KioskConfig,
-                                   MewsConfig, PosConfig)
+from agent.config.sections import (
+    AgentConfig,
+    DisplayConfig,
+    EventsConfig,
+    FleetConfig,
+    GpioConfig,
+    KioskConfig,
+    MewsConfig,
+    PosConfig,
+)
 
 # the unit's own tables; a device kind's table comes from its declaration
 CORE_SECTIONS: dict[str, type] = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from common.jsonparts import part
+
 MAX_LINE = 256 * 1024  # a receipt's text is a few KB; anything larger is not ours
 JOB_KINDS = ("read_card", "print_document")  # what a staff tool may ask the agent's devices to do
 MAX_WAIT = 600.0
@@ -27,7 +29,7 @@ class Request:
         return json.dumps(body).encode() + b"\n"
 
     @classmethod
-    def from_line(cls, line: bytes) -> "Request":
+    def from_line(cls, line: bytes) -> Request:
         try:
             raw = json.loads(line)
         except (ValueError, UnicodeDecodeError):
@@ -68,7 +70,7 @@ class Answer:
         return json.dumps(body, ensure_ascii=False).encode() + b"\n"
 
     @classmethod
-    def from_line(cls, line: bytes) -> "Answer":
+    def from_line(cls, line: bytes) -> Answer:
         try:
             raw = json.loads(line)
         except (ValueError, UnicodeDecodeError):
@@ -80,6 +82,7 @@ class Answer:
             value = raw.get(key, "")
             return value if isinstance(value, str) else ""
 
-        result = raw.get("result") if isinstance(raw.get("result"), dict) else {}
-        pid = raw.get("pid") if isinstance(raw.get("pid"), int) else 0
+        result = part(raw, "result")
+        pid = raw.get("pid")
+        pid = pid if isinstance(pid, int) else 0
         return cls(status=raw["status"], detail=text("detail"), fix=text("fix"), result=result, pid=pid)

@@ -75,10 +75,13 @@ class ControlServer:
             pass
 
     def _serve(self) -> None:
+        sock = self._sock
+        if sock is None:  # closed before the thread ran
+            return
         while not self._stop.is_set():
             try:
-                conn, _ = self._sock.accept()
-            except socket.timeout:
+                conn, _ = sock.accept()
+            except TimeoutError:
                 continue
             except OSError:
                 if self._stop.is_set():

@@ -4,8 +4,18 @@ See docs/ARCHITECTURE.md "Add a device kind". Importing a kind's package is ligh
 declaration and config table only; handlers, doctor checks and drivers load when used.
 """
 
-from agent.devices.kind import (DeviceKind, Simulator, card_device_types, card_jobs, job_of_device_type,
-                                kind_of_device_type, kind_of_label, kind_of_table, kinds, simulators)
+from agent.devices.kind import (
+    DeviceKind,
+    Simulator,
+    card_device_types,
+    card_jobs,
+    job_of_device_type,
+    kind_of_device_type,
+    kind_of_label,
+    kind_of_table,
+    kinds,
+    simulators,
+)
 
 __all__ = ["DeviceKind", "Simulator", "card_device_types", "card_jobs", "job_of_device_type", "kind_of_device_type",
            "kind_of_label", "kind_of_table", "kinds", "simulators"]

@@ -12,8 +12,9 @@ import argparse
 import functools
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from agent.runtime.jobs import JobKind
 

@@ -17,7 +17,7 @@ def check_software(cfg, summary=None) -> Result:
         parts.append(f"TRIAL boot (primary {info.get('primary')}): not committed yet")
     last = info.get("last_update")
     if last:
-        when = dt.datetime.fromtimestamp(last["at"], dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        when = dt.datetime.fromtimestamp(last["at"], dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         parts.append(f"last update {when}")
     else:
         parts.append("no update recorded")

@@ -65,7 +65,7 @@ def _check_creatable(path) -> Result:
 
 def check_clock(now: float | None = None) -> Result:
     """The clock is set (TLS certificates and command times depend on it)."""
-    moment = dt.datetime.fromtimestamp(time.time() if now is None else now, dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(time.time() if now is None else now, dt.UTC)
     synced = os.path.exists("/run/systemd/timesync/synchronized")
     detail = moment.strftime("%Y-%m-%d %H:%M UTC") + (", NTP synchronized" if synced else "")
     if moment.year < MIN_YEAR:

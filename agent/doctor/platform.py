@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from agent.doctor import FAIL, NOT_IN_BUILD, OK, SKIP, Result, reason
 from agent.runtime.logs import add_secret
+
+if TYPE_CHECKING:  # the client is imported when the check runs
+    from agent.mews.client import MewsClient
 
 
 def _network_fix(cfg) -> str:
@@ -11,7 +16,7 @@ def _network_fix(cfg) -> str:
             "a firewall must allow HTTPS out")
 
 
-def check_platform(cfg, client_factory=None) -> tuple[list[Result], object | None]:
+def check_platform(cfg, client_factory=None) -> tuple[list[Result], MewsClient | None]:
     """Reachable and the token accepted: sign in (or, without sign_in, one read-only call)."""
     try:
         from agent.mews import errors
@@ -94,7 +99,7 @@ def check_websocket(cfg, client) -> Result:
     except ImportError:
         return Result("websocket", SKIP, NOT_IN_BUILD)
     listener = EventListener(cfg.mews, client, on_events=lambda events: None)
-    sslopt = {"cert_reqs": ssl.CERT_REQUIRED}
+    sslopt: dict[str, object] = {"cert_reqs": ssl.CERT_REQUIRED}
     if not cfg.mews.tls_verify:
         sslopt = {"cert_reqs": ssl.CERT_NONE, "check_hostname": False}
     elif cfg.mews.ca_file:

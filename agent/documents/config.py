@@ -6,6 +6,7 @@ import re
 
 from agent.config.errors import ConfigError
 
+
 def check_documents(cfg, fname: str) -> None:
     errors = []
     kiosk = cfg.kiosk

@@ -228,7 +228,7 @@ def parse(text: str, today: dt.date | None = None) -> IdentityDocument:
     if not all(_CHARS.match(ln) for ln in lines):
         raise Unreadable("a character outside A-Z, 0-9 and <")
     if len(lines) == 3:
-        return _td1(*lines, today)
+        return _td1(lines[0], lines[1], lines[2], today)
     return _td3_or_td2(lines[0], lines[1], today)
 
 

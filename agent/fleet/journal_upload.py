@@ -77,7 +77,7 @@ def apply(fleet, *, conf_dir: Path = CONF_DIR, unit_dir: Path = UNIT_DIR) -> boo
         for path in targets:
             path.unlink(missing_ok=True)
         return False
-    for path, text in zip(targets, (conf, render_service_dropin())):
+    for path, text in zip(targets, (conf, render_service_dropin()), strict=False):
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, text.encode(), mode=0o644)
     return True

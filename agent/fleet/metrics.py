@@ -21,8 +21,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.runtime import health as hs
+
+if TYPE_CHECKING:  # versions is imported when a snapshot is read
+    from agent.fleet.versions import History
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,7 @@ class Snapshot:
     store_counters: dict[str, int] = field(default_factory=dict)
     payments: dict[str, int] = field(default_factory=dict)
     schema_version: int | None = None
-    history: object | None = None  # agent.fleet.versions.History
+    history: History | None = None
 
 
 def read_snapshot(state_dir: Path | str, *, version: str, slot: str, now: float | None = None) -> Snapshot:
@@ -157,7 +161,10 @@ class UnitCollector:
                                         value=h.counters["mews_budget_used"] / h.counters["mews_budget_limit"])
 
         if s.outbox is not None or h is not None:
-            pending, dead = s.outbox if s.outbox is not None else (h.outbox_depth, h.dead_letters)
+            if s.outbox is not None:
+                pending, dead = s.outbox
+            elif h is not None:
+                pending, dead = h.outbox_depth, h.dead_letters
             yield GaugeMetricFamily("kiosk_outbox_depth", "Reports waiting in the durable outbox.", value=pending)
             yield GaugeMetricFamily("kiosk_dead_letters", "Reports the platform refused for good (dead letters).",
                                     value=dead)

@@ -49,7 +49,7 @@ def record_start(store, version: str, slot: str, clock=time.time) -> bool:
 def history_of(rows: list[tuple]) -> History:
     """``rows``: (started, version, slot), oldest first."""
     changes = [VersionChange(*r) for r in rows]
-    updates = [(a, b) for a, b in zip(changes, changes[1:]) if a.version != b.version]
+    updates = [(a, b) for a, b in zip(changes, changes[1:], strict=False) if a.version != b.version]
     downs = [b for a, b in updates if version_key(b.version) < version_key(a.version)]
     last = updates[-1][1] if updates else None
     return History(current=changes[-1] if changes else None, last_update=last,

@@ -14,8 +14,8 @@ import os
 import time
 from pathlib import Path
 
-from agent.runtime.handler import serves_job
 from agent.devices import card_device_types, job_of_device_type
+from agent.runtime.handler import serves_job
 from agent.runtime.jobs import Job, Outcome
 
 log = logging.getLogger(__name__)

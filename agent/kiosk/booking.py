@@ -9,8 +9,9 @@ group names hold last names: they are never read here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
+from agent.mews.errors import InvalidResponse
 from agent.mews.models import Customer, Space
 
 
@@ -27,11 +28,17 @@ class Stay:
     children: int
 
 
-def _utc(text: str | None) -> datetime | None:
+def _utc(text: str | None, number: str | None, key: str) -> datetime:
+    """A reservation's date; a reservation without it cannot be stayed in: the platform's answer is wrong."""
     if not text:
-        return None
+        raise InvalidResponse(f"reservation {number or '?'} has no {key}")
+    return utc(text)
+
+
+def utc(text: str) -> datetime:
+    """A platform time ("...Z", an offset, or none: UTC) as an aware datetime."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Bookings:
@@ -74,14 +81,17 @@ class Bookings:
     def _v2(r, customer) -> Stay:
         # Age categories are the enterprise's own ids: every person counts (key limit, guest count).
         adults = r.person_count
-        return Stay(id=r.id, number=r.number or "", state=r.state or "", start_utc=_utc(r.scheduled_start_utc),
-                    end_utc=_utc(r.scheduled_end_utc), customer=customer, space_id=r.assigned_resource_id,
+        return Stay(id=r.id, number=r.number or "", state=r.state or "",
+                    start_utc=_utc(r.scheduled_start_utc, r.number, "ScheduledStartUtc"),
+                    end_utc=_utc(r.scheduled_end_utc, r.number, "ScheduledEndUtc"), customer=customer,
+                    space_id=r.assigned_resource_id,
                     adults=max(adults, 1), children=0)
 
     @staticmethod
     def _v1(r) -> Stay:
-        return Stay(id=r.id, number=r.number or "", state=r.state or "", start_utc=_utc(r.start_utc),
-                    end_utc=_utc(r.end_utc), customer=r.customer, space_id=r.assigned_space_id,
+        return Stay(id=r.id, number=r.number or "", state=r.state or "",
+                    start_utc=_utc(r.start_utc, r.number, "StartUtc"), end_utc=_utc(r.end_utc, r.number, "EndUtc"),
+                    customer=r.customer, space_id=r.assigned_space_id,
                     adults=max(r.adult_count or 1, 1), children=r.child_count or 0)
 
 

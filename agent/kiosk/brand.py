@@ -29,7 +29,7 @@ def parse_hex(text: str) -> tuple[int, int, int] | None:
     digits = m.group(1)
     if len(digits) == 3:
         digits = "".join(c * 2 for c in digits)
-    return tuple(int(digits[i:i + 2], 16) for i in (0, 2, 4))
+    return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
 
 
 def _luminance(rgb: tuple[int, int, int]) -> float:
@@ -40,9 +40,16 @@ def _luminance(rgb: tuple[int, int, int]) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
+def _rgb(text: str) -> tuple[int, int, int]:
+    rgb = parse_hex(text)
+    if rgb is None:
+        raise ValueError(f"not a #rrggbb colour: {text!r}")
+    return rgb
+
+
 def contrast(a: str, b: str) -> float:
     """WCAG 2.x contrast ratio of two "#rrggbb" colours, 1.0 .. 21.0."""
-    la, lb = sorted((_luminance(parse_hex(a)), _luminance(parse_hex(b))), reverse=True)
+    la, lb = sorted((_luminance(_rgb(a)), _luminance(_rgb(b))), reverse=True)
     return (la + 0.05) / (lb + 0.05)
 
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import time as dtime
 
 from agent.kiosk import fields as guest_fields
-from agent.kiosk import receipts
+from agent.kiosk import masking, pay, preauth, receipts
 from agent.kiosk.booking import Bookings
 from agent.kiosk.documents import DOCUMENT_SCREENS, DocumentSteps
 from agent.kiosk.names import same_name
-from agent.kiosk import masking, pay
-from agent.kiosk import preauth
 from agent.kiosk.refusals import platform_refusal
 from agent.kiosk.session import Session, failed, refused
 from agent.mews import errors as mews_errors
+from agent.mews.models import Customer, Space
 from agent.runtime.jobs import Job, JobKind, Source
 
 PAID = 0.005  # a balance at or under this is settled
@@ -50,14 +50,20 @@ class CheckIn(DocumentSteps, Session):
 
     def __init__(self, ctx, language: str = "en"):
         super().__init__(ctx, language)
-        self.stay = None
-        self.space = None
+        self.space: Space | None = None
         self.paid_part: list[str] = []  # approvals of this session while a rest is still due ("10.00 GBP")
+
+    @property
+    def room_number(self) -> str:
+        """The assigned room (confirm refuses a stay without an inspected room: every later step has one)."""
+        if self.space is None:
+            raise RuntimeError("check-in: a step after confirm ran without a room")
+        return self.space.number or ""
 
     def forget(self) -> None:
         self.stay = None
         self.space = None
-        self.shown_contact = {}
+        self.shown_contact: dict = {}
 
     def where_reservation(self) -> str | None:
         return self.stay.number if self.stay is not None else None
@@ -71,7 +77,7 @@ class CheckIn(DocumentSteps, Session):
                 "the guest left the kiosk before paying the rest")
 
     def where(self) -> str:
-        parts = []
+        parts: list[str] = []
         if self.stay is not None:
             parts.append(f"reservation {self.stay.number}")
         if self.space is not None:
@@ -107,7 +113,8 @@ class CheckIn(DocumentSteps, Session):
             self._show_details()
 
     def _show_details(self) -> None:
-        s, c = self.stay, self.stay.customer
+        s = self.booking
+        c = s.customer
         spaces = self.ctx.fresh_spaces()
         self.space = next((x for x in spaces.spaces if x.id == s.space_id), None)
         category = None
@@ -133,7 +140,7 @@ class CheckIn(DocumentSteps, Session):
 
     def max_keys(self) -> int:
         """Keys this guest may take: one per adult, at most ``kiosk.max_keys``."""
-        return max(1, min(self.stay.adults, self.ctx.cfg.kiosk.max_keys))
+        return max(1, min(self.booking.adults, self.ctx.cfg.kiosk.max_keys))
 
     # ---- details ----------------------------------------------------------------------
 
@@ -144,7 +151,7 @@ class CheckIn(DocumentSteps, Session):
         if errors:
             self.errors = errors
             return
-        customer = self.stay.customer
+        customer = self.booking.customer
         current = customer.to_json()
         passport = getattr(self, "passport", None)
         current["Passport"] = {k: v for k, v in (("Number", passport.number),
@@ -153,7 +160,7 @@ class CheckIn(DocumentSteps, Session):
         changes = _real_changes(current, changes)
         if changes:
             updated = ctx.client.update_customer_fields(customer, changes)
-            self.stay = type(self.stay)(**{**self.stay.__dict__, "customer": updated})
+            self.stay = dataclasses.replace(self.booking, customer=updated)
         if self.space is None or self.space.state != "Inspected":
             room = self.space.number if self.space is not None else "none assigned"
             raise refused("refused.room_not_ready", task=f"room not ready for check-in (room {room})",
@@ -178,7 +185,7 @@ class CheckIn(DocumentSteps, Session):
         amount = self.data["amount"]
 
         def work():
-            paid = pay.settle(self.ctx, self.stay.customer.id, self.stay.number, amount)
+            paid = pay.settle(self.ctx, self.booking.customer.id, self.booking.number, amount)
             self.paid_part.append(paid.approved_text)
             if paid.other_currency:
                 raise pay.other_currency(paid, amount, "settle at reception")
@@ -199,7 +206,7 @@ class CheckIn(DocumentSteps, Session):
     # ---- start, keys, slip ---------------------------------------------------------------
 
     def _start(self) -> None:
-        ctx, stay = self.ctx, self.stay
+        ctx, stay = self.ctx, self.booking
         if ctx.cfg.kiosk.preauthorization != "off":  # a hold for incidentals before the stay starts
             with self.lock:
                 self.message = ("payment.follow_terminal", {"amount": {
@@ -224,7 +231,7 @@ class CheckIn(DocumentSteps, Session):
         self.result["result"] = "checked in"
         # Checked in, no key yet: until all keys are made a mark on disk says so, and staff hear of a guest
         # who walks away now, a key job that fails or a unit that restarts (KioskService.report_keys_missing).
-        ctx.key_marks.mark(stay.number, self.space.number, 0)
+        ctx.key_marks.mark(stay.number, self.room_number, 0)
         with self.lock:
             max_keys = self.max_keys()
             self.show("keys", "checkin.keys.prompt", {"max_keys": max_keys}, max_keys=max_keys)
@@ -237,12 +244,13 @@ class CheckIn(DocumentSteps, Session):
         self.background("checkin.keys.present", {"n": 1, "total": count}, lambda: self._keys(count))
 
     def _keys(self, count: int) -> None:
-        ctx, stay, c = self.ctx, self.stay, self.stay.customer
-        data = {"LockIds": [self.space.number] + [str(x) for x in ctx.cfg.kiosk.common_areas], "KeyCount": count,
+        ctx, stay = self.ctx, self.booking
+        c = stay.customer
+        data = {"LockIds": [self.room_number] + [str(x) for x in ctx.cfg.kiosk.common_areas], "KeyCount": count,
                 "StartUtc": self.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "EndUtc": stay.end_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "FirstName": c.first_name or "", "LastName": c.last_name or "", "ReservationNumber": stay.number}
-        mark = ctx.key_marks.mark(stay.number, self.space.number, count)
+        mark = ctx.key_marks.mark(stay.number, self.room_number, count)
         outcome = self.run_job(Job(kind=JobKind.CUT_KEYS, data=data, source=Source.KIOSK),
                                "checkin.keys.present", lambda p: {"n": min(p.done + 1, count), "total": count})
         ctx.key_marks.clear(mark)  # the outcome reaches staff through this session (the task below)
@@ -257,8 +265,8 @@ class CheckIn(DocumentSteps, Session):
         self._slip(made)
 
     def _slip(self, keys: int) -> None:
-        ctx, stay, k = self.ctx, self.stay, self.ctx.cfg.kiosk
-        room = self.space.number
+        ctx, stay, k = self.ctx, self.booking, self.ctx.cfg.kiosk
+        room = self.room_number
         # The floor only when configured: "Room 401, 401" told the guest nothing twice.
         floor = next((f.split("=", 1)[1] for f in k.floors if "=" in f and room.startswith(f.split("=", 1)[0])),
                      None)
@@ -280,4 +288,5 @@ class CheckIn(DocumentSteps, Session):
 
     def forget_guest(self) -> None:
         """At the end, keep only what the done screen shows (no guest personal data)."""
-        self.stay = type(self.stay)(**{**self.stay.__dict__, "customer": None}) if self.stay else None
+        # a customer with nothing in it, not even the id
+        self.stay = dataclasses.replace(self.stay, customer=Customer(id="")) if self.stay else None

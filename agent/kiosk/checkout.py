@@ -7,11 +7,10 @@ not be able to check another guest out.
 
 from __future__ import annotations
 
-from agent.kiosk import receipts
-from agent.kiosk.booking import Bookings, _utc, space_named
+from agent.kiosk import pay, receipts
+from agent.kiosk.booking import Bookings, space_named, utc
 from agent.kiosk.checkin import PAID, _text
 from agent.kiosk.names import same_name
-from agent.kiosk import pay
 from agent.kiosk.refusals import platform_refusal
 from agent.kiosk.session import ActionRefused, Session, failed, refused
 from agent.mews import errors as mews_errors
@@ -26,9 +25,8 @@ class CheckOut(Session):
 
     def __init__(self, ctx, language: str = "en"):
         super().__init__(ctx, language)
-        self.stay = None
-        self.room = None
-        self.card_room = None
+        self.room: str | None = None
+        self.card_room: str | None = None
         self.items: list[dict] = []
         self.paid_part: list[str] = []
 
@@ -121,7 +119,7 @@ class CheckOut(Session):
         else:
             number = _text(fields, "number")
             stay = self.lookup({"number": number, "last_name": last_name}, by_number(number), "check-out")
-        if stay is None:
+        if stay is None or space is None:  # a stay is found only with its room
             return
         self.stay, self.room = stay, space.number
         self.result.update({"reservation": stay.number, "room": space.number})
@@ -130,9 +128,9 @@ class CheckOut(Session):
         self._bill()
 
     def _bill(self) -> None:
-        ctx, stay = self.ctx, self.stay
+        ctx, stay = self.ctx, self.booking
         open_items = ctx.client.get_customers_open_items([stay.customer.id])
-        self.items = [{"name": i.name or "", "date": ctx.local_text(_utc(i.consumption_utc))[:10] if i.consumption_utc
+        self.items = [{"name": i.name or "", "date": ctx.local_text(utc(i.consumption_utc))[:10] if i.consumption_utc
                        else "", "amount": i.amount.to_json() if i.amount else None}
                       for c in open_items for i in c.items if i.amount is not None]
         owed = pay.balance_due(ctx, stay.customer.id)
@@ -163,7 +161,7 @@ class CheckOut(Session):
             return self.on_checkout(fields)
 
         def work():
-            paid = pay.settle(self.ctx, self.stay.customer.id, self.stay.number, amount)
+            paid = pay.settle(self.ctx, self.booking.customer.id, self.booking.number, amount)
             self.paid_part.append(paid.approved_text)
             self.items.append({"name": "Card payment", "date": self.ctx.local_text(self.ctx.clock())[:10],
                                "amount": {"Currency": paid.approved["Currency"], "Value": -paid.approved["Value"]}})
@@ -189,7 +187,7 @@ class CheckOut(Session):
         self.background("checkout.processing", {}, self._process)
 
     def _process(self) -> None:
-        ctx, stay = self.ctx, self.stay
+        ctx, stay = self.ctx, self.booking
         with self.lock:
             self.message = ("checkout.processing", {})
         try:
@@ -208,7 +206,7 @@ class CheckOut(Session):
         with self.lock:
             self.message = ("checkout.printing", {})
         png = receipts.folio(hotel=ctx.hotel_name, guest=" ".join(
-            p for p in (stay.customer.first_name, stay.customer.last_name) if p), number=stay.number, room=self.room,
+            p for p in (stay.customer.first_name, stay.customer.last_name) if p), number=stay.number, room=self.room or "",
             items=self.items, balance=self.result["balance"], printed_at=ctx.local_text(ctx.clock()), logo=k.logo)
         printed = self.run_job(Job(kind=JobKind.PRINT_DOCUMENT, data=receipts.print_data(png), source=Source.KIOSK),
                                "checkout.printing").ok

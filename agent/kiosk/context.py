@@ -6,12 +6,20 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from agent.kiosk.keymarks import KeyMarks
+
+if TYPE_CHECKING:  # types only: the context is built by the composition root
+    from agent.config import Config
+    from agent.mews.client import MewsClient
+    from agent.runtime.jobs import Jobs
+    from hal.payment import PaymentTerminal
 from agent.kiosk.ledger import PaymentLedger
 from agent.mews import errors as mews_errors
 
@@ -19,7 +27,7 @@ log = logging.getLogger("agent.kiosk")
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class LookupThrottle:
@@ -101,17 +109,17 @@ class StaffTasks:
 
 @dataclass
 class KioskContext:
-    cfg: object  # agent.config.Config
-    client: object  # MewsClient
-    jobs: object  # agent.runtime.jobs.Jobs
-    terminal: object | None = None  # hal.payment.PaymentTerminal
+    cfg: Config
+    client: MewsClient
+    jobs: Jobs
+    terminal: PaymentTerminal | None = None
     ledger: PaymentLedger | None = None  # the charges on disk; required when a terminal is attached
-    clock: object = utc_now
+    clock: Callable[[], datetime] = utc_now
     throttle: LookupThrottle = field(default_factory=LookupThrottle)
     tasks: StaffTasks | None = None
     staff_calls: StaffCallLimit = field(default_factory=StaffCallLimit)
     key_marks: KeyMarks | None = None
-    count: object = None  # count(name): a session's outcome into the store's counters (fleet metrics); None = off
+    count: Callable[[str], None] | None = None  # a session's outcome into the store's counters (fleet metrics); None = off
     _spaces: tuple = (0.0, None)
 
     def __post_init__(self):

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from agent.documents import platform
-from agent.kiosk.booking import Bookings
+from agent.kiosk.booking import Bookings, Stay
 from agent.kiosk.names import same_name
-from agent.kiosk.session import refused
+from agent.kiosk.session import Session, refused
 from agent.mews.models import ReservationsPage
 from agent.runtime.jobs import Job, JobKind, Source
 
@@ -44,8 +45,14 @@ def _by_id(ctx, reservation_id: str):
     return next((bookings._v1(r) for r in found.reservations if r.id == reservation_id and r.customer), None)
 
 
-class DocumentSteps:
-    """Mixed into CheckIn (before Session): the ``scan``, ``scan_document`` and ``confirm_document`` actions."""
+class DocumentSteps(Session):
+    """CheckIn's document steps (CheckIn(DocumentSteps, Session)): the ``scan``, ``scan_document`` and
+    ``confirm_document`` actions."""
+
+    if TYPE_CHECKING:  # CheckIn defines them
+        def found(self, stay: Stay) -> None: ...
+
+        def _show_details(self) -> None: ...
 
     document = None  # agent.documents.mrz.IdentityDocument while the guest confirms it
     typed_document = False  # no reader: the details screen asks for the passport instead
@@ -84,7 +91,7 @@ class DocumentSteps:
         if k.documents == "all":
             return True
         if k.documents == "foreign":
-            nationality = getattr(self.stay.customer, "nationality_code", None)
+            nationality = getattr(self.booking.customer, "nationality_code", None)
             return not nationality or nationality.upper() != k.hotel_country
         return False
 
@@ -118,7 +125,7 @@ class DocumentSteps:
         self.background("checkin.document.present", {}, work)
 
     def _check(self, doc) -> None:
-        customer = self.stay.customer
+        customer = self.booking.customer
         if not same_name(doc.surname, customer.last_name):
             log.info("kiosk check-in: the document's name does not match the booking - %s", self.where())
             self.show("document", "checkin.document.mismatch")
@@ -137,10 +144,10 @@ class DocumentSteps:
         if doc is None:
             self.show("document", "checkin.document.prompt")
             return
-        row = platform.payload(doc, self.stay.customer.id)
+        row = platform.payload(doc, self.booking.customer.id)
         ledger = self.ctx.ledger
         if ledger is not None:  # durable until delivered, then wiped (the outbox's document row)
-            ledger.store.enqueue_document(row)
+            ledger.store.outbox.enqueue_document(row)
             ledger.wake_outbox()
         else:
             platform.deliver(self.ctx.client, row)

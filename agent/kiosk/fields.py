@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 # ISO 3166-1 alpha-2, officially assigned codes.
 COUNTRIES = frozenset("""
@@ -28,7 +29,8 @@ def _err(message_id: str, **params) -> dict:
 
 def check(fields: dict, today: date, passport: bool) -> tuple[dict, dict]:
     """(changes in customers/update wire names, errors by field name); only fields given are checked."""
-    changes, errors = {}, {}
+    changes: dict[str, Any] = {}
+    errors: dict[str, Any] = {}
 
     def text(name: str, limit: int = 120) -> str | None:
         value = fields.get(name)

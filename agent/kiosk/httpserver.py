@@ -112,6 +112,7 @@ class KioskServer(TcpWSGIServer):
 
     channel_class = KioskChannel
     evicted = 0  # connections closed to make room (tests, bench)
+    next_channel_cleanup: float  # waitress's (untyped) server sets it
 
     def readable(self):
         now = time.time()
@@ -152,7 +153,7 @@ class CannotListen(OSError):
     """``kiosk.listen`` cannot be bound: "cannot listen on 127.0.0.1:8765: address in use"."""
 
     def __str__(self) -> str:
-        return self.strerror
+        return self.strerror or super().__str__()
 
 
 WHY = {errno.EADDRINUSE: "address in use",
@@ -170,7 +171,7 @@ def create(app, host: str, port: int) -> KioskServer:
     except socket.gaierror as e:
         raise CannotListen(errno.EADDRNOTAVAIL, f"cannot listen on {where}: unknown host ({e.strerror})") from None
     except OSError as e:
-        why = WHY.get(e.errno, e.strerror or str(e))
+        why = WHY.get(e.errno or 0, e.strerror or str(e))
         raise CannotListen(e.errno, f"cannot listen on {where}: {why}") from None
     except ValueError as e:  # waitress's own check of host and port
         raise CannotListen(errno.EINVAL, f"cannot listen on {where}: {e}") from None

@@ -101,7 +101,7 @@ class PaymentLedger:
         columns = ", ".join(f"p.{c}" for c in PAYMENT_COLUMNS.split(", "))
         rows = self.store.rows(f"SELECT {columns}, o.id, o.dead FROM payments p LEFT JOIN outbox o "
                                f"ON o.id = p.record_id WHERE {where} ORDER BY p.created", args)
-        return [_charge(dict(zip(PAYMENT_COLUMNS.split(", ") + ["row", "dead"], r))) for r in rows]
+        return [_charge(dict(zip(PAYMENT_COLUMNS.split(", ") + ["row", "dead"], r, strict=True))) for r in rows]
 
 
 def _charge(r: dict) -> Charge:

@@ -42,8 +42,8 @@ def _render(blocks: list, logo: str = "") -> bytes:
     images: list[Image.Image] = []
     if logo:
         try:
-            with Image.open(logo) as img:
-                img = img.convert("L")
+            with Image.open(logo) as opened:
+                img = opened.convert("L")
                 img.thumbnail((WIDTH, 160))
                 images.append(img.copy())
         except (OSError, ValueError):
@@ -91,7 +91,7 @@ def _qr(url: str) -> Image.Image:
 
 def welcome_slip(*, hotel: str, guest: str, room: str, floor: str, arrival: str, departure: str,
                  lines: list[str], qr_url: str = "", logo: str = "") -> bytes:
-    blocks = [("title", name(hotel)), ("line", ""), ("line", f"Welcome, {name(guest)}"), ("rule",),
+    blocks: list[tuple] = [("title", name(hotel)), ("line", ""), ("line", f"Welcome, {name(guest)}"), ("rule",),
               ("pair", "Room", room)]
     if floor and floor != room:
         blocks.append(("pair", "Floor", floor))

@@ -19,7 +19,7 @@ _SENTENCE_END = re.compile(r"[.!?:;]\s*$")
 _LONG_NUMBER = re.compile(r"\d[\d \-]{5,}\d")
 
 
-def names_someone(text: str, own_names: tuple[str, ...]) -> bool:
+def names_someone(text: str, own_names: tuple[str | None, ...]) -> bool:
     """True when ``text`` may name a person other than the guest (capitalised mid-sentence word, e-mail, number)."""
     if "@" in text or _LONG_NUMBER.search(text):
         return True
@@ -34,7 +34,7 @@ def names_someone(text: str, own_names: tuple[str, ...]) -> bool:
     return False
 
 
-def platform_refusal(text: str, own_names: tuple[str, ...], what: str, described: str) -> End:
+def platform_refusal(text: str, own_names: tuple[str | None, ...], what: str, described: str) -> End:
     """The End for a business-rule refusal: the platform's text on screen only when it names nobody else."""
     text = " ".join((text or "").split())
     if text and not names_someone(text, own_names):

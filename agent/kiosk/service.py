@@ -13,12 +13,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from agent.kiosk import brand
-from agent.kiosk.checkin import CheckIn
 from agent.kiosk.address import parse_listen
+from agent.kiosk.checkin import CheckIn
 from agent.kiosk.checkout import CheckOut
 from agent.kiosk.context import KioskContext, LookupThrottle, utc_now
+
+if TYPE_CHECKING:  # the web server (waitress) is imported when the kiosk starts
+    from agent.kiosk.httpserver import KioskServer
 
 log = logging.getLogger("agent.kiosk")
 COUNTDOWN = 10.0
@@ -29,9 +33,8 @@ RESOLVE_EVERY = 30.0  # seconds between asking the terminal about charges left o
 class KioskService:
     def __init__(self, cfg, client, jobs, store=None, clock=utc_now, *, terminal=None, ledger=None,
                  wake_outbox=lambda: None, ctx: KioskContext | None = None):
-        from hal.payment import from_config
-
         from agent.kiosk.ledger import PaymentLedger
+        from hal.payment import from_config
 
         self.cfg = cfg
         if terminal is None and ctx is None:
@@ -41,15 +44,16 @@ class KioskService:
         self.ctx = ctx or KioskContext(cfg=cfg, client=client, jobs=jobs, terminal=terminal, ledger=ledger,
                                        clock=clock, throttle=LookupThrottle(),
                                        count=store.count if store is not None else None)
-        self._session = None
+        self._session: CheckIn | CheckOut | None = None
         self._lock = threading.Lock()
-        self._server = None
+        self._server: KioskServer | None = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._keys_told: dict[str, float] = {}  # reservation -> when a missing-keys task may be tried again
         self._next_resolve = 0.0
         # Marks already on disk at start were left by a unit that stopped between check-in and keys.
-        self._from_before = {str(m.get("reservation")) for m in self.ctx.key_marks.pending()}
+        marks = self.ctx.key_marks  # the context makes it when not given
+        self._from_before = {str(m.get("reservation")) for m in marks.pending()} if marks is not None else set()
         self.address = parse_listen(cfg.kiosk.listen)
         self.fault = ""  # why the web server stopped serving after start (health shows it)
 
@@ -120,17 +124,20 @@ class KioskService:
             s = self._session
         live = s.where_reservation() if s is not None and not s.ended else None
         now = time.monotonic()
-        for mark in self.ctx.key_marks.pending():
+        marks, tasks = self.ctx.key_marks, self.ctx.tasks  # the context makes both when not given
+        if marks is None or tasks is None:
+            return
+        for mark in marks.pending():
             reservation = str(mark.get("reservation"))
             if reservation == live or self._keys_told.get(reservation, 0.0) > now:
                 continue
             asked = mark.get("keys") or 0
             what = f"{asked} key(s) asked, not confirmed" if asked else "no key made"
             why = "the unit restarted" if reservation in self._from_before else "the guest left the kiosk"
-            if self.ctx.tasks.raise_task(f"checked in at the kiosk, {what}: {why} - "
-                                         f"reservation {reservation}, room {mark.get('room')}",
-                                         "check the guest's cards; give the keys at reception"):
-                self.ctx.key_marks.clear_reservation(reservation)
+            if tasks.raise_task(f"checked in at the kiosk, {what}: {why} - "
+                                f"reservation {reservation}, room {mark.get('room')}",
+                                "check the guest's cards; give the keys at reception"):
+                marks.clear_reservation(reservation)
                 self._keys_told.pop(reservation, None)
             else:
                 self._keys_told[reservation] = now + 30.0  # the platform is down: try again later
@@ -156,8 +163,8 @@ class KioskService:
 
         host, port = self.address
         app = Perimeter(build_app(self), lambda: self.address, self.cfg.kiosk.screen_token)
-        self._server = httpserver.create(app, host, port)
-        self.address = (host, int(self._server.effective_port))
+        server = self._server = httpserver.create(app, host, port)
+        self.address = (host, int(server.effective_port))
         log.info("kiosk: API at http://%s:%s/", host, self.address[1])
         web = threading.Thread(target=self._serve, name="kiosk-web", daemon=True)
         reaper = threading.Thread(target=self._reap_loop, name="kiosk-reaper", daemon=True)
@@ -166,8 +173,11 @@ class KioskService:
             t.start()
 
     def _serve(self) -> None:
+        server = self._server
+        if server is None:  # stopped before it started
+            return
         try:
-            self._server.run()
+            server.run()
         except (OSError, ValueError) as e:  # closed under us at stop()
             if not self._stop.is_set():
                 log.error("kiosk: web server stopped: %s", e)

@@ -12,6 +12,7 @@ import secrets
 import threading
 import time
 
+from agent.kiosk.booking import Stay
 from agent.mews import errors as mews_errors
 
 log = logging.getLogger("agent.kiosk")
@@ -51,14 +52,22 @@ class Session:
     flow = ""
     first_screen = "find"
 
+    @property
+    def booking(self) -> Stay:
+        """The booking ``find`` found: every step after it has one."""
+        if self.stay is None:
+            raise RuntimeError(f"{self.flow}: a step after find ran without a booking")
+        return self.stay
+
     def __init__(self, ctx, language: str = "en"):
         self.ctx = ctx
+        self.stay: Stay | None = None  # the booking ``find`` found
         self.id = secrets.token_hex(16)
         self.language = language
         self.lock = threading.RLock()
         self.name = self.first_screen
         prompt, self.data = self.opening()
-        self.message = (prompt, {})
+        self.message: tuple[str, dict] = (prompt, {})
         self.errors: dict = {}
         self.busy = False
         self.progress: dict | None = None

@@ -28,18 +28,30 @@ import time
 from typing import Any
 
 import agent
-from agent.runtime.logs import add_secret, redact
-from agent.mews import errors
+from agent.mews import errors, today
 from agent.mews.errors import Displaced, InvalidResponse, Retryable, TokenRejected, Unauthorized
+from agent.mews.guests import GuestOperations
 from agent.mews.malformed import MalformedCounter
 from agent.mews.models import (
-    COMMAND_STATES, FINAL_STATES, AccountingCategory, Command, CreditCard, CurrencyValue, Customer, CustomerOpenItems,
-    Document, ModelError, OpenItemsResult, ReservationsResult, SignInResult, SpacesResult, check_card_number,
+    COMMAND_STATES,
+    FINAL_STATES,
+    AccountingCategory,
+    Command,
+    CreditCard,
+    CurrencyValue,
+    Customer,
+    CustomerOpenItems,
+    Document,
+    ModelError,
+    OpenItemsResult,
+    ReservationsResult,
+    SignInResult,
+    SpacesResult,
+    check_card_number,
 )
-from agent.mews import today
-from agent.mews.guests import GuestOperations
 from agent.mews.ratelimit import DEVICE, KIOSK, LANES, RateLimiter
 from agent.mews.session import SignInSession
+from agent.runtime.logs import add_secret, redact
 
 log = logging.getLogger("agent.mews")
 
@@ -55,7 +67,7 @@ def utc_text(value: dt.datetime | str) -> str:
         return value
     if not isinstance(value, dt.datetime) or value.tzinfo is None:
         raise ValueError("expected an ISO 8601 string or a timezone-aware datetime")
-    value = value.astimezone(dt.timezone.utc)
+    value = value.astimezone(dt.UTC)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
     if value.microsecond:
         text += f".{value.microsecond // 1000:03d}"
@@ -66,7 +78,7 @@ class MewsClient(GuestOperations):
     """The Connector API over one keep-alive HTTP session; safe to share between threads."""
 
     def __init__(self, cfg, *, session=None, version: str = agent.__version__,
-                 limiter: RateLimiter | None = None, lane: str = DEVICE, _shared: "MewsClient | None" = None):
+                 limiter: RateLimiter | None = None, lane: str = DEVICE, _shared: MewsClient | None = None):
         cfg = getattr(cfg, "mews", cfg)  # the whole Config works too
         if lane not in LANES:
             raise ValueError(f"unknown lane {lane!r}; expected one of {', '.join(LANES)}")
@@ -87,6 +99,10 @@ class MewsClient(GuestOperations):
         self.current = self.generation == "current"
         for secret in (cfg.connector_token, cfg.client_token, getattr(cfg, "access_token", "")):
             add_secret(secret)
+        self._limiter: RateLimiter
+        self._auth: SignInSession
+        self.malformed: MalformedCounter
+        self._static: today.StaticSpaces
         if _shared is not None:
             self._limiter, self._auth, self.malformed = _shared._limiter, _shared._auth, _shared.malformed
             self._static = _shared._static
@@ -97,7 +113,7 @@ class MewsClient(GuestOperations):
             self.malformed = MalformedCounter("command entry", log)
             self._static = today.StaticSpaces()
 
-    def connection(self, lane: str | None = None) -> "MewsClient":
+    def connection(self, lane: str | None = None) -> MewsClient:
         """A sibling client with its own HTTP connection, sharing sign-in state and the rate limiter.
 
         ``lane`` (default: this client's) picks the limiter's share its requests use."""
@@ -129,7 +145,7 @@ class MewsClient(GuestOperations):
         if self._own_session:
             self._http.close()
 
-    def __enter__(self) -> "MewsClient":
+    def __enter__(self) -> MewsClient:
         return self
 
     def __exit__(self, *exc) -> None:

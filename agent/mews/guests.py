@@ -5,17 +5,34 @@ A mixin of ``MewsClient``: every method goes through the client's ``call``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.mews import today
 from agent.mews.models import (
-    Command, CurrencyValue, Customer, CustomersPage, Document, ReservationsPage, ReservationV2,
+    Command,
+    CurrencyValue,
+    Customer,
+    CustomersPage,
+    Document,
+    ReservationsPage,
+    ReservationV2,
     check_card_number,
 )
 
 
 class GuestOperations:
     """Mixed into MewsClient (which provides ``call``, ``_parse``, ``_commands``, ``current`` and ``_cfg``)."""
+
+    if TYPE_CHECKING:  # what MewsClient provides, declared for the type checker (MewsClient defines them)
+        current: bool
+        _cfg: Any
+
+        def call(self, operation: str, body: dict | None = None) -> dict: ...
+
+        @staticmethod
+        def _parse(model: Any, raw: dict, operation: str) -> Any: ...
+
+        def _commands(self, operation: str, raw: dict) -> list[Command]: ...
 
     def _amount(self, amount: CurrencyValue) -> dict:
         """An amount in the generation's form: ``{Currency, GrossValue}`` today, ``{Currency, Value}`` in the seed."""

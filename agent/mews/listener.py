@@ -18,12 +18,16 @@ import logging
 import socket
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from agent.runtime.logs import redact
 from agent.mews.errors import TokenRejected
 from agent.mews.events import Event, EventFormatError, parse_frame
+from agent.runtime.logs import redact
+
+if TYPE_CHECKING:  # websocket-client is imported when the listener connects
+    import websocket
 from agent.mews.malformed import MalformedCounter
 from agent.runtime.backoff import Backoff
 
@@ -99,7 +103,7 @@ class EventListener:
         self.refused_frames = 0  # frames closed for size or slowness
         self.last_event_at: float | None = None
         self._stop = threading.Event()
-        self._ws = None
+        self._ws: websocket.WebSocket | None = None
         self._thread: threading.Thread | None = None
         self._refused_401 = False  # the previous handshake was refused with 401
 
@@ -200,7 +204,6 @@ class EventListener:
 
         ws = websocket.WebSocket(sslopt=self._sslopt(), enable_multithread=True)
         ws.frame_buffer.__class__ = _bounded_frames(type(ws.frame_buffer), self.max_frame_bytes)
-        ws.frame_buffer.message_bytes = 0
         self._ws = ws
         url, headers = self.url(), self.headers()  # may sign in (network)
         guard = threading.Timer(self.handshake_timeout + 1.0, self._abort)  # a trickled handshake too
@@ -212,7 +215,7 @@ class EventListener:
             if getattr(e, "status_code", None) == 401:
                 self._handshake_refused()
             return f"handshake refused (HTTP {getattr(e, 'status_code', '?')})"
-        except (socket.timeout, websocket.WebSocketTimeoutException):
+        except (TimeoutError, websocket.WebSocketTimeoutException):
             return f"no handshake answer within {self.handshake_timeout:g} s"
         finally:
             guard.cancel()
@@ -247,7 +250,7 @@ class EventListener:
         while not self._stop.is_set():
             try:
                 opcode, data = ws.recv_data(control_frame=True)
-            except (socket.timeout, websocket.WebSocketTimeoutException):
+            except (TimeoutError, websocket.WebSocketTimeoutException):
                 now = time.monotonic()
                 if frames.in_progress():
                     frame_started = frame_started or now

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from agent.mews.errors import CardNumberNotObfuscated, MewsError
 
@@ -47,9 +47,9 @@ class Device:
     type: str | None = None
 
     @classmethod
-    def from_json(cls, value: Any) -> "Device":
+    def from_json(cls, value: Any) -> Device:
         d = _obj(value, "Device")
-        return cls(id=_str(d, "Id", "Device"), name=_str(d, "Name", "Device", required=False) or "",
+        return cls(id=_str(d, "Id", "Device") or "", name=_str(d, "Name", "Device", required=False) or "",
                    type=_str(d, "Type", "Device", required=False))
 
     def to_json(self) -> dict:
@@ -75,7 +75,7 @@ class Command:
     invalid: str = ""
 
     @classmethod
-    def from_json(cls, value: Any) -> "Command":
+    def from_json(cls, value: Any) -> Command:
         """Raises ModelError only without a usable Id; other wrong types set ``invalid``."""
         d = _obj(value, "Command")
         command_id = d.get("Id")
@@ -183,12 +183,15 @@ def _jtype(value: Any) -> str:
 class WireModel:
     """Mixin for dataclasses whose fields are declared with ``wire(...)``."""
 
+    if TYPE_CHECKING:  # every WireModel is a dataclass: ``fields()`` takes it
+        __dataclass_fields__: ClassVar[dict[str, Any]]
+
     @classmethod
     def from_json(cls, value: Any):
         """Parse a JSON value; unknown keys are ignored; raises only ModelError."""
         what = cls.__name__
         d = _obj(value, what)
-        kwargs = {}
+        kwargs: dict[str, Any] = {}
         for f in fields(cls):
             spec = f.metadata.get("wire")
             if spec is None:
@@ -425,7 +428,7 @@ class CreditCard(WireModel):
         check_card_number(self.number)
 
     @classmethod
-    def from_json(cls, value: Any) -> "CreditCard":
+    def from_json(cls, value: Any) -> CreditCard:
         try:
             return super().from_json(value)
         except CardNumberNotObfuscated as e:

@@ -12,7 +12,7 @@ import collections
 import hashlib
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from agent.mews.errors import BudgetSpent
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
-from agent.runtime.logs import add_secret
 from agent.mews.models import Enterprise, SignInResult
+from agent.runtime.logs import add_secret
 
 log = logging.getLogger("agent.mews")
 
@@ -33,7 +33,7 @@ class SignInSession:
         """The AccessToken to send; signs in first (over ``via``, a client's own connection) when there is none."""
         with self._lock:
             if self._token is None:
-                self.sign_in(via)
+                return self.sign_in(via)[0].access_token
             return self._token
 
     def sign_in(self, via: Callable[[], tuple[SignInResult, dict]] | None = None) -> tuple[SignInResult, dict]:
@@ -53,5 +53,4 @@ class SignInSession:
         with self._lock:
             if self._token is not None and self._token != stale:
                 return self._token
-            self.sign_in(via)
-            return self._token
+            return self.sign_in(via)[0].access_token

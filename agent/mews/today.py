@@ -14,14 +14,24 @@ seed forms return, so the kiosk does not know which generation it talks to.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from agent.mews.errors import InvalidResponse
 from agent.mews.models import (
-    CurrencyValue, CustomerOpenItems, Document, ModelError, OpenItem, Space, SpaceCategory, SpacesResult, WireModel,
+    CurrencyValue,
+    CustomerOpenItems,
+    Document,
+    ModelError,
+    OpenItem,
+    Space,
+    SpaceCategory,
+    SpacesResult,
+    WireModel,
     wire,
 )
+from common.jsonparts import part
 
 PAGE = 1000  # the platform's largest page; a kiosk hotel has fewer rooms than that
 
@@ -162,7 +172,7 @@ def get_all_spaces(call, static: StaticSpaces) -> SpacesResult:
             raise InvalidResponse(f"{op}: a resource without an Id")
         if r.get("IsActive") is False:
             continue
-        data = r.get("Data") if isinstance(r.get("Data"), dict) else {}
+        data = part(r, "Data")
         spaces.append(Space(id=r["Id"], type=data.get("Discriminator"), number=r.get("Name"),
                             parent_space_id=r.get("ParentResourceId"), category_id=category_of.get(r["Id"]),
                             state=r.get("State")))
@@ -195,7 +205,8 @@ def open_items(call, customer_id: str) -> tuple[list[OrderItem], list[Payment]]:
 
 def balance(items: list[OrderItem], payments: list[Payment], fallback_currency: str = "") -> CurrencyValue:
     """What the customer owes: open order items plus open payments (payments are negative)."""
-    currency = next((x.amount.currency for x in [*items, *payments]), fallback_currency)
+    lines: list[OrderItem | Payment] = [*items, *payments]
+    currency = next((x.amount.currency for x in lines), fallback_currency)
     total = sum(x.amount.gross for x in items) + sum(p.amount.gross for p in payments)
     return CurrencyValue(currency=currency, value=round(total, 2) + 0.0)
 

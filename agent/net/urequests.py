@@ -13,6 +13,12 @@ import socket
 import sys
 import time
 
+# mypy reads this block; neither Python runs it (MicroPython has no typing module), so the
+# types in this file are written as comments
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any  # noqa: F401  (used in the type comments below)
+
 _MAX_LINE = 65536
 _MAX_HEADERS = 200
 _NO_BODY_STATUS = (204, 304)
@@ -22,7 +28,7 @@ _MICRO = sys.implementation.name == "micropython"
 _LATIN1 = ("latin-1", "latin1", "iso-8859-1", "iso8859-1", "l1")
 _SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
 _DROPPED_ERRNOS = (errno.ECONNRESET, errno.ECONNABORTED, errno.ENOTCONN, 32)  # 32: EPIPE
-_contexts = {}
+_contexts = {}  # type: dict
 
 
 def _error(name, code, message):
@@ -35,10 +41,10 @@ def _error(name, code, message):
 
 if _MICRO:
     def _clock():
-        return time.ticks_ms()
+        return time.ticks_ms()  # type: ignore[attr-defined]  # MicroPython's time module has it
 
     def _elapsed(start):
-        return time.ticks_diff(time.ticks_ms(), start) / 1000
+        return time.ticks_diff(time.ticks_ms(), start) / 1000  # type: ignore[attr-defined]  # MicroPython's
 else:
     _clock = time.monotonic
 
@@ -227,7 +233,7 @@ def _pem_certificates(path):
     import binascii
 
     ders = []
-    lines = None
+    lines = None  # type: list | None
     with open(path, "rb") as f:
         for line in f.read().split(b"\n"):
             line = line.strip()
@@ -363,10 +369,9 @@ def _basic(auth):
 def _request_bytes(method, scheme, host, port, target, data, json, headers, auth, close):
     """The request head and body, ready for one sendall()."""
     body, ctype = _body(data, json)
-    given = ()
+    given = set()  # type: set
     extra = ""
     if headers:
-        given = set()
         for key in headers:
             value = headers[key]
             if isinstance(value, bytes):
@@ -405,11 +410,12 @@ class _Connection:
         self.host = host
         self.port = port
         self.context = context
-        self.sock = None
+        self.sock = None  # type: Any  # CPython's socket or SSLSocket, or a MicroPython stream
         self.buf = b""
 
     def open(self, deadline):
-        sock = err = None
+        sock = None  # type: Any  # a socket, then maybe the TLS stream over it (CPython's or MicroPython's)
+        err = None  # type: OSError | None
         for info in socket.getaddrinfo(self.host, self.port, 0, socket.SOCK_STREAM):
             sock = socket.socket(info[0], socket.SOCK_STREAM, info[2])
             try:
@@ -554,7 +560,7 @@ def _parse_status(line):
 
 def _read_headers(conn, dl):
     """Header lines until the blank one -> dict with keys as received."""
-    headers = {}
+    headers = {}  # type: dict
     last = None
     for _ in range(_MAX_HEADERS):
         line = conn.readline(dl)

@@ -13,8 +13,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agent.runtime.health import BUSY, CONFIG_ERROR, DISPLACED, FAULT, ONLINE, WAITING, Health
+
+if TYPE_CHECKING:  # screens (and Pillow) are imported when the panel draws
+    from agent.panel.screens import Screen
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +48,7 @@ class Painter:
         self._interval = frame_interval
         self._ticks = ticks
         self._cond = threading.Condition()
-        self._pending = None  # (screen, shift, dimmed)
+        self._pending: tuple[Screen, tuple[int, int], bool] | None = None
         self._seq = self._done = 0
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -93,7 +97,8 @@ class Painter:
                     self._cond.wait(wait)
                     continue
                 request, seq = self._pending, self._seq
-            self._draw(*request)
+            if request is not None:  # set before the sequence moved
+                self._draw(*request)
             last = self._ticks()
             with self._cond:
                 self._done = seq
@@ -153,11 +158,11 @@ class FrontPanel:
         self._screen_name = ""
         self._active_at = ticks()
         self._status_until = float("-inf")
-        self._note = None
+        self._note: Screen | None = None
         self._note_until = float("-inf")
         self._action: threading.Thread | None = None
         self._failing = False
-        self.screen = None  # the last screen chosen
+        self.screen: Screen | None = None  # the last screen chosen
         if parts is not None:
             parts.button_a.on_press = parts.button_b.on_press = self.wake
             parts.button_a.on_short = self.show_status
@@ -166,7 +171,7 @@ class FrontPanel:
 
     @classmethod
     def from_config(cls, cfg, actions, *, timing: PanelTiming | None = None, frames_dir=None,
-                    pin_factory=None, model_path: str | None = None) -> "FrontPanel":
+                    pin_factory=None, model_path: str | None = None) -> FrontPanel:
         """Build from ``[display]`` and ``[gpio]``; a part that cannot start is logged and left out."""
         import boards
         from hal.display import open_display

@@ -16,8 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from agent import __version__
-from agent.runtime.health import (BOOTING, BUSY, CONFIG_ERROR, CONNECTING, DISPLACED, FAULT, OFFLINE, TOKEN_REJECTED,
-                                  ONLINE, WAITING, DeviceHealth, Health)
+from agent.runtime.health import (
+    BOOTING,
+    BUSY,
+    CONFIG_ERROR,
+    CONNECTING,
+    DISPLACED,
+    FAULT,
+    OFFLINE,
+    ONLINE,
+    TOKEN_REJECTED,
+    WAITING,
+    DeviceHealth,
+    Health,
+)
 
 WIDTH, HEIGHT = 128, 64
 MARGIN = 2  # room for the burn-in shift on every side
@@ -365,7 +377,7 @@ def _big(s: str, scale: int):
     cell = Image.new("1", (max(1, CELL_W * len(s)), CELL_H))
     _draw_line(ImageDraw.Draw(cell), 0, 0, s)
     cell = cell.crop((0, 2, cell.width, 10))
-    return cell.resize((cell.width * scale, cell.height * scale), Image.NEAREST)
+    return cell.resize((cell.width * scale, cell.height * scale), Image.Resampling.NEAREST)
 
 
 def render(screen: Screen, shift: tuple[int, int] = CENTER):

@@ -152,11 +152,12 @@ class Budget:
     def _buckets(self):
         """The bucket table, locked across threads and (through flock) across processes."""
         with self._lock:
-            if not self._file_ok:
+            path = self.path
+            if not self._file_ok or path is None:
                 yield self._memory
                 return
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(parents=True, exist_ok=True)
                 lock_fd = os.open(str(self.path) + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
             except OSError as e:
                 log.warning("budget: cannot use %s (%s); budgets kept in memory only", self.path, e)
@@ -165,16 +166,16 @@ class Budget:
                 return
             try:
                 fcntl.flock(lock_fd, fcntl.LOCK_EX)
-                buckets = self._read()
+                buckets = self._read(path)
                 yield buckets
-                self._write(buckets)
+                self._write(path, buckets)
                 self._memory = buckets
             finally:
                 os.close(lock_fd)  # releases the flock
 
-    def _read(self) -> dict:
+    def _read(self, path: Path) -> dict:
         try:
-            data = json.loads(self.path.read_text())
+            data = json.loads(path.read_text())
             buckets = data.get("buckets", {}) if isinstance(data, dict) else {}
             return {k: {"level": float(v["level"]), "at": float(v["at"]),
                         "inflight": {t: [float(c), float(s)] for t, (c, s) in dict(v.get("inflight") or {}).items()}}
@@ -186,12 +187,12 @@ class Budget:
             log.warning("budget: %s unreadable (%s); assuming full budgets", self.path, e)
             now = self.clock()
             buckets = {cmd: {"level": self.capacity, "at": now, "inflight": {}} for cmd in self.costs}
-            self._write(buckets)  # repaired once; from here the levels drain normally
+            self._write(path, buckets)  # repaired once; from here the levels drain normally
             return buckets
 
-    def _write(self, buckets: dict) -> None:
+    def _write(self, path: Path, buckets: dict) -> None:
         try:
-            write_atomically(self.path, json.dumps(
+            write_atomically(path, json.dumps(
                 {"window": self.window, "capacity": self.capacity, "buckets": buckets}).encode())
         except OSError as e:
             log.warning("budget: cannot write %s (%s)", self.path, e)

@@ -18,13 +18,12 @@ import random
 import threading
 import time
 
-from agent.runtime.logs import add_secret
 from agent.pos.budget import Budget, budget_file
 from agent.pos.connection import Connection
 from agent.pos.errors import ConnectionLost, GatewayUnavailable, InvalidRequest, PosRateLimited
-from agent.pos.models import (Deposit, License, PaymentMethod, PointOfSale, Product, Status, Transaction,
-                              records)
+from agent.pos.models import Deposit, License, PaymentMethod, PointOfSale, Product, Status, Transaction, records
 from agent.runtime.backoff import Backoff
+from agent.runtime.logs import add_secret
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +131,9 @@ class PosClient:
                 if self.stop_event.wait(delay):
                     break
             with self._lock:
-                if self.connection is not None:  # another caller got there first
-                    return self._conn
+                conn = self.connection
+                if conn is not None:  # another caller got there first
+                    return conn
                 shard = self.shard
                 connect_timeout = self.connect_timeout
                 if deadline is not None:
@@ -198,7 +198,7 @@ class PosClient:
         params = {k: v for k, v in (parameters or {}).items() if v is not None}
         check_parameters(command, params)
         params["api_key"] = self.cfg.api_key
-        if command in POS_SCOPED and getattr(self.cfg, "pos_password", ""):
+        if command in POS_SCOPED and getattr(self.cfg, "pos_password", None):
             params.setdefault("posPassword", self.cfg.pos_password)
         timeout = self.timeout if timeout is None else timeout
         own_deadline = connect_deadline is None
@@ -280,6 +280,6 @@ class PosClient:
                   "Products": [{"ID": pid, "Amount": amount} for pid, amount in products]}
         reply = self.call("payitems", params)
         try:
-            return int(reply.get("Items"))
-        except (TypeError, ValueError):
+            return int(reply["Items"])
+        except (TypeError, ValueError, KeyError):
             return -1  # booked, count not stated

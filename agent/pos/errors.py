@@ -106,6 +106,7 @@ class PosRateLimited(GatewayError):
     def __init__(self, error: str = "ratelimit", code=None, message: str | None = None):
         code = code if isinstance(code, dict) else {}
         self.command = str(code.get("command") or "")
+        self.retry_after: float | None
         try:
             self.retry_after = max(0.0, float(code.get("retry_after")) / 1000.0)
         except (TypeError, ValueError):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Union
+from typing import Any
 
 from agent.pos.errors import InvalidReply
 
@@ -45,7 +45,7 @@ class CommandMessage:
     result: Any
 
 
-Message = Union[EventMessage, ErrorMessage, BroadcastMessage, CommandMessage]
+Message = EventMessage | ErrorMessage | BroadcastMessage | CommandMessage
 
 
 def parse_message(text: str | bytes) -> Message:
@@ -110,7 +110,7 @@ def parse_time(value) -> datetime | None:
         t = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ class Product:
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_wire(cls, d: dict) -> "Product":
+    def from_wire(cls, d: dict) -> Product:
         return cls(_int(d.get("ID")), str(d.get("ProductName") or f"product {d.get('ID')}"),
                    money(d.get("Price")), _flag(d.get("Deposit")), _flag(d.get("CrewBlocked")), dict(d))
 
@@ -136,7 +136,7 @@ class PaymentMethod:
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_wire(cls, d: dict) -> "PaymentMethod":
+    def from_wire(cls, d: dict) -> PaymentMethod:
         return cls(_int(d.get("ID")), str(d.get("Payment") or f"method {d.get('ID')}"),
                    str(d.get("color") or ""), dict(d))
 
@@ -147,7 +147,7 @@ class Deposit:
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_wire(cls, value) -> "Deposit":
+    def from_wire(cls, value) -> Deposit:
         """``Deposit`` is an object with ``Price``; a bare number is accepted too."""
         if isinstance(value, dict):
             return cls(money(value.get("Price")), dict(value))
@@ -163,7 +163,7 @@ class License:
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_wire(cls, d) -> "License":
+    def from_wire(cls, d) -> License:
         d = d if isinstance(d, dict) else {}
         # the reference client treats only Active == "0" as inactive
         active = not (str(d.get("Active")) in ("0", "False", "false") or d.get("Active") is False)
@@ -184,7 +184,7 @@ class Status:
     message: str
 
     @classmethod
-    def from_wire(cls, d: dict) -> "Status":
+    def from_wire(cls, d: dict) -> Status:
         return cls(str(d.get("status") or ""), str(d.get("message") or ""))
 
 
@@ -197,7 +197,7 @@ class PointOfSale:
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_wire(cls, d: dict) -> "PointOfSale":
+    def from_wire(cls, d: dict) -> PointOfSale:
         return cls(_int(d.get("ID")), str(d.get("PointOfSale") or d.get("Name") or f"POS {d.get('ID')}"),
                    _flag(d.get("enabled", True)), _flag(d.get("password")), dict(d))
 
@@ -216,7 +216,7 @@ class Transaction:
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_wire(cls, d: dict) -> "Transaction":
+    def from_wire(cls, d: dict) -> Transaction:
         return cls(_int(d.get("ID")), _int(d.get("Payment_ID")), _int(d.get("PointOfSaleID")),
                    _int(d.get("Product_ID")), _int(d.get("AmountProduct")), money(d.get("AmountMoney")),
                    parse_time(d.get("timestamp")), str(d.get("hash") or ""), d.get("Note"), dict(d))

@@ -7,7 +7,7 @@ and unit prices from the product list, the time in the hotel's time zone.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -62,7 +62,7 @@ def render_receipt(sale, *, products: dict, method=None, deposit=None, tz: str =
     """The receipt text for a booked SaleResult."""
     zone = ZoneInfo(tz)
     stamps = [t.timestamp for t in sale.transactions if t.timestamp]
-    when = (min(stamps) if stamps else (now or datetime.now(timezone.utc))).astimezone(zone)
+    when = (min(stamps) if stamps else (now or datetime.now(UTC))).astimezone(zone)
     rule = "-" * width
     out = []
     if title:

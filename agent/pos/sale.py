@@ -23,7 +23,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from agent.pos.errors import CONFIGURATION_ERRORS, ConnectionLost, InvalidRequest, PosError
@@ -122,7 +122,7 @@ def match_sale(transactions, pos_id: int, method_id: int, lines: list[SaleLine],
                                      f"(is this device's clock right?)")
     if all(n == 1 for n in counts):
         return Match(BOOKED, sorted((c[0] for c in per_line), key=lambda t: t.id))
-    missing = [x.product_id for x, n in zip(lines, counts) if n == 0]
+    missing = [x.product_id for x, n in zip(lines, counts, strict=True) if n == 0]
     if confirmed and not missing:
         chosen = sorted((max(c, key=lambda t: t.id) for c in per_line), key=lambda t: t.id)
         others = sorted(t.id for c in per_line for t in c if t not in chosen)
@@ -162,7 +162,7 @@ class Seller:
         except PosError as e:
             sale.reason = f"nothing was sent: the transactions could not be read first ({e})"
             return sale
-        not_before = datetime.fromtimestamp(self.clock() - self.clock_tolerance, timezone.utc)
+        not_before = datetime.fromtimestamp(self.clock() - self.clock_tolerance, UTC)
         products = [(x.product_id, x.amount) for x in lines]
         while True:
             sale.attempts += 1

@@ -19,6 +19,7 @@ import uuid as uuid_mod
 from pathlib import Path
 
 from agent.pos.errors import CONFIGURATION_ERRORS, GatewayUnavailable, PosError
+from agent.pos.models import Deposit, License
 from agent.runtime.backoff import Backoff
 
 log = logging.getLogger(__name__)
@@ -68,10 +69,10 @@ class PosService:
         self.ping_interval = ping_interval
         self.error_pause = error_pause
         self.uuid = device_uuid(cfg.state_dir)
-        self.license = None
+        self.license: License | None = None
         self.products: dict = {}
         self.methods: dict = {}
-        self.deposit = None
+        self.deposit: Deposit | None = None
         self.pos_name = ""
         self.refreshes = 0  # completed cache refreshes
         self.heartbeats = 0
@@ -85,7 +86,7 @@ class PosService:
         self._device("connecting")
 
     @classmethod
-    def from_config(cls, cfg, health, jobs=None) -> "PosService | None":
+    def from_config(cls, cfg, health, jobs=None) -> PosService | None:
         if cfg.pos is None:
             return None
         return cls(cfg, health, jobs=jobs)
@@ -147,8 +148,8 @@ class PosService:
         self._wake.clear()  # first: a broadcast from here on wakes the wait below
         now = time.monotonic()
         if self.license is None:
-            self.license = self.client.get_license()
-            if not self.license.active:
+            self.license = license = self.client.get_license()
+            if not license.active:
                 self._device("fault", "ConcertPOS license is not active")
                 self.health.message = "ConcertPOS: license is not active"
         if self._refresh_at is not None and now >= self._refresh_at:

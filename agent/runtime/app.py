@@ -12,27 +12,35 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from agent.config import Config
-from agent.runtime.logs import redact
 from agent.runtime import health as hs
 from agent.runtime.dispatcher import Dispatcher
 from agent.runtime.eventlog import EventLog
 from agent.runtime.intake import EventIntake
+from agent.runtime.logs import redact
 from agent.runtime.loop import DrainLoop
 from agent.runtime.outbox import Echoes, OutboxSender
 from agent.runtime.sdnotify import Notifier
 from agent.runtime.store import Store
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:  # the optional parts are imported when configured
+    from agent.control.server import ControlServer
+    from agent.kiosk.service import KioskService
+    from agent.mews.client import MewsClient
+    from agent.mews.listener import EventListener
+    from agent.panel.frontpanel import FrontPanel
+    from agent.pos.service import PosService
 
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class Agent:
     cfg: Config
     store: Store
-    client: object
+    client: MewsClient
     health: hs.Health
     handlers: list
     dispatcher: Dispatcher  # also the Jobs local callers submit to
@@ -41,12 +49,12 @@ class Agent:
     intake: EventIntake
     eventlog: EventLog
     notifier: Notifier
-    listener: object = None
-    frontpanel: object = None
-    pos: object = None
-    kiosk: object = None
+    listener: EventListener | None = None
+    frontpanel: FrontPanel | None = None
+    pos: PosService | None = None
+    kiosk: KioskService | None = None
     companions: list = field(default_factory=list)  # parts device kinds run beside their handlers (paper watch)
-    control: object = None  # the control socket staff tools ask (agent.control), once started
+    control: ControlServer | None = None  # the control socket staff tools ask, once started
     stop_event: threading.Event = field(default_factory=threading.Event)
     wake: threading.Event = field(default_factory=threading.Event)
 
@@ -116,9 +124,13 @@ def build_agent(cfg: Config, *, client=None, handlers=None, notifier: Notifier |
 
     sender = OutboxSender(store, outbox_client, forward_url=cfg.events.forward_url, echoes=echoes, on_delivered=delivered)
     dispatcher = Dispatcher(store, handlers, health, device_timeout=cfg.agent.device_timeout, on_report=sender.wake)
+
+    def forward(event: dict) -> None:
+        store.outbox.enqueue_forward(event)
+        sender.wake()
+
     eventlog = EventLog(cfg.state_dir, max_bytes=cfg.events.log_max_bytes,
-                        forward=(lambda ev: (store.enqueue_forward(ev), sender.wake())) if cfg.events.forward_url
-                        else None)
+                        forward=forward if cfg.events.forward_url else None)
     loop = DrainLoop(client, dispatcher, health, poll_interval=cfg.mews.poll_interval)
     intake = EventIntake(health, echoes, dispatcher, eventlog, loop, wake)
     listener = None
@@ -165,7 +177,7 @@ def _observers(agent: Agent, kiosk_client=None) -> None:
     for handler in agent.handlers:  # what a device kind runs beside its handler (the printer's paper watch)
         kind = kind_of_label(getattr(handler, "name", ""))
         factory = kind.companion_factory() if kind is not None else None
-        if factory is None:
+        if kind is None or factory is None:
             continue
         try:
             companion = factory(cfg, handler, agent.health, agent.client)

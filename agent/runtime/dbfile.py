@@ -64,7 +64,7 @@ def identity(path: Path) -> tuple[int, int] | None:
 
 def move_aside(path: Path) -> Path:
     """Rename a corrupt database (and its WAL/SHM) to ``agent.db.corrupt-<UTC time>``."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
     for suffix in ("", "-wal", "-shm"):
         src = Path(str(path) + suffix)

@@ -15,13 +15,13 @@ import logging
 import threading
 import time
 
-from agent.runtime.logs import redact
+from agent.devices import card_device_types
 from agent.mews.models import FINAL_STATES, Command
 from agent.runtime import store as st
 from agent.runtime.backoff import Backoff
 from agent.runtime.health import IDLE, DeviceHealth, Health
 from agent.runtime.jobs import Job, JobHandle, JobKind, Outcome, OutcomeState, Source
-from agent.devices import card_device_types
+from agent.runtime.logs import redact
 from agent.runtime.recovery import recover
 from agent.runtime.spool import Spool
 from agent.runtime.worker import DeviceWorker, Work
@@ -104,7 +104,7 @@ class Dispatcher:
             with self._lock:
                 if command.id in self._known:
                     continue
-                journal = self.store.journal_state(command.id)
+                journal = self.store.journal.state(command.id)
                 if journal is not None and journal[0] != st.RETRY:
                     continue  # executed (or being reported) already: never twice
                 self._known.add(command.id)
@@ -145,8 +145,8 @@ class Dispatcher:
         for w in self.workers.values():
             for work in w.queued():
                 cid = work.job.id
-                if work.mews and cid not in active and not self.store.has_unsent(cid) \
-                        and self.store.journal_state(cid) is None:
+                if work.mews and cid not in active and not self.store.outbox.has_unsent(cid) \
+                        and self.store.journal.state(cid) is None:
                     self.cancel(cid)
 
     def cancel(self, command_id: str) -> None:
@@ -177,8 +177,8 @@ class Dispatcher:
 
     def report(self, command_id: str, state: str, *, progress: float | None = None, notes: str | None = None,
                journal_done: str | None = None) -> None:
-        self.store.enqueue_report(command_id, state, progress=progress, notes=redact(notes) if notes else None,
-                                  journal_done=journal_done)
+        self.store.outbox.enqueue_report(command_id, state, progress=progress, notes=redact(notes) if notes else None,
+                                         journal_done=journal_done)
         if state in FINAL_STATES:
             self.health.last_command = f"{command_id[:8]} {state}" + (f": {notes}" if notes else "")
         self.on_report()
@@ -188,14 +188,14 @@ class Dispatcher:
         job = work.job
         took = self.clock() - job.created if not work.mews else None
         if work.mews and outcome.state is OutcomeState.CANCELLED:
-            self.store.journal_finish(job.id, job.device_type)  # the platform knows: nothing to report
+            self.store.journal.finish(job.id, job.device_type)  # the platform knows: nothing to report
         elif work.mews:
             if outcome.ok:
                 self._queue_records(job, outcome)
             self.report(job.id, MEWS_STATE[outcome.state], notes=outcome.note, journal_done=job.device_type)
         elif job.touches_card and journal:
             try:
-                self.store.journal_finish(job.id, f"local:{job.kind.value}")
+                self.store.journal.finish(job.id, f"local:{job.kind.value}")
             except Exception as e:
                 log.error("%s: cannot close its journal entry: %s", job.describe(), e)
         if work.mews:
@@ -213,7 +213,7 @@ class Dispatcher:
 
     def _queue_records(self, job: Job, outcome: Outcome) -> None:
         """What a Mews job produced for the platform, queued in the outbox before the command's final state."""
-        queue = {"document": self.store.enqueue_document}
+        queue = {"document": self.store.outbox.enqueue_document}
         for record in outcome.records:
             if record.kind not in queue:
                 log.error("%s: a %s record has no way to the platform; dropped", job.describe(), record.kind)

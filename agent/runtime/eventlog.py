@@ -9,8 +9,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from agent.mews.events import (Event, PriceUpdateEvent, ReservationEvent, ResourceEvent, UnknownEvent,
-                               to_json)
+from agent.mews.events import Event, PriceUpdateEvent, ReservationEvent, ResourceEvent, UnknownEvent, to_json
 
 log = logging.getLogger(__name__)
 

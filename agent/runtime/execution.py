@@ -14,9 +14,10 @@ import sqlite3
 
 from agent.runtime import store as st
 from agent.runtime.backoff import Backoff
-from agent.runtime.handler import CommandCancelled, JobStopped
+from agent.runtime.handler import CommandCancelled, Handler, JobStopped
 from agent.runtime.health import FAULT, IDLE
 from agent.runtime.jobs import Outcome, OutcomeState
+from agent.runtime.runner import JobRunner
 from agent.runtime.worker import Work, WorkProgress
 from hal.errors import DeviceError, InvalidInput
 
@@ -26,7 +27,7 @@ STORAGE_ERRORS = (st.StorageError, sqlite3.Error, OSError)
 STORAGE_RETRY = 2.0  # seconds between attempts to journal a job while storage is faulty
 
 
-def run_work(d, handler, work: Work) -> None:
+def run_work(d: JobRunner, handler: Handler, work: Work) -> None:
     job = work.job
     if d.is_cancelled(work):
         log.info("%s cancelled before it started; not executed", job.describe())
@@ -85,12 +86,12 @@ def run_work(d, handler, work: Work) -> None:
         return
 
 
-def _failed(handler, message: str, progress: WorkProgress) -> Outcome:
+def _failed(handler: Handler, message: str, progress: WorkProgress) -> Outcome:
     result = {"keys_made": progress.keys_made, "keys_asked": progress.keys_total} if progress.keys_total else {}
     return Outcome(OutcomeState.FAILED, f"{handler.name}: {message}", result)
 
 
-def _journal_begin(d, handler, work: Work) -> bool:
+def _journal_begin(d: JobRunner, handler: Handler, work: Work) -> bool:
     """Journal the job before the device is touched; waits (the job does not start) while storage fails."""
     job = work.job
     if not (work.mews or job.touches_card):
@@ -98,10 +99,11 @@ def _journal_begin(d, handler, work: Work) -> bool:
     while not d.stopping.is_set():
         try:
             if work.mews:
-                d.spool.save(job.command.to_json())
-                d.store.journal_begin(job.id, job.device_type, None)
+                if job.command is not None:  # a Mews job carries its command (Job.of_command)
+                    d.spool.save(job.command.to_json())
+                d.store.journal.begin(job.id, job.device_type, None)
             else:
-                d.store.journal_begin(job.id, f"local:{job.kind.value}", None)
+                d.store.journal.begin(job.id, f"local:{job.kind.value}", None)
             if d.journal_fault:
                 d.journal_fault = ""
             return True
@@ -115,12 +117,12 @@ def _journal_begin(d, handler, work: Work) -> bool:
     return False
 
 
-def _park(d, handler, work: Work) -> None:
+def _park(d: JobRunner, handler: Handler, work: Work) -> None:
     job = work.job
     log.info("%s waits for its device across the stop: resumes after the restart", job.describe())
     if work.mews:
         try:
-            d.store.journal_park(job.id)
+            d.store.journal.park(job.id)
         except STORAGE_ERRORS as e:
             log.error("%s: cannot park it in the journal: %s", job.describe(), e)
         d.device_state(handler, IDLE)
@@ -128,7 +130,7 @@ def _park(d, handler, work: Work) -> None:
         d.finish(handler, work, Outcome(OutcomeState.FAILED, "the unit is stopping; try again in a minute"))
 
 
-def _stopped(d, handler, work: Work, progress: WorkProgress) -> None:
+def _stopped(d: JobRunner, handler: Handler, work: Work, progress: WorkProgress) -> None:
     made, total = progress.keys_made, progress.keys_total
     if made:
         note = (f"{made} of {total} keys made; the unit was stopped before the rest: "

@@ -75,7 +75,7 @@ class Health:
             return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "Health":
+    def from_json(cls, data: dict) -> Health:
         data = dict(data)
         devices = {k: DeviceHealth(**v) for k, v in (data.pop("devices", None) or {}).items()}
         known = set(cls.__dataclass_fields__)
@@ -110,5 +110,5 @@ class Health:
         return text[:200]
 
     @classmethod
-    def read(cls, path: Path) -> "Health":
+    def read(cls, path: Path) -> Health:
         return cls.from_json(json.loads(path.read_text()))

@@ -26,7 +26,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # a job only carries the command; mews.models is not needed to run jobs
+    from agent.mews.models import Command
 
 __all__ = ["JobKind", "PlatformRecord", "Source", "Job", "OutcomeState", "Outcome", "JobProgress", "JobHandle", "Jobs"]
 
@@ -60,10 +63,10 @@ class Job:
     device: str = ""  # device Id or Name; "" = the one device that serves this kind
     created: float = field(default_factory=time.time)
     device_type: str = ""  # Mews Device.Type of a Mews command ("Printer", "KeyCutter", ...)
-    command: object = field(default=None, compare=False, repr=False)  # the Mews Command (source MEWS)
+    command: Command | None = field(default=None, compare=False, repr=False)  # the Mews Command (source MEWS)
 
     @classmethod
-    def of_command(cls, command) -> "Job":
+    def of_command(cls, command: Command) -> Job:
         """The job a Mews command asks for."""
         from agent.devices import job_of_device_type  # the device kinds declare which job their commands are
 

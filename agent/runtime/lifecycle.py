@@ -14,10 +14,14 @@ import signal
 import socket
 import threading
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from agent.runtime.logs import redact
 from agent.runtime import health as hs
+from agent.runtime.logs import redact
+
+if TYPE_CHECKING:  # app builds the agent and imports this module
+    from agent.runtime.app import Agent
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +32,14 @@ DISPATCH_STOP = 6.0  # seconds for the current device step at a stop
 FLUSH_AT_STOP = 2.0  # seconds for the outbox at a stop
 
 
-def start(agent) -> None:
+def start(agent: Agent) -> None:
     """Open everything; the unit is useful offline too, so READY does not wait for the network."""
     if time.time() < CLOCK_PLAUSIBLE:
         agent.health.clock_ok = False
         log.warning("clock not set: TLS certificates cannot be checked until the time is synchronised")
     agent.health.connection = hs.CONNECTING
     threading.Thread(target=_watch_ip, args=(agent,), name="ip-address", daemon=True).start()
-    pruned = agent.store.prune_journal()
+    pruned = agent.store.journal.prune()
     if pruned:
         log.info("journal: pruned %d entries older than 30 days", pruned)
     agent.dispatcher.start()
@@ -61,7 +65,7 @@ def start(agent) -> None:
              len(agent.handlers), ", ".join(h.name for h in agent.handlers) or "none")
 
 
-def _start_control(agent) -> None:
+def _start_control(agent: Agent) -> None:
     """The control socket (one owner per device): loud, not fatal, when it cannot listen."""
     from agent.control.server import ControlServer
 
@@ -75,14 +79,14 @@ def _start_control(agent) -> None:
     agent.control = server
 
 
-def _watch_ip(agent) -> None:
+def _watch_ip(agent: Agent) -> None:
     # Resolving the platform's name may block for a while offline: never in the main loop.
     while not agent.stop_event.is_set():
         agent.health.ip_address = local_ip(agent.cfg.mews.platform_address)
         agent.stop_event.wait(30.0)
 
 
-def main_loop(agent) -> None:
+def main_loop(agent: Agent) -> None:
     watchdog_every = agent.notifier.watchdog_interval
     last_watchdog = last_health = last_check = 0.0
     next_prune = time.monotonic() + 86400
@@ -109,12 +113,12 @@ def main_loop(agent) -> None:
             last_health = now
         if now >= next_prune:
             next_prune = now + 86400
-            agent.store.prune_journal()
+            agent.store.journal.prune()
         agent.wake.wait(0.2)
         agent.wake.clear()
 
 
-def update_health(agent) -> None:
+def update_health(agent: Agent) -> None:
     h, loop = agent.health, agent.loop
     state = loop.connection_state()
     if state == hs.OFFLINE and h.connection != hs.OFFLINE:
@@ -125,7 +129,7 @@ def update_health(agent) -> None:
     enterprise = getattr(agent.client, "enterprise", None)
     if enterprise is not None:
         h.enterprise = getattr(enterprise, "name", "") or h.enterprise
-    h.outbox_depth, h.dead_letters = agent.store.depth()
+    h.outbox_depth, h.dead_letters = agent.store.outbox.depth()
     h.storage = agent.store.fault or agent.dispatcher.journal_fault or "ok"
     stopped = getattr(agent.kiosk, "fault", "") if agent.kiosk is not None else ""
     if stopped:
@@ -139,7 +143,7 @@ def update_health(agent) -> None:
     h.updated_at = time.time()
 
 
-def write_health(agent) -> None:
+def write_health(agent: Agent) -> None:
     try:
         agent.health.set_counters(agent.store.counters())
         agent.health.write(agent.cfg.state_dir / "health.json")
@@ -147,7 +151,7 @@ def write_health(agent) -> None:
         log.warning("cannot write health.json: %s", e)
 
 
-def install_signals(agent) -> None:
+def install_signals(agent: Agent) -> None:
     def stop(signum, frame):
         if agent.stop_event.is_set() and signum == signal.SIGINT:
             log.warning("second interrupt: exiting at once (the journal keeps every job safe)")
@@ -159,7 +163,7 @@ def install_signals(agent) -> None:
         signal.signal(sig, stop)
 
 
-def shutdown(agent) -> None:
+def shutdown(agent: Agent) -> None:
     """Finish the current device step, flush the outbox briefly, close; bounded to well under 10 s."""
     agent.notifier.stopping()
     agent.loop.close()  # a drain still waiting on the platform hands nothing over

@@ -18,11 +18,11 @@ import logging
 import threading
 import time
 
-from agent.runtime.logs import redact
 from agent.mews import errors as mews_errors
 from agent.runtime import health as hs
 from agent.runtime.backoff import Backoff
 from agent.runtime.faults import classify
+from agent.runtime.logs import redact
 
 log = logging.getLogger(__name__)
 

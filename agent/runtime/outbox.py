@@ -14,9 +14,9 @@ import threading
 import time
 from collections import OrderedDict
 
-from agent.runtime.logs import redact
 from agent.mews import errors as mews_errors
 from agent.runtime.backoff import Backoff
+from agent.runtime.logs import redact
 from agent.runtime.store import Report, StateError, Store
 
 log = logging.getLogger(__name__)
@@ -96,9 +96,9 @@ class OutboxSender:
                 sent_any = sent_any or status is SendOutcome.SENT
                 if status is SendOutcome.FAILED:
                     return False
-            if self.store.depth()[0] == 0 or not sent_any:
-                return self.store.depth()[0] == 0
-        return self.store.depth()[0] == 0
+            if self.store.outbox.depth()[0] == 0 or not sent_any:
+                return self.store.outbox.depth()[0] == 0
+        return self.store.outbox.depth()[0] == 0
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -129,7 +129,7 @@ class OutboxSender:
 
     def _send_some(self, kind: str, deadline: float | None = None) -> SendOutcome:
         """Send pending reports of one kind in order (stops at the first that must wait)."""
-        reports = self.store.next_reports(kind)
+        reports = self.store.outbox.next_reports(kind)
         if not reports:
             return SendOutcome.EMPTY
         for report in reports:
@@ -166,11 +166,11 @@ class OutboxSender:
             reason = e.describe() if isinstance(e, mews_errors.MewsError) else str(e)
             log.error("outbox: report %d (%s %s) dead-lettered: %s", report.id, report.command_id or kind,
                       report.state or "", reason)
-            self.store.dead_letter(report.id, reason)
+            self.store.outbox.dead_letter(report.id, reason)
             return True
         except (mews_errors.MewsError, OSError, ForwardError) as e:
             return self._retry_later(report, e, None)
-        self.store.sent(report.id)
+        self.store.outbox.sent(report.id)
         if kind == "command":
             self.backoff.succeeded()
             self.on_delivered(True)
@@ -185,7 +185,7 @@ class OutboxSender:
         if not recorded:
             return False
         if report.attempts == 0 and report.last_error is None:
-            self.store.sending(report.id)
+            self.store.outbox.sending(report.id)
             return False
         return self.client.payment_recorded(recorded["AccountId"], recorded["Receipt"]) is True
 
@@ -196,7 +196,7 @@ class OutboxSender:
             delay = max(retry_after, 0.05)
         text = error.describe() if isinstance(error, mews_errors.MewsError) else f"{type(error).__name__}: {error}"
         try:
-            self.store.failed(report.id, redact(text))
+            self.store.outbox.failed(report.id, redact(text))
         except StateError:
             pass  # the attempt count is bookkeeping; the store shows its own fault
         self._not_before[report.kind] = time.monotonic() + delay

@@ -34,6 +34,6 @@ class PanelActions:
                 return Outcome(OutcomeState.FAILED, "still waiting for the printer")
 
     def clear_dead_letters(self) -> int:
-        n = self.store.drop(dead_only=True)
+        n = self.store.outbox.drop(dead_only=True)
         log.info("cleared %d dead letter(s) from the front panel", n)
         return n

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import logging
 
-from agent.mews.models import Command
 from agent.devices import job_of_device_type
+from agent.mews.models import Command
 from agent.runtime.jobs import Job, Source
+from agent.runtime.runner import Recovering
 from agent.runtime.worker import Work
 
 log = logging.getLogger(__name__)
@@ -27,10 +28,14 @@ def _probe(command_id: str, device_type: str | None) -> Job:
     return Job(kind=kind, data={}, source=Source.MEWS, id=command_id, device_type=device_type or "")
 
 
-def _command(d, command_id: str, payload: str | None) -> Command | None:
+def _command(d: Recovering, command_id: str, payload: str | None) -> Command | None:
     data = d.spool.load(command_id)
     try:
-        return Command.from_json(data if data is not None else json.loads(payload)) if data or payload else None
+        if data is None and payload:
+            data = json.loads(payload)
+        elif not (data or payload):
+            return None
+        return Command.from_json(data) if data is not None else None
     except Exception:
         return None
 
@@ -42,17 +47,17 @@ def _keys_note(made: int, total: int) -> tuple[str, str]:
                      "please issue the missing keys again")
 
 
-def recover(d) -> None:
+def recover(d: Recovering) -> None:
     store = d.store
     live: set[str] = set()
-    for command_id, device_type, runs, payload in store.interrupted():
-        if (device_type or "").startswith("local:"):
+    for command_id, device_type, runs, payload in store.journal.interrupted():
+        if device_type and device_type.startswith("local:"):
             log.warning("local %s job %s was interrupted by a restart; its caller is gone",
                         device_type[6:], command_id[:8])
-            store.journal_finish(command_id, device_type)
+            store.journal.finish(command_id, device_type)
             continue
         handler = d.handler_for(_probe(command_id, device_type))
-        keys = store.journal_keys(command_id)
+        keys = store.journal.keys(command_id)
         if keys is not None and keys[0] > 0:
             state, note = _keys_note(*keys)
             log.warning("command %s ends %s after a restart: %s", command_id[:8], state, note)
@@ -61,7 +66,7 @@ def recover(d) -> None:
         command = _command(d, command_id, payload)
         if handler is not None and handler.retry_after_crash and runs < 2 and command is not None:
             log.warning("command %s was interrupted by a restart; retrying it once", command_id[:8])
-            store.journal_mark_retry(command_id)
+            store.journal.mark_retry(command_id)
             d.requeue(handler, Work(Job.of_command(command)))
             live.add(command_id)
             continue
@@ -74,10 +79,10 @@ def recover(d) -> None:
             note = "interrupted by a restart; please issue the command again"
         log.warning("command %s: %s", command_id[:8], note)
         d.report(command_id, "Error", notes=note, journal_done=device_type or "")
-    for command_id, device_type in store.journal_parked():
+    for command_id, device_type in store.journal.parked():
         command = _command(d, command_id, None)
         handler = d.handler_for(Job.of_command(command)) if command is not None else None
-        if handler is None:
+        if command is None or handler is None:
             note = "the unit stopped while this command waited, and cannot resume it: please issue it again"
             log.warning("command %s: %s", command_id[:8], note)
             d.report(command_id, "Error", notes=note, journal_done=device_type or "")
@@ -86,4 +91,4 @@ def recover(d) -> None:
         d.requeue(handler, Work(Job.of_command(command)))
         live.add(command_id)
     d.spool.keep_only(live)
-    store.journal_prune_keys()
+    store.journal.prune_keys()

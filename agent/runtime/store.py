@@ -3,14 +3,15 @@
 WAL with ``synchronous=FULL``: a report or a journal entry that was committed
 survives a power cut. Payloads never hold tokens: the client adds them when it
 sends. Every method is thread-safe (one connection, one lock). This module holds
-the connection, its fault handling and lost-state checks, and the counters; the
-outbox rows are ``outbox_rows.OutboxRows``, the journal ``journal.Journal``.
+the connection, its fault handling and lost-state checks, and the counters; its two
+parts share them: ``store.outbox`` (``outbox_rows.OutboxRows``) and ``store.journal``
+(``journal.Journal``).
 
 Faults never crash the agent:
 
 * A write error (disk full, read-only remount, I/O error, corrupt page) sets
   ``fault`` to one line ("disk full (agent.db): cannot write"; "" when fine).
-  ``enqueue_report`` never raises: a report it cannot write waits in memory and
+  ``outbox.enqueue_report`` never raises: a report it cannot write waits in memory and
   is written by a later write or ``check()``. Journal writes raise
   ``StorageError`` (a ``StateError``) so the caller does not start a job it
   cannot journal. When a write succeeds again, ``fault`` goes back to "".
@@ -42,7 +43,9 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 
 from agent.runtime import dbfile
 from agent.runtime.dbfile import StateError, StorageError
@@ -104,18 +107,18 @@ __all__ = ["PAYMENT_COLUMNS", "DONE", "EXECUTING", "FINAL", "JOURNAL_DAYS", "MAX
            "StateError", "StorageError", "Store", "peek_depth"]
 
 
-class Store(OutboxRows, Journal):
-    """The agent's durable state."""
+class Store:
+    """The agent's durable state: ``outbox`` and ``journal`` over one connection and one lock."""
 
-    def __init__(self, state_dir: Path | str, *, max_pending: int = MAX_PENDING, clock=time.time,
+    def __init__(self, state_dir: Path | str, *, max_pending: int = MAX_PENDING, clock: Callable[[], float] = time.time,
                  wipe_every: float = WIPE_EVERY):
         self.path = Path(state_dir) / "agent.db"
-        self.max_pending = max_pending
         self.wipe_every = wipe_every
         self.clock = clock
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()  # the parts' too: a part holds it across several statements
         self._fault = ""
-        self._held: list[tuple] = []  # enqueue_report arguments not yet written
+        self.journal = Journal(self)
+        self.outbox = OutboxRows(self, self.journal, max_pending=max_pending)
         self.lost_state = False
         self._wipe_due = True
         self._wiped_at = 0.0  # time.monotonic() of the last wipe
@@ -131,6 +134,7 @@ class Store(OutboxRows, Journal):
         except (OSError, sqlite3.Error) as e:
             raise StateError(f"cannot use the state folder {self.path.parent} (agent.state_dir): {e}") from None
         self.lost_state = self.lost_state or lost
+        self.journal.opened()
         self._identity = dbfile.identity(self.path)
         self.wipe()
 
@@ -139,7 +143,7 @@ class Store(OutboxRows, Journal):
 
         A wipe that could not run stays due: ``check()`` tries again.
         """
-        with self._lock:
+        with self.lock:
             self._wipe_due = True
             try:
                 done = dbfile.truncate_wal(self._db)
@@ -150,6 +154,15 @@ class Store(OutboxRows, Journal):
             if done:
                 self._wipe_due, self._wiped_at, self._wipe_error = False, time.monotonic(), ""
             return done
+
+    def wipe_soon(self) -> None:
+        """Rows were deleted inside a transaction: the next ``check()`` wipes the WAL."""
+        self._wipe_due = True
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection (a new one after a reopen); use it under ``lock``."""
+        return self._db
 
     def _wal_size(self) -> int:
         try:
@@ -163,19 +176,19 @@ class Store(OutboxRows, Journal):
         return self._fault
 
     def close(self) -> None:
-        with self._lock:
+        with self.lock:
             self._db.close()
 
-    def _tx(self):
+    def _tx(self) -> _Transaction:
         return _Transaction(self)
 
-    def transaction(self):
+    def transaction(self) -> _Transaction:
         """``with store.transaction() as db:`` one write transaction (StorageError when it cannot be written)."""
         return _Transaction(self)
 
     def rows(self, sql: str, args: tuple = ()) -> list[tuple]:
         """The rows of one read-only query, under the store's lock."""
-        with self._lock:
+        with self.lock:
             return self._db.execute(sql, args).fetchall()
 
     def _failed_write(self, error: BaseException) -> StorageError:
@@ -187,14 +200,14 @@ class Store(OutboxRows, Journal):
 
     def check(self) -> None:
         """Cheap health check: agent.db still the file we opened, held reports written, corrupt file replaced."""
-        with self._lock:
+        with self.lock:
             if dbfile.identity(self.path) != self._identity:
                 log.error("agent.db was deleted or replaced while the agent ran (LOST STATE): reopening and "
                           "re-journaling what the old file still holds")
                 self._reopen()
             elif self._fault.startswith("corrupt"):
                 self._reopen(move_aside=True)
-            self._flush_held()
+            self.outbox.flush_held()
             if self._wipe_due or (time.monotonic() - self._wiped_at >= self.wipe_every and self._wal_size()):
                 self.wipe()
 
@@ -237,16 +250,17 @@ class Store(OutboxRows, Journal):
 
     # ---- counters -------------------------------------------------------------
 
-    def _count(self, db, name: str, n: int) -> None:
+    def count_in(self, db: sqlite3.Connection, name: str, n: int) -> None:
+        """Add ``n`` to counter ``name`` inside the caller's transaction."""
         db.execute("INSERT INTO counters (name, value) VALUES (?, ?) "
                    "ON CONFLICT(name) DO UPDATE SET value=value+excluded.value", (name, n))
 
     def count(self, name: str, n: int = 1) -> None:
         with self._tx() as db:
-            self._count(db, name, n)
+            self.count_in(db, name, n)
 
     def counters(self) -> dict[str, int]:
-        with self._lock:
+        with self.lock:
             return dict(self._db.execute("SELECT name, value FROM counters").fetchall())
 
 
@@ -262,18 +276,19 @@ class _Transaction:
         self.db = store._db
 
     def __enter__(self) -> sqlite3.Connection:
-        self.store._lock.acquire()
+        self.store.lock.acquire()
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as e:
-            self.store._lock.release()
+            self.store.lock.release()
             raise self.store._failed_write(e) from None
         except BaseException:
-            self.store._lock.release()
+            self.store.lock.release()
             raise
         return self.db
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         try:
             if exc_type is None:
                 try:
@@ -291,5 +306,4 @@ class _Transaction:
                 log.warning("storage fault cleared: agent.db takes writes again")
                 self.store._fault = ""
         finally:
-            self.store._lock.release()
-        return False
+            self.store.lock.release()

@@ -9,10 +9,15 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from agent.runtime.handler import CommandCancelled, DeviceError, JobStopped
 from agent.runtime.health import BUSY, WAITING
 from agent.runtime.jobs import Job, JobHandle, JobProgress, Source
+
+if TYPE_CHECKING:  # runner's protocols name Work: only their types are needed here
+    from agent.runtime.handler import Handler
+    from agent.runtime.runner import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +50,10 @@ class Work:
 class DeviceWorker:
     """One thread per handler: runs its jobs one at a time, oldest first, whatever their source."""
 
-    def __init__(self, dispatcher, handler):
+    def __init__(self, dispatcher: JobRunner, handler: Handler):
         self.dispatcher = dispatcher
         self.handler = handler
-        self._queue: list = []
+        self._queue: list[tuple[float, int, Work]] = []
         self._seq = itertools.count()
         self._cv = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=f"device-{handler.name}", daemon=True)
@@ -104,7 +109,7 @@ class DeviceWorker:
 class WorkProgress:
     """The Progress a handler sees: reports Processing lazily, throttles Progress, checks cancel/stop."""
 
-    def __init__(self, dispatcher, handler, work: Work):
+    def __init__(self, dispatcher: JobRunner, handler: Handler, work: Work):
         self.d, self.handler, self.work = dispatcher, handler, work
         self.started = False
         self.keys_made = self.keys_total = 0
@@ -153,7 +158,7 @@ class WorkProgress:
 
         for attempt in range(KEY_JOURNAL_TRIES):
             try:
-                self.d.store.journal_key(self.work.job.id, made, total)
+                self.d.store.journal.key(self.work.job.id, made, total)
                 return
             except STORAGE_ERRORS as e:
                 fault = str(e) or type(e).__name__

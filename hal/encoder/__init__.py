@@ -1,12 +1,29 @@
 """Hotel key-card encoder over serial or TCP: the PMS "Industry Standard" protocol."""
 
 from hal.encoder.encoder import KeyEncoder, open_serial
-from hal.encoder.errors import (ERRORS, CardFormatError, CardInUse, EncoderBusy, EncoderError,
-                                EncoderGeneralError, EncoderNotReady, EncoderOutOfService, EncoderSyntaxError,
-                                GarbledReply, KeyOutcomeUnknown, LockSystemUnreachable, NoCard, NoCardPresented,
-                                NoLockFiles,
-                                ReplyTimeout, RequestNotAccepted, RoomCheckedOut, StaffCard, UnexpectedReply,
-                                UnknownRoom)
+from hal.encoder.errors import (
+    ERRORS,
+    CardFormatError,
+    CardInUse,
+    EncoderBusy,
+    EncoderError,
+    EncoderGeneralError,
+    EncoderNotReady,
+    EncoderOutOfService,
+    EncoderSyntaxError,
+    GarbledReply,
+    KeyOutcomeUnknown,
+    LockSystemUnreachable,
+    NoCard,
+    NoCardPresented,
+    NoLockFiles,
+    ReplyTimeout,
+    RequestNotAccepted,
+    RoomCheckedOut,
+    StaffCard,
+    UnexpectedReply,
+    UnknownRoom,
+)
 from hal.encoder.protocol import CardInfo, KeyCard
 
 __all__ = [

@@ -7,8 +7,16 @@ import threading
 
 from hal.encoder.errors import KeyOutcomeUnknown
 from hal.encoder.link import POLL, Link
-from hal.encoder.protocol import (CardInfo, KeyCard, check_reply, checkout_request, format_local, key_request,
-                                  parse_card, read_request)
+from hal.encoder.protocol import (
+    CardInfo,
+    KeyCard,
+    check_reply,
+    checkout_request,
+    format_local,
+    key_request,
+    parse_card,
+    read_request,
+)
 from hal.errors import DeviceDisconnected, DeviceError, port_error
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ class FrameError(ValueError):
     """Received bytes are not a valid frame (bad structure or LRC)."""
 
 
-def lrc(data: bytes) -> int:
+def lrc(data: bytes | bytearray) -> int:
     """XOR of ``data`` (the bytes after STX through ETX)."""
     value = 0
     for b in data:

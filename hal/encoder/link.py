@@ -100,7 +100,8 @@ class Link:
         while True:
             now = self._clock()
             if reader.in_frame and now >= gap_deadline:
-                frames = [reader.flush()]  # the line went quiet in mid-frame
+                partial = reader.flush()  # the line went quiet in mid-frame
+                frames = [partial] if partial is not None else []
             else:
                 if not reader.in_frame and now >= deadline:
                     if bad:

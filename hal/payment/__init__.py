@@ -1,9 +1,14 @@
 """Payment terminals: the PaymentTerminal interface and the client of the simulated terminal."""
 
-from hal.payment.terminal import (
-    Approval, Declined, NotCharged, OutcomeUnknown, PaymentTerminal, TerminalError,
-)
 from hal.payment.simclient import SimTerminal
+from hal.payment.terminal import (
+    Approval,
+    Declined,
+    NotCharged,
+    OutcomeUnknown,
+    PaymentTerminal,
+    TerminalError,
+)
 
 __all__ = ["Approval", "Declined", "NotCharged", "OutcomeUnknown", "PaymentTerminal", "TerminalError",
            "SimTerminal", "from_config"]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any
 
 from hal.errors import DeviceDisconnected, DeviceError
 from hal.printer.port import PrinterPort, port_lock
@@ -174,7 +175,7 @@ class EscPosPrinter:
             raise ValueError(f"presenter must be none, wait or retract, got {presenter!r}")
         self.presenter = presenter
         self.on_status: Callable[[PrinterStatus | None], None] | None = None
-        self._port_args = dict(baudrate=baudrate, flow_control=flow_control, write_timeout=write_timeout,
+        self._port_args: dict[str, Any] = dict(baudrate=baudrate, flow_control=flow_control, write_timeout=write_timeout,
                                row_time=row_time_ms / 1000.0, opener=opener, clock=clock, sleep=sleep)
 
     @property
@@ -183,7 +184,7 @@ class EscPosPrinter:
         return self.url in _ANSWERED
 
     @classmethod
-    def from_settings(cls, cfg, **overrides) -> "EscPosPrinter":
+    def from_settings(cls, cfg, **overrides) -> EscPosPrinter:
         """Build from a `[printer]` config object (any object with its attributes)."""
         args = dict(
             baudrate=cfg.baudrate, flow_control=cfg.flow_control, write_timeout=cfg.write_timeout,

@@ -35,7 +35,7 @@ class Pages:
 
         if not data.lstrip()[:5].startswith(b"%PDF"):
             raise InvalidInput("the file is not a PDF (no %PDF header)")
-        self._lock = _pdfium_lock
+        self._lock: threading.Lock | None = _pdfium_lock
         self._lock.acquire()
         try:
             try:
@@ -65,7 +65,7 @@ class Pages:
             self._lock.release()
             self._lock = None
 
-    def __enter__(self) -> "Pages":
+    def __enter__(self) -> Pages:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -12,9 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from hal.errors import DeviceDisconnected, DeviceError
+
+if TYPE_CHECKING:  # the transport is imported when the port opens
+    from hal.printer.transport import Link
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +87,16 @@ class PrinterPort:
         self.write_timeout = write_timeout
         self._opener = opener
         self.pacer = Pacer(baudrate, row_time, enabled=False, clock=clock, sleep=sleep)
-        self._link = None
+        self._link: Link | None = None
 
     # -- lifecycle -----------------------------------------------------------
 
-    def open(self) -> "PrinterPort":
+    def open(self) -> PrinterPort:
         from hal.printer.transport import open_link
 
-        self._link = open_link(self.url, baudrate=self.baudrate, flow_control=self.flow_control,
-                               write_timeout=self.write_timeout, opener=self._opener)
-        self.pacer.enabled = self._link.paced
+        link = self._link = open_link(self.url, baudrate=self.baudrate, flow_control=self.flow_control,
+                                      write_timeout=self.write_timeout, opener=self._opener)
+        self.pacer.enabled = link.paced
         return self
 
     def close(self) -> None:
@@ -103,7 +107,7 @@ class PrinterPort:
             except Exception as e:  # the device may already be gone
                 log.debug("closing printer port: %s", e)
 
-    def __enter__(self) -> "PrinterPort":
+    def __enter__(self) -> PrinterPort:
         return self.open() if self._link is None else self
 
     def __exit__(self, *exc) -> None:

@@ -32,7 +32,7 @@ class FullStatus:
     raw: bytes
 
     @classmethod
-    def parse(cls, data: bytes) -> "FullStatus | None":
+    def parse(cls, data: bytes) -> FullStatus | None:
         """The six bytes of a full status, or None when they are not one."""
         if len(data) != 6 or tuple(data[:2]) != FULL_STATUS_HEADER:
             return None

@@ -118,7 +118,7 @@ def _pdf(data: bytes, width_dots: int, max_pages: int, limit: int):
 
     from hal.printer.pdf import Pages
 
-    parts = []
+    parts: list[Image.Image] = []
     used = 0
     with Pages(data, max_pages) as pages:
         for index in range(len(pages)):
@@ -153,7 +153,7 @@ def _image(data: bytes, width_dots: int, limit: int):
         with warnings.catch_warnings():
             # Pillow only warns between 1x and 2x its limit: over the limit is refused here.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=["PNG", "JPEG", "BMP"])
+            img: Image.Image = Image.open(io.BytesIO(data), formats=["PNG", "JPEG", "BMP"])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidInput(f"the image has too many pixels (limit {MAX_SOURCE_PIXELS // 1_000_000} MP)") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):

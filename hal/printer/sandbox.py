@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import IO
 
 from hal.errors import InvalidInput
 
@@ -48,11 +49,12 @@ class _Server:
     def render(self, request: dict, data: bytes) -> tuple[int, bytes]:
         """(the child's exit code, its output); restarts a server that died between documents."""
         with self._lock:
-            for attempt in (1, 2):
+            for _attempt in (1, 2):
                 proc = self._running()
                 try:
-                    _write_all(proc.stdin.fileno(), json.dumps({**request, "size": len(data)}).encode() + b"\n")
-                    _write_all(proc.stdin.fileno(), data)
+                    stdin = _pipe(proc.stdin).fileno()
+                    _write_all(stdin, json.dumps({**request, "size": len(data)}).encode() + b"\n")
+                    _write_all(stdin, data)
                     answer = self._answer(proc, len(data), request["wall"])
                 except OSError:
                     answer = None
@@ -77,7 +79,7 @@ class _Server:
             raise InvalidInput(f"the document took over {wall:g} s to render: refused")
         return answer["code"], body
 
-    def _running(self) -> subprocess.Popen:
+    def _running(self) -> subprocess.Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
             env = dict(os.environ, MALLOC_ARENA_MAX="2",
                        PYTHONPATH=os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p))
@@ -90,7 +92,7 @@ class _Server:
         if proc is None:
             return
         try:
-            proc.stdin.close()
+            _pipe(proc.stdin).close()
         except OSError:
             pass
         try:
@@ -98,7 +100,7 @@ class _Server:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        proc.stdout.close()
+        _pipe(proc.stdout).close()
 
     def stop(self) -> None:
         with self._lock:
@@ -140,6 +142,13 @@ def _death(code: int) -> str:
     if code in (3, -signal.SIGABRT):  # MemoryError, or pdfium's failed allocation
         return f"the document needs more than {MEMORY_LIMIT >> 20} MB of memory to print: refused"
     return f"the document could not be rendered (the renderer stopped, code {code}): it may be damaged"
+
+
+def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
+    """One of the server's pipes (it is started with stdin and stdout PIPE, so never None)."""
+    if stream is None:
+        raise OSError("the render server has no pipe")
+    return stream
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -189,6 +198,7 @@ class _Reader:
 
 def _serve() -> int:
     from PIL import Image  # noqa: F401
+
     from hal.printer import raster, smallprint  # noqa: F401  (loaded once, shared by every child)
 
     # The limit is charged as if each child loaded what its document needs: Python and

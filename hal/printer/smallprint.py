@@ -50,12 +50,12 @@ class Run:
         return self.text.split()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def font(cell: tuple[int, int], bold: bool = False):
     from PIL import ImageFont
     name = BOLD.get(cell) if bold else None
     # unpacked here: FreeType reading the .gz itself unpacks it again for every glyph (7x slower)
-    data = gzip.decompress((FONT_DIR / f"{name or '%dx%d' % cell}.pcf.gz").read_bytes())
+    data = gzip.decompress((FONT_DIR / f"{name or f'{cell[0]}x{cell[1]}'}.pcf.gz").read_bytes())
     return ImageFont.truetype(io.BytesIO(data), cell[1])
 
 
@@ -102,7 +102,7 @@ class SmallPrint:
         """Draw the lifted runs on ``img`` (an "L" render of the box whose top-left corner is
         (left, top) points), top line first so each run sees the ones above it as ink.
         Returns what went where: (run, x, baseline, cell, word space) in dots."""
-        placed = []
+        placed: list[tuple[Run, int, int, tuple[int, int], int]] = []
         if not self.lifted:
             return placed
         from PIL import ImageDraw
@@ -113,7 +113,7 @@ class SmallPrint:
             x = round((run.x - left) * scale)
             base = round((run.baseline - top) * scale)
             room = (img.width if run.limit is None else round((run.limit - left) * scale) - MIN_SPACE) - x
-            cell, space = _layout(run, scale, room, lambda c, w: _clear(img, x, base, c, w, run.bold))
+            cell, space = _layout(run, scale, room, lambda c, w, x=x, base=base, run=run: _clear(img, x, base, c, w, run.bold))
             placed.append((run, x, base, cell, space))
             face = font(cell, run.bold)
             for word in run.words():

@@ -28,7 +28,7 @@ class PrinterStatus:
     raw: tuple[int, int, int] = (SHAPE_BITS, SHAPE_BITS, SHAPE_BITS)
 
     @classmethod
-    def from_bytes(cls, printer: int, offline: int, paper: int) -> "PrinterStatus":
+    def from_bytes(cls, printer: int, offline: int, paper: int) -> PrinterStatus:
         """Parse the answers to DLE EOT 1, 2 and 4."""
         return cls(
             online=not printer & 0x08,

@@ -25,7 +25,8 @@ import os
 import select
 import socket
 import time
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from hal.errors import DeviceDisconnected, DeviceError, PortInUse, port_problem
 
@@ -111,8 +112,8 @@ class SerialLink:
 
     @classmethod
     def open(cls, url: str, *, baudrate: int, flow_control: str, write_timeout: float,
-             opener: Callable | None = None, exclusive: bool = False) -> "SerialLink":
-        extra = {}
+             opener: Callable | None = None, exclusive: bool = False) -> SerialLink:
+        extra: dict[str, Any] = {}
         if opener is None:
             import serial  # imported here: `kiosk-agent --help` must not load pyserial
             opener = serial.serial_for_url
@@ -160,10 +161,12 @@ class SerialLink:
 
 
 def _errno_of(e: BaseException) -> int | None:
-    while e is not None:
-        if isinstance(getattr(e, "errno", None), int):
-            return e.errno
-        e = e.__cause__ or e.__context__
+    cause: BaseException | None = e
+    while cause is not None:
+        number = getattr(cause, "errno", None)
+        if isinstance(number, int):
+            return number
+        cause = cause.__cause__ or cause.__context__
     return None
 
 
@@ -175,7 +178,7 @@ class _FdLink:
     def __init__(self, url: str, fd: int, write_timeout: float):
         self.url, self.fd, self.write_timeout = url, fd, write_timeout
 
-    def _send(self, data: bytes) -> int:
+    def _send(self, data: bytes | memoryview) -> int:
         return os.write(self.fd, data)
 
     def _recv(self, n: int) -> bytes:
@@ -232,7 +235,7 @@ class FileLink(_FdLink):
     """A path that is not a tty: USB printer-class devices (``/dev/usb/lp0``), held with ``flock``."""
 
     @classmethod
-    def take(cls, url: str, fd: int, write_timeout: float) -> "FileLink":
+    def take(cls, url: str, fd: int, write_timeout: float) -> FileLink:
         import fcntl
 
         try:
@@ -253,7 +256,7 @@ class TcpLink(_FdLink):
         self.sock = sock
 
     @classmethod
-    def connect(cls, url: str, address: tuple[str, int], write_timeout: float) -> "TcpLink":
+    def connect(cls, url: str, address: tuple[str, int], write_timeout: float) -> TcpLink:
         try:
             sock = socket.create_connection(address, timeout=min(5.0, write_timeout))
         except OSError as e:

@@ -87,7 +87,7 @@ class ScanReader:
 
     POLL = 0.05  # seconds a wait lasts before the caller is asked whether to go on
 
-    def __init__(self, scans: "ScanAssembler", clock):
+    def __init__(self, scans: ScanAssembler, clock):
         self.scans, self.clock = scans, clock
         self._ready: deque[str] = deque(maxlen=8)  # whole scans that came in one burst
 

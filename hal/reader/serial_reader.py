@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from hal.errors import DeviceDisconnected, port_problem
 from hal.reader.scans import ScanAssembler, ScanReader
+
+if TYPE_CHECKING:  # pyserial is imported when the port opens
+    import serial
 
 log = logging.getLogger(__name__)
 POLL = ScanReader.POLL  # the port's read timeout: one wait of the shared loop
@@ -19,7 +23,7 @@ class SerialReader(ScanReader):
         super().__init__(ScanAssembler(framing, gap), clock)
         self.url = url
         self.baudrate = baudrate
-        self._port = None
+        self._port: serial.Serial | None = None
 
     def _open(self):
         if self._port is None:

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import select
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from hal.errors import DeviceDisconnected, port_problem
 from hal.reader.scans import ScanAssembler, ScanReader
+
+if TYPE_CHECKING:  # evdev is imported when the reader opens
+    from evdev import InputDevice
 
 _PLAIN = {"SPACE": " ", "MINUS": "-", "EQUAL": "=", "LEFTBRACE": "[", "RIGHTBRACE": "]", "SEMICOLON": ";",
           "APOSTROPHE": "'", "GRAVE": "`", "BACKSLASH": "\\", "COMMA": ",", "DOT": ".", "SLASH": "/",
@@ -66,14 +70,14 @@ def _name_of(code: int) -> str:
     from evdev import ecodes
 
     name = ecodes.KEY.get(code, "")
-    return name[0] if isinstance(name, list) else name
+    return name[0] if isinstance(name, (list, tuple)) else name
 
 
 class WedgeReader(ScanReader):
     def __init__(self, path: str, *, gap: float = 0.25, clock: Callable[[], float] = time.monotonic):
         super().__init__(ScanAssembler("cr", gap), clock)
         self.path = path
-        self._device = None
+        self._device: InputDevice | None = None
         self._keys = KeyTranslator(_name_of)
 
     def _open(self):

@@ -79,8 +79,8 @@ def test_queue_unknown_id_exits_1(tmp_path, action):
     from agent.runtime.store import Store
 
     store = Store(tmp_path / "state")
-    rid = store.enqueue_report("c-1", "Processed", notes="ok")
-    store.dead_letter(rid, "BadRequest")
+    rid = store.outbox.enqueue_report("c-1", "Processed", notes="ok")
+    store.outbox.dead_letter(rid, "BadRequest")
     store.close()
     cfg = _config(tmp_path, tmp_path / "state")
     r = run("queue", action, str(rid + 41), "--config", cfg)

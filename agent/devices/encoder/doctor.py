@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from agent.doctor import FAIL, NOT_IN_BUILD, OK, SKIP, Result, owner, reason
 

@@ -13,9 +13,9 @@ import time
 from zoneinfo import ZoneInfo
 
 from agent.config import Config
+from agent.devices.encoder import KIND
 from agent.devices.encoder.config import EncoderConfig
 from agent.devices.encoder.key_order import latin1_text, parse_key_order
-from agent.devices.encoder import KIND
 from agent.runtime.handler import CommandRejected, DeviceCheck, DeviceError, InvalidInput, Progress, serves_job
 from agent.runtime.jobs import Job, JobKind, Outcome, OutcomeState
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from agent.runtime.handler import CommandRejected
+from common.jsonparts import part
 from hal.encoder.frame import field_bytes
 from hal.encoder.protocol import MAX_ROOMS, TEXT_LIMIT, KeyCard
 from hal.errors import InvalidInput
@@ -110,8 +111,8 @@ def _utc(data: dict, *names: str) -> datetime:
     except ValueError:
         raise CommandRejected(f"{name} is not an ISO 8601 date and time: {value[:40]!r}") from None
     if moment.tzinfo is None:  # the name says UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _key_count(data: dict) -> int:
@@ -138,8 +139,8 @@ def _name_part(sources: list[dict], plain: str) -> str:
 
 
 def _text(data: dict) -> tuple[str, ...]:
-    reservation = data.get("Reservation") if isinstance(data.get("Reservation"), dict) else {}
-    customer = reservation.get("Customer") if isinstance(reservation.get("Customer"), dict) else {}
+    reservation = part(data, "Reservation")
+    customer = part(reservation, "Customer")
     sources = [customer, data]
     name = latin1_text(" ".join(p for p in (_name_part(sources, "FirstName"), _name_part(sources, "LastName")) if p))
     number = data.get("ReservationNumber") or reservation.get("Number")

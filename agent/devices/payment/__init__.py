@@ -1,7 +1,7 @@
 """The card payment terminal (hal/payment: the simulated one, Adyen): kiosk charges and Mews PaymentTerminal commands."""
 
-from agent.devices.payment.config import PaymentConfig
 from agent.devices.kind import DeviceKind
+from agent.devices.payment.config import PaymentConfig
 from agent.runtime.jobs import JobKind
 
 KIND = DeviceKind(

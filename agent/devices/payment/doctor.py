@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from agent.doctor import FAIL, OK, SKIP, Result
 
@@ -21,10 +21,13 @@ def check_payment(cfg) -> Result:
         return Result("payment", SKIP, f"driver {p.driver}: simulated terminal at {p.address}")
     from hal.payment import from_config
     from hal.payment.adyen import KeyMismatch
+    from hal.payment.adyen.client import AdyenTerminal
     from hal.payment.adyen.transport import NotSent, Rejected
     from hal.payment.terminal import TerminalError
 
     terminal = from_config(p)
+    if not isinstance(terminal, AdyenTerminal):  # driver "adyen" builds one
+        return Result("payment", SKIP, f"driver {p.driver}: not an Adyen terminal")
     terminal.status_timeout = min(terminal.status_timeout, 10.0)
     try:
         state = terminal.diagnose()

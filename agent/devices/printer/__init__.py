@@ -1,7 +1,7 @@
 """The receipt printer: ESC/POS over serial, USB or TCP (hal/printer); Mews Printer commands, kiosk slips, POS receipts."""
 
-from agent.devices.printer.config import PrinterConfig
 from agent.devices.kind import DeviceKind
+from agent.devices.printer.config import PrinterConfig
 from agent.runtime.jobs import JobKind
 
 KIND = DeviceKind(

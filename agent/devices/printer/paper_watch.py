@@ -19,9 +19,9 @@ import logging
 import socket
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 from common.atomic import write_atomically
 
@@ -59,7 +59,7 @@ class PaperWatch:
                  kiosk: str, interval: float = 60.0, utc_now: Callable[[], datetime] | None = None):
         self.printer, self.health = printer, health
         self.add_task, self.kiosk, self.interval = add_task, kiosk, interval
-        self.utc_now = utc_now or (lambda: datetime.now(timezone.utc))
+        self.utc_now = utc_now or (lambda: datetime.now(UTC))
         self.latch = PaperLatch(Path(state_dir) / LATCH_FILE)
         self.paper = UNKNOWN
         self._task_due = False
@@ -71,7 +71,7 @@ class PaperWatch:
         self._show()
 
     @classmethod
-    def for_agent(cls, cfg, handler, health, client) -> "PaperWatch":
+    def for_agent(cls, cfg, handler, health, client) -> PaperWatch:
         kiosk = cfg.printer.device or socket.gethostname()
 
         def add_task(name: str, deadline: datetime, description: str) -> None:

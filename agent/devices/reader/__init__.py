@@ -1,7 +1,7 @@
 """The document reader (hal/reader): passports, ID cards and booking QR codes; Mews PassportScanner commands."""
 
-from agent.devices.reader.config import ReaderConfig
 from agent.devices.kind import DeviceKind
+from agent.devices.reader.config import ReaderConfig
 from agent.runtime.jobs import JobKind
 
 KIND = DeviceKind(

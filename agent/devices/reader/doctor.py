@@ -6,7 +6,7 @@ without a guest; a keyboard wedge is grabbed and released at once.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from agent.doctor import FAIL, OK, SKIP, Result
 

@@ -20,11 +20,11 @@ import re
 import time
 
 from agent.config import Config
+from agent.devices.reader import KIND
 from agent.devices.reader.config import ReaderConfig
 from agent.documents import platform
 from agent.documents.booking import parse_booking_code
 from agent.documents.mrz import Unreadable, looks_like_mrz, parse
-from agent.devices.reader import KIND
 from agent.runtime.handler import CommandRejected, DeviceError, Progress, serves_job
 from agent.runtime.jobs import Job, Outcome, OutcomeState, PlatformRecord, Source
 
@@ -105,7 +105,7 @@ class ReaderHandler:
         unreadable = 0
         next_check = 0.0
         while True:
-            def check() -> None:
+            def check(unreadable: int = unreadable) -> None:  # called within this pass only
                 nonlocal next_check
                 now = time.monotonic()
                 if now >= next_check:  # cancelled by the platform / the kiosk, or the agent stopping

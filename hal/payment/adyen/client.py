@@ -15,6 +15,7 @@ import threading
 import time
 from decimal import Decimal
 
+from common.jsonparts import part
 from hal.payment.adyen import nexo
 from hal.payment.adyen.crypto import KeyMismatch, NexoKey
 from hal.payment.adyen.transport import AnswerLost, NexoTransport, NotSent, Rejected
@@ -60,7 +61,7 @@ class AdyenTerminal:
             if res.condition == "InProgress":
                 raise nexo.InProgress(f"payment {reference} is still in progress on the terminal")
             raise TerminalError(f"transaction status of {reference}: {res.condition or res.result or 'no result'}")
-        repeated = body.get("RepeatedMessageResponse") if isinstance(body.get("RepeatedMessageResponse"), dict) else {}
+        repeated = part(body, "RepeatedMessageResponse")
         repeated_body = repeated.get("RepeatedResponseMessageBody")
         payment = repeated_body.get("PaymentResponse") if isinstance(repeated_body, dict) else None
         if not isinstance(payment, dict):

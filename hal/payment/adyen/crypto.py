@@ -61,7 +61,7 @@ def _derive(passphrase: str) -> _Derived:
 
 
 def _cipher(derived: _Derived, nonce: bytes) -> Cipher:
-    iv = bytes(a ^ b for a, b in zip(derived.iv, nonce))
+    iv = bytes(a ^ b for a, b in zip(derived.iv, nonce, strict=False))
     return Cipher(algorithms.AES(derived.cipher_key), modes.CBC(iv))
 
 

@@ -15,10 +15,12 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from urllib.parse import parse_qsl
 
+from common.jsonparts import part
 from hal.payment.terminal import Approval, Declined, NotCharged, OutcomeUnknown, TerminalError
 
 PROTOCOL = "3.0"
@@ -48,11 +50,11 @@ def _header(category: str, poi_id: str, sid: str | None = None) -> dict:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def payment(poi_id: str, reference: str, amount: Decimal, currency: str, *, preauth: bool = False) -> dict:
-    sale_data = {"SaleTransactionID": {"TransactionID": reference, "TimeStamp": _now()}}
+    sale_data: dict[str, Any] = {"SaleTransactionID": {"TransactionID": reference, "TimeStamp": _now()}}
     if preauth:
         sale_data["SaleToAcquirerData"] = PREAUTH
     return {"SaleToPOIRequest": {
@@ -116,7 +118,7 @@ def response_body(message: dict, name: str) -> dict:
 
 
 def result_of(body: dict) -> Result:
-    r = body.get("Response") if isinstance(body.get("Response"), dict) else {}
+    r = part(body, "Response")
     return Result(str(r.get("Result") or ""), str(r.get("ErrorCondition") or ""), str(r.get("AdditionalResponse") or ""))
 
 
@@ -155,8 +157,8 @@ def approval(reference: str, body: dict) -> Approval:
     """The Approval in an approved PaymentResponse: the amount and currency the terminal authorised.
 
     OutcomeUnknown when it says approved but not for what (money may have been taken: staff look)."""
-    result = body.get("PaymentResult") if isinstance(body.get("PaymentResult"), dict) else {}
-    amounts = result.get("AmountsResp") if isinstance(result.get("AmountsResp"), dict) else {}
+    result = part(body, "PaymentResult")
+    amounts = part(result, "AmountsResp")
     try:
         amount = Decimal(str(amounts["AuthorizedAmount"]))
         currency = str(amounts["Currency"])
@@ -164,12 +166,12 @@ def approval(reference: str, body: dict) -> Approval:
             raise ValueError(f"{amount} {currency}")
     except (KeyError, ValueError, InvalidOperation) as e:
         raise OutcomeUnknown(f"payment {reference}: approved without a valid amount and currency ({e})") from None
-    poi = body.get("POIData") if isinstance(body.get("POIData"), dict) else {}
+    poi = part(body, "POIData")
     terminal_reference = str((poi.get("POITransactionID") or {}).get("TransactionID") or "")
     if not terminal_reference:
         raise OutcomeUnknown(f"payment {reference}: approved without the terminal's transaction id")
-    instrument = result.get("PaymentInstrumentData") if isinstance(result.get("PaymentInstrumentData"), dict) else {}
-    card = instrument.get("CardData") if isinstance(instrument.get("CardData"), dict) else {}
+    instrument = part(result, "PaymentInstrumentData")
+    card = part(instrument, "CardData")
     extra = _additional(str((body.get("Response") or {}).get("AdditionalResponse") or ""))
     brand = str(card.get("PaymentBrand") or extra.get("paymentMethod") or "")
     masked = str(card.get("MaskedPan") or "").replace(" ", "")
@@ -191,7 +193,7 @@ def _masked_only(pan: str) -> str:
 
 def _expiry(card: dict, extra: dict) -> str:
     """MM/YYYY from ExpiryDate (MMYY) or the additional data's expiryDate (M/YYYY); "" when not given."""
-    sensitive = card.get("SensitiveCardData") if isinstance(card.get("SensitiveCardData"), dict) else {}
+    sensitive = part(card, "SensitiveCardData")
     mmyy = str(sensitive.get("ExpiryDate") or "")
     if len(mmyy) == 4 and mmyy.isdigit():
         return f"{mmyy[:2]}/20{mmyy[2:]}"
