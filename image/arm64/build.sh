@@ -161,13 +161,13 @@ run_stage() {
 	cleanup_mounts
 }
 
-# Partition table as the Pi reads it: MBR, FAT (type c) first, aligned to 4 MiB
-# like Raspberry Pi OS; the root sized to its content plus room, and nothing after
-# it: first boot makes the rest of the card the data partition.
+# The A/B image (issue 29): the boot partition's files in a FAT image (boot.vfat), the
+# root in an ext4 image (rootfs.ext4, mke2fs -d: no loop devices), both in deploy/ (the
+# slot images a RAUC bundle takes), laid out by image/ab/layout.sh, which pi-gen's build
+# calls too: select, boot A/B, root A/B, KIOSKDATA (README "Build an image").
 make_image() {
-	local img=$DEPLOY/$IMG_NAME.img boot_img=$WORK/boot.img root_img=$WORK/root.img
-	local start=8192 root_start root_mb root_sectors
-	log "image: FAT RASPIFIRM ${BOOT_MB} MiB + ext4 RASPIROOT"
+	local boot_img=$DEPLOY/boot.vfat root_img=$DEPLOY/rootfs.ext4 root_mb
+	log "slot images: FAT ${BOOT_MB} MiB boot.vfat + ext4 rootfs.ext4"
 	mkdir -p "$DEPLOY"
 	rm -f "$DEPLOY/$IMG_NAME".* "$boot_img" "$root_img"
 	truncate -s "${BOOT_MB}M" "$boot_img"
@@ -176,18 +176,8 @@ make_image() {
 	find "$ROOT/boot/firmware" -mindepth 1 -delete # a mount point in the image
 	root_mb=$(($(du -sm "$ROOT" | cut -f1) * 115 / 100 + 256))
 	root_mb=$(((root_mb + 3) / 4 * 4))
-	root_start=$((start + BOOT_MB * 2048))
-	root_sectors=$((root_mb * 2048))
-	mkfs.ext4 -q -L RASPIROOT -d "$ROOT" "$root_img" "${root_mb}M"
-	truncate -s $(((root_start + root_sectors) * 512)) "$img"
-	printf 'label: dos\nstart=%d, size=%d, type=c\nstart=%d, size=%d, type=83\n' \
-		"$start" $((BOOT_MB * 2048)) "$root_start" "$root_sectors" | sfdisk --quiet "$img"
-	dd if="$boot_img" of="$img" bs=512 seek="$start" conv=notrunc,sparse status=none
-	dd if="$root_img" of="$img" bs=512 seek="$root_start" conv=notrunc,sparse status=none
-	rm -f "$boot_img" "$root_img"
-	bmaptool create -o "$img.bmap" "$img"
-	(cd "$DEPLOY" && sha256sum "$IMG_NAME.img" >"$IMG_NAME.img.sha256")
-	log "done: $img ($(du -h --apparent-size "$img" | cut -f1), $(du -h "$img" | cut -f1) mapped), .bmap, .sha256"
+	mkfs.ext4 -q -L KIOSKROOT -d "$ROOT" "$root_img" "${root_mb}M"
+	"$IMAGE_DIR/ab/layout.sh" "$boot_img" "$root_img" "$DEPLOY" "$IMG_NAME"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
