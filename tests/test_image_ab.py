@@ -144,7 +144,7 @@ def test_ab_scripts_pass_shellcheck():
     if shutil.which("shellcheck") is None:
         pytest.skip("shellcheck not installed")
     scripts = [AB / "layout.sh", AB / "from-pigen.sh", AB / "root-setup.sh", AB / "keyring.sh",
-               AB / "kiosk-boot-slot-generator", AB / "boot-slot-hook", RAUC / "devkey.sh",
+               AB / "kiosk-boot-slot-generator", AB / "boot-slot-hook", AB / "stage-files.sh", RAUC / "devkey.sh",
                REPO / "image/arm64/build.sh", REPO / "image/arm64/test.sh", REPO / "image/build.sh",
                REPO / "image/stage-kiosk/00-kiosk-agent/01-run.sh"]
     r = sh("shellcheck", "-x", "-S", "warning", *scripts, cwd=REPO)
@@ -298,3 +298,32 @@ def test_boot_slot_hook_points_an_installed_boot_slot_at_its_own_root(tmp_path, 
         f"console=tty0 root=PARTUUID={uuid}-{n} rauc.slot={slot} rootwait overlayroot=tmpfs:recurse=0\n"
     r = sh(AB / "boot-slot-hook", "slot-post-install", env={**env, "RAUC_SLOT_DEVICE": "/dev/sda9"})
     assert r.returncode != 0
+
+
+def test_pigen_stage_runs_the_ab_root_setup(tmp_path):
+    """Dry run of pi-gen's sub-stage as image/build.sh stages it: image/ab/stage-files.sh
+    fills files/, 01-run.sh (on_chroot stubbed: install.sh is not what is tested here)
+    sets the root up with files/ab/root-setup.sh; no private key reaches the stage."""
+    stage = tmp_path / "stage-kiosk"
+    shutil.copytree(REPO / "image/stage-kiosk", stage)
+    sub = stage / "00-kiosk-agent"
+    dev = tmp_path / "devkey"
+    r = sh(AB / "stage-files.sh", sub / "files", env={"KIOSK_RAUC_DEVKEY_DIR": str(dev)})
+    assert r.returncode == 0, r.stderr
+    assert "DEVELOPMENT" in r.stderr
+    (sub / "files/install.sh").write_text("exit 0\n")
+    (sub / "files/wheels").mkdir()
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "etc/default").mkdir(parents=True)
+    (rootfs / "etc/default/kiosk-firstboot").write_text("DATA_LABEL=KIOSKDATA\n")
+    (rootfs / "etc/fstab").write_text("proc /proc proc defaults 0 0\nBOOTDEV /boot/firmware vfat defaults 0 2\n"
+                                      "ROOTDEV / ext4 defaults,noatime 0 1\n")
+    r = sh("bash", "-c", "on_chroot() { cat >/dev/null; }; export -f on_chroot; bash -e ./01-run.sh",
+           cwd=sub, env={"ROOTFS_DIR": str(rootfs)})
+    assert r.returncode == 0, r.stderr
+    assert (rootfs / "etc/rauc/system.conf").read_text() == (RAUC / "system.conf").read_text()
+    assert (rootfs / "etc/rauc/keyring.pem").read_bytes() == (dev / "DEVELOPMENT-ONLY-keyring.pem").read_bytes()
+    assert "rauc_keyring=development" in (rootfs / "usr/lib/kiosk/BUILD-INFO").read_text()
+    assert "BOOTDEV" not in (rootfs / "etc/fstab").read_text()
+    assert not list((sub / "files").rglob("*.key.pem")) and not list(rootfs.rglob("*.key.pem"))
+    assert "rauc" in (sub / "00-packages").read_text().split()

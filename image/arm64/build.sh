@@ -10,13 +10,18 @@
 #     one pi-gen installs (cached in $WORK/base);
 #  2. run image/install.sh --image in it, the same stage pi-gen's 01-run.sh
 #     runs, with the hash-locked aarch64 wheelhouse (image/wheelhouse.sh);
-#  3. the Pi boot partition (FAT "RASPIFIRM": GPU firmware, kernel, initramfs,
-#     DTBs, config.txt and cmdline.txt written by raspi-firmware) and the root
-#     (ext4 "RASPIROOT", mke2fs -d: no loop devices), in one image file with its
-#     .bmap and .sha256, in $WORK/deploy/.
+#  3. the A/B root setup (image/ab/root-setup.sh, as pi-gen's stage runs it): RAUC's
+#     system.conf, the tryboot backend, the keyring (KIOSK_RAUC_KEYRING=the chain's CA;
+#     unset: the DEVELOPMENT-ONLY one of image/rauc/devkey.sh, said loudly here and in
+#     /usr/lib/kiosk/BUILD-INFO), fstab for the slots and the data partition;
+#  4. the Pi boot partition (FAT "RASPIFIRM": GPU firmware, kernel, initramfs, DTBs,
+#     config.txt and cmdline.txt written by raspi-firmware) as boot.vfat and the root
+#     (ext4 "KIOSKROOT", mke2fs -d: no loop devices) as rootfs.ext4, the slot images
+#     a RAUC bundle takes, laid out by image/ab/layout.sh (the A/B image, pi-gen's too)
+#     into one image file with its .bmap and .sha256, all in $WORK/deploy/.
 # Without KIOSK_TECH_PASSWORD the technician account is locked (no console login).
-# Needs root; installs mmdebstrap, qemu-user-static, dosfstools, mtools, bmap-tools
-# with apt-get when missing.
+# Needs root; installs mmdebstrap, qemu-user-static, dosfstools, mtools, bmap-tools,
+# openssl with apt-get when missing.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,7 +48,7 @@ die() { log "$*"; exit 1; }
 ensure_tools() {
 	local missing=() pair
 	for pair in mmdebstrap:mmdebstrap qemu-aarch64-static:qemu-user-static update-binfmts:binfmt-support \
-		mkfs.vfat:dosfstools mcopy:mtools bmaptool:bmap-tools sfdisk:fdisk mkfs.ext4:e2fsprogs arch-test:arch-test; do
+		mkfs.vfat:dosfstools mcopy:mtools bmaptool:bmap-tools sfdisk:fdisk mkfs.ext4:e2fsprogs arch-test:arch-test openssl:openssl; do
 		command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
@@ -161,6 +166,14 @@ run_stage() {
 	cleanup_mounts
 }
 
+# RAUC and the A/B slots in the tree: the same script pi-gen's stage runs.
+ab_root() {
+	log "A/B: RAUC system.conf, tryboot backend, keyring, fstab (image/ab/root-setup.sh)"
+	rm -rf "$WORK/rauc-keyring"
+	"$IMAGE_DIR/ab/keyring.sh" "$WORK/rauc-keyring"
+	"$IMAGE_DIR/ab/root-setup.sh" "$ROOT" "$WORK/rauc-keyring"
+}
+
 # The A/B image (issue 29): the boot partition's files in a FAT image (boot.vfat), the
 # root in an ext4 image (rootfs.ext4, mke2fs -d: no loop devices), both in deploy/ (the
 # slot images a RAUC bundle takes), laid out by image/ab/layout.sh, which pi-gen's build
@@ -187,6 +200,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	base_tree
 	prepare_root
 	run_stage
+	ab_root
 	make_image
 	log "build time $(($(date +%s) - start_s)) s"
 fi
