@@ -327,3 +327,42 @@ def test_pigen_stage_runs_the_ab_root_setup(tmp_path):
     assert "BOOTDEV" not in (rootfs / "etc/fstab").read_text()
     assert not list((sub / "files").rglob("*.key.pem")) and not list(rootfs.rglob("*.key.pem"))
     assert "rauc" in (sub / "00-packages").read_text().split()
+
+
+def test_first_boot_grows_the_data_partition_to_the_end_of_the_card(tmp_path):
+    """kiosk-firstboot (DATA_GROW=yes) on a card larger than the image: the extended
+    partition and p7 reach its end, then resize2fs (online); a second boot changes no
+    partition; a data partition that is not last is left alone."""
+    boot, root = tmp_path / "boot.vfat", tmp_path / "root"
+    fat_with(boot, 64, {"cmdline.txt": "console=tty0 root=/dev/x rootwait\n"})
+    fake_root(root)
+    sh("mkfs.ext4", "-q", "-d", root, tmp_path / "root.ext4", "8M", check=True)
+    sh(AB / "layout.sh", boot, tmp_path / "root.ext4", tmp_path / "deploy", "card",
+       env={"AB_ROOT_SLOT_MB": "16", "AB_DATA_MB": "16", "AB_SELECT_MB": "8"}, check=True)
+    card = tmp_path / "deploy/card.img"
+    before = partitions(card)[1]
+    os.truncate(card, card.stat().st_size + 100 * MiB)
+    bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
+    bin_dir.mkdir()
+    for tool in ("partx", "resize2fs"):
+        (bin_dir / tool).write_text(f'#!/bin/sh\necho "{tool} $*" >> {calls}\n')
+        (bin_dir / tool).chmod(0o755)
+    src = (REPO / "image/stage-kiosk/00-kiosk-agent/files/kiosk-firstboot").read_text()
+    script = src[:src.index("main() {")].replace("export PATH=", f"export PATH={bin_dir}:") + \
+        'grow_partition_on "$1" "$2" "$3"\n'
+
+    def grow(num):
+        return subprocess.run(["bash", "-c", script, "firstboot", str(card), str(num), "/dev/vda7"],
+                              capture_output=True, text=True, timeout=60)
+
+    done = grow(7)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = partitions(card)[1]
+    end = card.stat().st_size // 512
+    assert after[3]["start"] + after[3]["size"] == end and after[6]["start"] + after[6]["size"] == end
+    assert after[6]["start"] == before[6]["start"] and after[:3] + after[4:6] == before[:3] + before[4:6]
+    assert calls.read_text().splitlines() == [f"partx --update --nr 7 {card}", "resize2fs /dev/vda7"]
+    assert grow(7).returncode == 0 and partitions(card)[1] == after  # nothing left to grow
+    assert calls.read_text().splitlines()[-1] == "resize2fs /dev/vda7"
+    calls.unlink()
+    assert grow(5).returncode == 0 and partitions(card)[1] == after and not calls.exists()  # p5 is not last

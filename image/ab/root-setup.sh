@@ -60,8 +60,10 @@ EOF
 mv "$fstab.new" "$fstab"
 
 fb=$ROOT/etc/default/kiosk-firstboot
-if [ -f "$fb" ] && ! grep -q '^DATA_GROW=' "$fb"; then
-	printf '# A/B image: the data partition (p%s) is made by the build; grow it to the end of the card.\nDATA_GROW=yes\n' \
+if [ -f "$fb" ] && grep -q '^DATA_GROW=' "$fb"; then
+	sed -i 's/^DATA_GROW=.*/DATA_GROW=yes/' "$fb"
+elif [ -f "$fb" ]; then
+	printf '# A/B image: the build made the data partition (p%s); grow it to the end of the card.\nDATA_GROW=yes\n' \
 		"$AB_P_DATA" >>"$fb"
 fi
 
