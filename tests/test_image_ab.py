@@ -120,6 +120,8 @@ def check_ab_image(deploy: Path, name: str, tmp: Path, boot_file: str):
     assert ext4_info(part_bytes(img, parts[4], tmp / "p5"))[1] == "slot A content\n"
     assert ext4_info(part_bytes(img, parts[5], tmp / "p6"))[1] == ""
     assert ext4_info(part_bytes(img, parts[6], tmp / "p7"))[0] == conf["AB_DATA_LABEL"]
+    listing = sh("debugfs", "-R", "ls -l /", tmp / "p7", check=True).stdout.split()
+    assert {"state", "config", "rauc"} <= set(listing)  # fstab's binds work at the first boot
 
     # the slot images for the bundle, next to the disk image
     rootfs, bootfs = deploy / "rootfs.ext4", deploy / "boot.vfat"

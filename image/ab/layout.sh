@@ -142,7 +142,10 @@ rm -f "$TMP/boot-b.vfat"
 mkfs.ext4 -q -F "$TMP/root-b.ext4" $((slot_size / 2))k
 put "$TMP/root-b.ext4" "$root_b"
 rm -f "$TMP/root-b.ext4"
-mkfs.ext4 -q -F -L "$AB_DATA_LABEL" -m 1 "$TMP/data.ext4" $((data_size / 2))k
+# state/ and config/ exist from the start: fstab binds them at the first boot already
+# (kiosk-firstboot sets their owners); rauc/ holds RAUC's status file.
+mkdir -p "$TMP/data/state" "$TMP/data/config" "$TMP/data/rauc"
+mkfs.ext4 -q -F -L "$AB_DATA_LABEL" -m 1 -d "$TMP/data" "$TMP/data.ext4" $((data_size / 2))k
 put "$TMP/data.ext4" "$data"
 rm -f "$TMP/data.ext4"
 
