@@ -27,6 +27,14 @@ PIGEN_CMDLINE = ("console=serial0,115200 console=tty1 root=PARTUUID=1a2b3c4d-02 
                  "fsck.repair=yes rootwait quiet init=/usr/lib/raspberrypi-sys-mods/firstboot\n")
 
 
+@pytest.fixture(scope="module")
+def devkey(tmp_path_factory) -> Path:
+    """One development key for the module (RSA 3072 takes a while): devkey.sh reuses it."""
+    out = tmp_path_factory.mktemp("devkey")
+    subprocess.run([str(RAUC / "devkey.sh"), str(out)], check=True, capture_output=True)
+    return out
+
+
 def ab_conf() -> dict[str, str]:
     out = subprocess.run(["bash", "-c", f". {AB}/ab.conf && set -o posix && set"],
                          capture_output=True, text=True, check=True).stdout
@@ -187,7 +195,7 @@ def test_arm64_build_makes_the_same_layout(tmp_path):
     (fw / "cmdline.txt").write_text("console=tty0 root=LABEL=RASPIROOT rw fsck.repair=yes net.ifnames=0 rootwait\n")
     (fw / "vmlinuz-6.12.0-arm64").write_text("kernel")
     r = sh("bash", "-c", f"set -e; . {REPO}/image/arm64/build.sh; BOOT_MB=64; make_image",
-           env={"ARM64_WORK": str(work), "IMG_NAME": "debian-ab", "AB_ROOT_SLOT_MB": "300",
+           env={"ARM64_WORK": str(work), "IMG_NAME": "debian-ab", "ROOT_ROOM_MB": "16", "AB_ROOT_SLOT_MB": "32",
                 "AB_DATA_MB": "16", "AB_SELECT_MB": "8"})
     assert r.returncode == 0, r.stderr
     check_ab_image(work / "deploy", "debian-ab", tmp_path, "vmlinuz-6.12.0-arm64")
@@ -210,13 +218,13 @@ def test_system_conf_names_the_partitions_the_layout_makes():
     assert 'SLOTS="A=2 B=3"' in backend
 
 
-def test_root_setup_installs_rauc_with_a_loud_development_keyring(tmp_path):
+def test_root_setup_installs_rauc_with_a_loud_development_keyring(tmp_path, devkey):
     root = tmp_path / "root"
     (root / "etc/default").mkdir(parents=True)
     (root / "etc/default/kiosk-firstboot").write_text("DATA_LABEL=KIOSKDATA\n")
     (root / "etc/fstab").write_text("proc /proc proc defaults 0 0\nBOOTDEV /boot/firmware vfat defaults 0 2\n"
                                     "ROOTDEV / ext4 defaults,noatime 0 1\n")
-    keys, dev = tmp_path / "keys", tmp_path / "devkey"
+    keys, dev = tmp_path / "keys", devkey
     r = sh(AB / "keyring.sh", keys, env={"KIOSK_RAUC_DEVKEY_DIR": str(dev)})
     assert r.returncode == 0, r.stderr
     assert "DEVELOPMENT" in r.stderr
@@ -302,14 +310,14 @@ def test_boot_slot_hook_points_an_installed_boot_slot_at_its_own_root(tmp_path, 
     assert r.returncode != 0
 
 
-def test_pigen_stage_runs_the_ab_root_setup(tmp_path):
+def test_pigen_stage_runs_the_ab_root_setup(tmp_path, devkey):
     """Dry run of pi-gen's sub-stage as image/build.sh stages it: image/ab/stage-files.sh
     fills files/, 01-run.sh (on_chroot stubbed: install.sh is not what is tested here)
     sets the root up with files/ab/root-setup.sh; no private key reaches the stage."""
     stage = tmp_path / "stage-kiosk"
     shutil.copytree(REPO / "image/stage-kiosk", stage)
     sub = stage / "00-kiosk-agent"
-    dev = tmp_path / "devkey"
+    dev = devkey
     r = sh(AB / "stage-files.sh", sub / "files", env={"KIOSK_RAUC_DEVKEY_DIR": str(dev)})
     assert r.returncode == 0, r.stderr
     assert "DEVELOPMENT" in r.stderr

@@ -38,6 +38,7 @@ TARGET_GLIBC=2.41
 BUILD_DEPS=(gcc libc6-dev python3-dev swig python3-setuptools)
 IMG_NAME=${IMG_NAME:-kiosk-agent-debian-$SUITE-arm64}
 BOOT_MB=256
+ROOT_ROOM_MB=${ROOT_ROOM_MB:-256} # free room in rootfs.ext4 beyond its content and 15 %
 ROOT=$WORK/rootfs
 DEPLOY=$WORK/deploy
 
@@ -187,7 +188,7 @@ make_image() {
 	mkfs.vfat -F 32 -n RASPIFIRM "$boot_img" >/dev/null
 	mcopy -i "$boot_img" -s "$ROOT"/boot/firmware/* ::/
 	find "$ROOT/boot/firmware" -mindepth 1 -delete # a mount point in the image
-	root_mb=$(($(du -sm "$ROOT" | cut -f1) * 115 / 100 + 256))
+	root_mb=$(($(du -sm "$ROOT" | cut -f1) * 115 / 100 + ROOT_ROOM_MB))
 	root_mb=$(((root_mb + 3) / 4 * 4))
 	mkfs.ext4 -q -L KIOSKROOT -d "$ROOT" "$root_img" "${root_mb}M"
 	"$IMAGE_DIR/ab/layout.sh" "$boot_img" "$root_img" "$DEPLOY" "$IMG_NAME"
