@@ -76,8 +76,9 @@ out = subprocess.run(["rauc", "status", "--detailed", "--output-format=json"], c
                      text=True, timeout=120)
 if out.returncode:
     raise SystemExit(f"rauc status exit {out.returncode}: {out.stderr.strip()[-200:]}")
-st = rauc.parse_status(out.stdout)
-names = sorted(s.name for s in st.slots)
+st = rauc.parse_status(out.stdout)  # the agent's own reading (root slots: booted, primary, states)
+names = sorted(name for entry in json.loads(out.stdout)["slots"] for name in entry)  # every slot RAUC knows
+states = ",".join(f"{s.bootname}:{s.boot_status or '?'}" for s in st.slots)
 def src(path):
     return subprocess.run(["findmnt", "-no", "SOURCE", path], capture_output=True, text=True).stdout.strip()
 data = os.path.realpath(src("/mnt/kiosk-data"))
@@ -93,7 +94,7 @@ keyring = "development" if "rauc_keyring=development" in info else "chain"
 ok = (st.booted == "A" and st.primary == "A" and names == ["boot.0", "boot.1", "rootfs.0", "rootfs.1"]
       and os.path.isfile("/etc/rauc/system.conf") and os.path.isfile("/etc/rauc/keyring.pem")
       and boot.endswith("2") and part == 7 and disk_size - end < 8192 and fs_mib > 600)
-print(f"{'AB-OK' if ok else 'AB-BAD'} booted {st.booted} primary {st.primary} slots {','.join(names)} "
+print(f"{'AB-OK' if ok else 'AB-BAD'} booted {st.booted} primary {st.primary} slots {','.join(names)} ({states}) "
       f"boot {boot} data {data} p{part} {fs_mib} MiB (disk end -{disk_size - end} sectors) keyring {keyring}")
 PY
 )
