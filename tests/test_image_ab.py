@@ -157,7 +157,7 @@ def test_ab_scripts_pass_shellcheck():
                AB / "kiosk-boot-slot-generator", AB / "boot-slot-hook", AB / "stage-files.sh", RAUC / "devkey.sh",
                REPO / "image/arm64/build.sh", REPO / "image/arm64/test.sh", REPO / "image/build.sh",
                REPO / "image/stage-kiosk/00-kiosk-agent/01-run.sh"]
-    r = sh("shellcheck", "-x", "-S", "warning", *scripts, cwd=REPO)
+    r = sh("shellcheck", "-x", *scripts, cwd=REPO / "image")  # as tests/test_image.py runs it
     assert r.returncode == 0, r.stdout + r.stderr
 
 

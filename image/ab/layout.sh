@@ -25,7 +25,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=ab.conf
+# shellcheck source-path=SCRIPTDIR source=ab.conf
 . "$HERE/ab.conf"
 
 log() { echo "ab-layout: $*" >&2; }

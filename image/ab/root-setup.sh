@@ -12,15 +12,15 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RAUC_DIR=${RAUC_DIR:-$(cd "$HERE/../rauc" && pwd)}
-# shellcheck source=ab.conf
+# shellcheck source-path=SCRIPTDIR source=ab.conf
 . "$HERE/ab.conf"
 ROOT=${1:?usage: $0 ROOT KEYDIR}
 KEYS=${2:?usage: $0 ROOT KEYDIR}
 log() { echo "ab-root: $*" >&2; }
-[ -s "$KEYS/keyring.pem" ] && [ -s "$KEYS/keyring.kind" ] || {
+if ! [ -s "$KEYS/keyring.pem" ] || ! [ -s "$KEYS/keyring.kind" ]; then
 	log "no keyring in $KEYS (image/ab/keyring.sh makes it)"
 	exit 1
-}
+fi
 KIND=$(cat "$KEYS/keyring.kind")
 
 install -d "$ROOT/etc/rauc" "$ROOT/usr/lib/kiosk" "$ROOT/usr/lib/systemd/system-generators" \

@@ -50,7 +50,7 @@ fi
 
 # "start size" in sectors of partition $2 of disk image $1
 partition() { sfdisk -d "$1" | grep 'start=' | sed -n "${2}p" | sed -E 's/.*start= *([0-9]+), size= *([0-9]+).*/\1 \2/'; }
-# shellcheck source=../ab/ab.conf
+# shellcheck source-path=SCRIPTDIR source=../ab/ab.conf
 . "$REPO/image/ab/ab.conf"
 
 # The Pi firmware's choice, made here (virt has none): [all] boot_partition of
