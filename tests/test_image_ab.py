@@ -154,7 +154,7 @@ def test_ab_scripts_pass_shellcheck():
     if shutil.which("shellcheck") is None:
         pytest.skip("shellcheck not installed")
     scripts = [AB / "layout.sh", AB / "from-pigen.sh", AB / "root-setup.sh", AB / "keyring.sh",
-               AB / "kiosk-boot-slot-generator", AB / "boot-slot-hook", AB / "stage-files.sh", RAUC / "devkey.sh",
+               AB / "kiosk-boot-slot-generator", AB / "slot-hook", AB / "stage-files.sh", RAUC / "devkey.sh",
                REPO / "image/arm64/build.sh", REPO / "image/arm64/test.sh", REPO / "image/build.sh",
                REPO / "image/stage-kiosk/00-kiosk-agent/01-run.sh"]
     r = sh("shellcheck", "-x", *scripts, cwd=REPO / "image")  # as tests/test_image.py runs it
@@ -301,12 +301,12 @@ def test_boot_slot_hook_points_an_installed_boot_slot_at_its_own_root(tmp_path, 
     (tmp_path / "cmdline").write_text(f"root=PARTUUID={uuid}-05 rauc.slot=A overlayroot=tmpfs:recurse=0\n")
     env = {"RAUC_SLOT_MOUNT_POINT": str(mnt), "RAUC_SLOT_DEVICE": device, "RAUC_SLOT_CLASS": "boot",
            "PROC_CMDLINE": str(tmp_path / "cmdline")}
-    r = sh(AB / "boot-slot-hook", "slot-post-install", env=env)
+    r = sh(AB / "slot-hook", "slot-post-install", env=env)
     assert r.returncode == 0, r.stderr
     n = "06" if slot == "B" else "05"
     assert (mnt / "cmdline.txt").read_text() == \
         f"console=tty0 root=PARTUUID={uuid}-{n} rauc.slot={slot} rootwait overlayroot=tmpfs:recurse=0\n"
-    r = sh(AB / "boot-slot-hook", "slot-post-install", env={**env, "RAUC_SLOT_DEVICE": "/dev/sda9"})
+    r = sh(AB / "slot-hook", "slot-post-install", env={**env, "RAUC_SLOT_DEVICE": "/dev/sda9"})
     assert r.returncode != 0
 
 
@@ -376,3 +376,23 @@ def test_first_boot_grows_the_data_partition_to_the_end_of_the_card(tmp_path):
     assert calls.read_text().splitlines()[-1] == "resize2fs /dev/vda7"
     calls.unlink()
     assert grow(5).returncode == 0 and partitions(card)[1] == after and not calls.exists()  # p5 is not last
+
+
+def test_slot_hook_carries_the_units_identity_into_a_new_root_slot(tmp_path):
+    """A new root slot boots read-only at once (the boot hook keeps overlayroot=): without
+    this its machine-id would be new at every boot and its hostname the image's."""
+    running, new = tmp_path / "running", tmp_path / "new"
+    (running / "etc/ssh").mkdir(parents=True)
+    (new / "etc/ssh").mkdir(parents=True)
+    (running / "etc/machine-id").write_text("0123456789abcdef0123456789abcdef\n")
+    (running / "etc/hostname").write_text("kiosk-40d1b5\n")
+    (running / "etc/ssh/ssh_host_ed25519_key").write_text("KEY\n")
+    (new / "etc/machine-id").write_text("")
+    (new / "etc/hostname").write_text("kiosk\n")
+    env = {"RAUC_SLOT_MOUNT_POINT": str(new), "RAUC_SLOT_CLASS": "rootfs", "SRC_ROOT": str(running)}
+    r = sh(AB / "slot-hook", "slot-post-install", env=env)
+    assert r.returncode == 0, r.stderr
+    assert (new / "etc/machine-id").read_text() == "0123456789abcdef0123456789abcdef\n"
+    assert (new / "etc/hostname").read_text() == "kiosk-40d1b5\n"
+    assert (new / "etc/ssh/ssh_host_ed25519_key").read_text() == "KEY\n"
+    assert not (new / "etc/hosts").exists()  # nothing made up that the running root lacks

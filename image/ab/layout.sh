@@ -17,7 +17,7 @@
 # cmdline.txt's root= and rauc.slot= are replaced; pi-gen's
 # init=/usr/lib/raspberrypi-sys-mods/firstboot (it grows the root partition) dropped.
 # BOOT.vfat also gets cmdline-A.txt and cmdline-B.txt: a bundle's boot image lands in
-# either slot, and RAUC's post-install hook (image/ab/boot-slot-hook) copies the
+# either slot, and RAUC's post-install hook (image/ab/slot-hook) copies the
 # right one to cmdline.txt.
 # Writes DEPLOY_DIR/IMG_NAME.img, .img.bmap, .img.sha256, and the slot images a
 # bundle is made of: DEPLOY_DIR/boot.vfat and DEPLOY_DIR/rootfs.ext4 (BOOT.vfat and
