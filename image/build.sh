@@ -6,7 +6,10 @@
 # PI_GEN_DIR: a pi-gen checkout (default image/work/pi-gen, cloned on first use
 # from $PI_GEN_URL at branch $PI_GEN_BRANCH). Needs what pi-gen needs: a Debian
 # host (or KIOSK_DOCKER=1 for pi-gen's build-docker.sh), root, binfmt for arm64.
-# The image lands in PI_GEN_DIR/deploy/.
+# The image lands in PI_GEN_DIR/deploy/: pi-gen's export (boot + root) laid out as
+# the A/B image by image/ab/from-pigen.sh (image/ab/layout.sh, as the arm64 build),
+# with the slot images boot.vfat and rootfs.ext4 beside it. KIOSK_RAUC_KEYRING=path
+# is the chain's CA for /etc/rauc/keyring.pem (unset: the DEVELOPMENT-ONLY one).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,6 +38,8 @@ rm -rf "$STAGE"
 cp -a "$HERE/stage-kiosk" "$STAGE"
 FILES=$STAGE/00-kiosk-agent/files
 install -m 0755 "$HERE/install.sh" "$FILES/install.sh"
+echo "==> A/B: RAUC config, tryboot backend, keyring into the stage (image/ab/stage-files.sh)"
+"$HERE/ab/stage-files.sh" "$FILES"
 
 echo "==> agent wheel and its dependencies for aarch64 / CPython $TARGET_PYTHON (hash-locked)"
 "$HERE/wheelhouse.sh" "$FILES/wheels" "$TARGET_PYTHON" "$TARGET_GLIBC"
@@ -52,6 +57,7 @@ touch "$PI_GEN/stage2/SKIP_IMAGES"
 		[ -n "${!v:-}" ] && printf '%s=%q\n' "$v" "${!v}"
 	done
 	echo 'STAGE_LIST="stage0 stage1 stage2 stage-kiosk"'
+	echo 'DEPLOY_COMPRESSION=none' # from-pigen.sh reads the image; the A/B image is the one to ship
 ) >"$PI_GEN/config.kiosk"
 chmod 0600 "$PI_GEN/config.kiosk" # holds the technician password
 
@@ -62,4 +68,12 @@ if [ "${KIOSK_DOCKER:-0}" = 1 ]; then
 else
 	./build.sh -c config.kiosk
 fi
+
+echo "==> A/B image from pi-gen's export (image/ab/from-pigen.sh)"
+PIGEN_IMG=$(find "$PI_GEN/deploy" -maxdepth 1 -name '*-kiosk.img' -newer "$PI_GEN/config.kiosk" | head -n 1)
+[ -n "$PIGEN_IMG" ] || { echo "build.sh: no *-kiosk.img from pi-gen in $PI_GEN/deploy" >&2; exit 1; }
+# shellcheck source=config
+AB_NAME=$(. "$HERE/config" && echo "$IMG_NAME")-ab
+"$HERE/ab/from-pigen.sh" "$PIGEN_IMG" "$PI_GEN/deploy" "$AB_NAME"
+rm -f "$PIGEN_IMG" # two partitions, no A/B: not for a unit
 ls -l "$PI_GEN/deploy/"

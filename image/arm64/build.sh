@@ -10,13 +10,18 @@
 #     one pi-gen installs (cached in $WORK/base);
 #  2. run image/install.sh --image in it, the same stage pi-gen's 01-run.sh
 #     runs, with the hash-locked aarch64 wheelhouse (image/wheelhouse.sh);
-#  3. the Pi boot partition (FAT "RASPIFIRM": GPU firmware, kernel, initramfs,
-#     DTBs, config.txt and cmdline.txt written by raspi-firmware) and the root
-#     (ext4 "RASPIROOT", mke2fs -d: no loop devices), in one image file with its
-#     .bmap and .sha256, in $WORK/deploy/.
+#  3. the A/B root setup (image/ab/root-setup.sh, as pi-gen's stage runs it): RAUC's
+#     system.conf, the tryboot backend, the keyring (KIOSK_RAUC_KEYRING=the chain's CA;
+#     unset: the DEVELOPMENT-ONLY one of image/rauc/devkey.sh, said loudly here and in
+#     /usr/lib/kiosk/BUILD-INFO), fstab for the slots and the data partition;
+#  4. the Pi boot partition (FAT "RASPIFIRM": GPU firmware, kernel, initramfs, DTBs,
+#     config.txt and cmdline.txt written by raspi-firmware) as boot.vfat and the root
+#     (ext4 "KIOSKROOT", mke2fs -d: no loop devices) as rootfs.ext4, the slot images
+#     a RAUC bundle takes, laid out by image/ab/layout.sh (the A/B image, pi-gen's too)
+#     into one image file with its .bmap and .sha256, all in $WORK/deploy/.
 # Without KIOSK_TECH_PASSWORD the technician account is locked (no console login).
-# Needs root; installs mmdebstrap, qemu-user-static, dosfstools, mtools, bmap-tools
-# with apt-get when missing.
+# Needs root; installs mmdebstrap, qemu-user-static, dosfstools, mtools, bmap-tools,
+# openssl with apt-get when missing.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,6 +38,7 @@ TARGET_GLIBC=2.41
 BUILD_DEPS=(gcc libc6-dev python3-dev swig python3-setuptools)
 IMG_NAME=${IMG_NAME:-kiosk-agent-debian-$SUITE-arm64}
 BOOT_MB=256
+ROOT_ROOM_MB=${ROOT_ROOM_MB:-256} # free room in rootfs.ext4 beyond its content and 15 %
 ROOT=$WORK/rootfs
 DEPLOY=$WORK/deploy
 
@@ -43,7 +49,7 @@ die() { log "$*"; exit 1; }
 ensure_tools() {
 	local missing=() pair
 	for pair in mmdebstrap:mmdebstrap qemu-aarch64-static:qemu-user-static update-binfmts:binfmt-support \
-		mkfs.vfat:dosfstools mcopy:mtools bmaptool:bmap-tools sfdisk:fdisk mkfs.ext4:e2fsprogs arch-test:arch-test; do
+		mkfs.vfat:dosfstools mcopy:mtools bmaptool:bmap-tools sfdisk:fdisk mkfs.ext4:e2fsprogs arch-test:arch-test openssl:openssl; do
 		command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
@@ -161,33 +167,31 @@ run_stage() {
 	cleanup_mounts
 }
 
-# Partition table as the Pi reads it: MBR, FAT (type c) first, aligned to 4 MiB
-# like Raspberry Pi OS; the root sized to its content plus room, and nothing after
-# it: first boot makes the rest of the card the data partition.
+# RAUC and the A/B slots in the tree: the same script pi-gen's stage runs.
+ab_root() {
+	log "A/B: RAUC system.conf, tryboot backend, keyring, fstab (image/ab/root-setup.sh)"
+	rm -rf "$WORK/rauc-keyring"
+	"$IMAGE_DIR/ab/keyring.sh" "$WORK/rauc-keyring"
+	"$IMAGE_DIR/ab/root-setup.sh" "$ROOT" "$WORK/rauc-keyring"
+}
+
+# The A/B image (issue 29): the boot partition's files in a FAT image (boot.vfat), the
+# root in an ext4 image (rootfs.ext4, mke2fs -d: no loop devices), both in deploy/ (the
+# slot images a RAUC bundle takes), laid out by image/ab/layout.sh, which pi-gen's build
+# calls too: select, boot A/B, root A/B, KIOSKDATA (README "Build an image").
 make_image() {
-	local img=$DEPLOY/$IMG_NAME.img boot_img=$WORK/boot.img root_img=$WORK/root.img
-	local start=8192 root_start root_mb root_sectors
-	log "image: FAT RASPIFIRM ${BOOT_MB} MiB + ext4 RASPIROOT"
+	local boot_img=$DEPLOY/boot.vfat root_img=$DEPLOY/rootfs.ext4 root_mb
+	log "slot images: FAT ${BOOT_MB} MiB boot.vfat + ext4 rootfs.ext4"
 	mkdir -p "$DEPLOY"
 	rm -f "$DEPLOY/$IMG_NAME".* "$boot_img" "$root_img"
 	truncate -s "${BOOT_MB}M" "$boot_img"
 	mkfs.vfat -F 32 -n RASPIFIRM "$boot_img" >/dev/null
 	mcopy -i "$boot_img" -s "$ROOT"/boot/firmware/* ::/
 	find "$ROOT/boot/firmware" -mindepth 1 -delete # a mount point in the image
-	root_mb=$(($(du -sm "$ROOT" | cut -f1) * 115 / 100 + 256))
+	root_mb=$(($(du -sm "$ROOT" | cut -f1) * 115 / 100 + ROOT_ROOM_MB))
 	root_mb=$(((root_mb + 3) / 4 * 4))
-	root_start=$((start + BOOT_MB * 2048))
-	root_sectors=$((root_mb * 2048))
-	mkfs.ext4 -q -L RASPIROOT -d "$ROOT" "$root_img" "${root_mb}M"
-	truncate -s $(((root_start + root_sectors) * 512)) "$img"
-	printf 'label: dos\nstart=%d, size=%d, type=c\nstart=%d, size=%d, type=83\n' \
-		"$start" $((BOOT_MB * 2048)) "$root_start" "$root_sectors" | sfdisk --quiet "$img"
-	dd if="$boot_img" of="$img" bs=512 seek="$start" conv=notrunc,sparse status=none
-	dd if="$root_img" of="$img" bs=512 seek="$root_start" conv=notrunc,sparse status=none
-	rm -f "$boot_img" "$root_img"
-	bmaptool create -o "$img.bmap" "$img"
-	(cd "$DEPLOY" && sha256sum "$IMG_NAME.img" >"$IMG_NAME.img.sha256")
-	log "done: $img ($(du -h --apparent-size "$img" | cut -f1), $(du -h "$img" | cut -f1) mapped), .bmap, .sha256"
+	mkfs.ext4 -q -L KIOSKROOT -d "$ROOT" "$root_img" "${root_mb}M"
+	"$IMAGE_DIR/ab/layout.sh" "$boot_img" "$root_img" "$DEPLOY" "$IMG_NAME"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
@@ -197,6 +201,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	base_tree
 	prepare_root
 	run_stage
+	ab_root
 	make_image
 	log "build time $(($(date +%s) - start_s)) s"
 fi

@@ -11,8 +11,16 @@
 #     virtio; the Mews simulator, virtual printer and encoder run on the host
 #     (the guest reaches them at 10.0.2.2); first boot turns the read-only root
 #     on and reboots, the checker reboots once more;
+#     A/B image (image/ab/layout.sh): virt has no Pi firmware, so this script stands
+#     in for it: it reads autoboot.txt on the selector partition (p1) and boots the
+#     [all] section's boot_partition (p2, slot A: its kernel, initramfs and cmdline.txt,
+#     root=PARTUUID=...-05 rauc.slot=A); in the guest, rauc.service gets the two
+#     device-tree values the firmware would give the tryboot backend (partition 2,
+#     tryboot 0) from a stand-in under /run (test-files/virt-firmware-dt);
 #  3. the table of checks, as make image-test prints it, plus: aarch64, boot to
-#     READY, the kiosk API, a printer and a key command Processed, doctor;
+#     READY, the kiosk API, a printer and a key command Processed, doctor, ab-slots
+#     (rauc status: both slots, A booted and primary; /etc/rauc; boot A on
+#     /boot/firmware; the data partition p7 grown to the disk's end);
 #  4. -M raspi3b: the same image as an SD card, the kernel and device tree from
 #     its boot partition: the console must show the Pi 3 model, the root mounted
 #     from the card and systemd starting (ARM64_TEST_RASPI=0 skips it).
@@ -42,6 +50,17 @@ fi
 
 # "start size" in sectors of partition $2 of disk image $1
 partition() { sfdisk -d "$1" | grep 'start=' | sed -n "${2}p" | sed -E 's/.*start= *([0-9]+), size= *([0-9]+).*/\1 \2/'; }
+# shellcheck source-path=SCRIPTDIR source=../ab/ab.conf
+. "$REPO/image/ab/ab.conf"
+
+# The Pi firmware's choice, made here (virt has none): [all] boot_partition of
+# autoboot.txt on the selector partition (no tryboot flag on virt).
+firmware_boot_partition() {
+	local sel_off
+	read -r sel_off _ <<<"$(partition "$1" "$AB_P_SELECT")"
+	mtype -i "$1@@$((sel_off * 512))" ::autoboot.txt | tr -d '\r' \
+		| awk '/^\[/ {s = $0} s == "[all]" && /^boot_partition=/ {sub(/.*=/, ""); print; exit}'
+}
 
 prepare_disk() {
 	local boot_off root_start root_size files=$REPO/image/test/files t=$HERE/test-files
@@ -50,8 +69,11 @@ prepare_disk() {
 	rm -f "$WORK/disk.raw" "$WORK/root.img"
 	cp --sparse=always "$IMG" "$WORK/disk.raw"
 	truncate -s +512M "$WORK/disk.raw"
-	read -r boot_off _ <<<"$(partition "$WORK/disk.raw" 1)"
-	read -r root_start root_size <<<"$(partition "$WORK/disk.raw" 2)"
+	BOOT_PART=$(firmware_boot_partition "$WORK/disk.raw")
+	[ "$BOOT_PART" = "$AB_P_BOOT_A" ] || die "autoboot.txt boots partition '$BOOT_PART', not slot A's $AB_P_BOOT_A"
+	log "autoboot.txt on p$AB_P_SELECT: [all] boot_partition=$BOOT_PART (slot A)"
+	read -r boot_off _ <<<"$(partition "$WORK/disk.raw" "$BOOT_PART")"
+	read -r root_start root_size <<<"$(partition "$WORK/disk.raw" "$AB_P_ROOT_A")"
 	BOOTFS="$WORK/disk.raw@@$((boot_off * 512))"
 	IMAGE_BOOTFS="$IMG@@$((boot_off * 512))" # as built: the raspi3b boot reads it
 	log "kernel, initramfs and cmdline.txt from the boot partition"
@@ -95,6 +117,10 @@ prepare_disk() {
 		mkdir /usr/local/lib
 		write $t/imagetest-arm64.sh /usr/local/lib/kiosk-imagetest-arm64.sh
 		write $HERE/sandbox_measure.py /usr/local/lib/sandbox_measure.py
+		write $t/virt-firmware-dt /usr/local/lib/virt-firmware-dt
+		sif /usr/local/lib/virt-firmware-dt mode 0100755
+		mkdir /etc/systemd/system/rauc.service.d
+		write $t/rauc-virt-firmware.conf /etc/systemd/system/rauc.service.d/virt-firmware.conf
 		symlink /etc/systemd/system/serial-getty@hvc0.service /dev/null
 	EOF
 	grep -i 'error\|not found\|no such file\|cannot' "$WORK/debugfs.log" | grep -v 'mkdir.*exists' && die "debugfs failed (log: $WORK/debugfs.log)"
@@ -150,7 +176,7 @@ boot_raspi3b() {
 		-drive file="$sd",format=raw,if=sd -serial file:"$WORK/raspi3b.log" || rc=$?
 	rm -f "$sd"
 	echo
-	for m in 'Machine model: Raspberry Pi 3 Model B' 'EXT4-fs (mmcblk0p2): mounted' 'systemd\[1\]: .*running in system mode' \
+	for m in 'Machine model: Raspberry Pi 3 Model B' "EXT4-fs (mmcblk0p$AB_P_ROOT_A): mounted" 'systemd\[1\]: .*running in system mode' \
 		'Reached target.*[Mm]ulti-[Uu]ser' 'kiosk-firstboot'; do
 		if grep -aq "$m" "$WORK/raspi3b.log"; then
 			printf '%-24s %-6s %s\n' raspi3b OK "$(grep -a -m1 "$m" "$WORK/raspi3b.log" | tr -d '\r' | cut -c1-110)"
@@ -167,7 +193,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	status=0
 	if [ "${ARM64_TEST_VIRT:-1}" = 1 ]; then # ARM64_TEST_VIRT=0: the raspi3b boot alone
 		boot_virt
-		report arch readonly-root boot-to-ready kiosk-api commands doctor rlimit-as || status=1
+		report arch readonly-root boot-to-ready kiosk-api commands doctor rlimit-as ab-slots || status=1
 	fi
 	boot_raspi3b
 	exit "$status"

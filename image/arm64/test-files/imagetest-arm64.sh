@@ -64,3 +64,38 @@ check doctor "exit $DOCTOR_RC: $(echo "$DOCTOR_OUT" | tail -n 1)" \
 # cannot: its VmSize is the emulator's, and it does not enforce the guest's limit).
 RLIMIT_DETAIL=$(runuser -u kiosk -- $PY /usr/local/lib/sandbox_measure.py 2>&1 | tail -n 1)
 check rlimit-as "$RLIMIT_DETAIL" grep -q '"sample_card_renders": true' <<<"$RLIMIT_DETAIL"
+
+# The A/B image (image/ab/layout.sh): RAUC reads both slots, slot A booted and primary
+# (the test booted autoboot.txt's [all] partition), RAUC's config and keyring in /etc/rauc,
+# /boot/firmware is boot A (kiosk-boot-slot generator), the data partition is p7 on the
+# same disk, grown by first boot to the end of the disk (the test disk has 512 MiB more).
+AB_DETAIL=$($PY - <<'PY' 2>&1
+import json, os, subprocess
+from agent.fleet import rauc
+out = subprocess.run(["rauc", "status", "--detailed", "--output-format=json"], capture_output=True,
+                     text=True, timeout=120)
+if out.returncode:
+    raise SystemExit(f"rauc status exit {out.returncode}: {out.stderr.strip()[-200:]}")
+st = rauc.parse_status(out.stdout)  # the agent's own reading (root slots: booted, primary, states)
+names = sorted(name for entry in json.loads(out.stdout)["slots"] for name in entry)  # every slot RAUC knows
+states = ",".join(f"{s.bootname}:{s.boot_status or '?'}" for s in st.slots)
+def src(path):
+    return subprocess.run(["findmnt", "-no", "SOURCE", path], capture_output=True, text=True).stdout.strip()
+data = os.path.realpath(src("/mnt/kiosk-data"))
+dname = os.path.basename(data)
+disk = os.path.basename(os.path.dirname(os.path.realpath(f"/sys/class/block/{dname}")))
+part = int(open(f"/sys/class/block/{dname}/partition").read())
+end = int(open(f"/sys/class/block/{dname}/start").read()) + int(open(f"/sys/class/block/{dname}/size").read())
+disk_size = int(open(f"/sys/block/{disk}/size").read())
+fs_mib = os.statvfs("/mnt/kiosk-data").f_blocks * os.statvfs("/mnt/kiosk-data").f_frsize // 2**20
+boot = os.path.realpath(src("/boot/firmware"))
+info = open("/usr/lib/kiosk/BUILD-INFO").read()
+keyring = "development" if "rauc_keyring=development" in info else "chain"
+ok = (st.booted == "A" and st.primary == "A" and names == ["boot.0", "boot.1", "rootfs.0", "rootfs.1"]
+      and os.path.isfile("/etc/rauc/system.conf") and os.path.isfile("/etc/rauc/keyring.pem")
+      and boot.endswith("2") and part == 7 and disk_size - end < 8192 and fs_mib > 600)
+print(f"{'AB-OK' if ok else 'AB-BAD'} booted {st.booted} primary {st.primary} slots {','.join(names)} ({states}) "
+      f"boot {boot} data {data} p{part} {fs_mib} MiB (disk end -{disk_size - end} sectors) keyring {keyring}")
+PY
+)
+check ab-slots "$AB_DETAIL" grep -q '^AB-OK' <<<"$AB_DETAIL"
