@@ -256,6 +256,8 @@ class FleetConfig(_Section):
     client_key: str = _opt("", file=True, doc="PEM private key of client_cert")
     ca_file: str = _opt("", file=True, doc="PEM CA the journal-remote server's certificate must chain to")
     update_url: str = _opt("", doc="where the unit fetches RAUC bundles (https://...); empty = no automatic updates")
+    update_health_timeout: float = _opt(300.0, minimum=1.0, doc="seconds a new slot's agent has to reach READY "
+                                        "and online before the health gate rolls it back")
 
 
 @dataclass(frozen=True, repr=False)
