@@ -132,13 +132,17 @@ def main(args: argparse.Namespace) -> int:
 def _gate(cfg) -> int:
     from agent.fleet import health_gate, rauc
 
+    def say(outcome) -> None:
+        print(f"update gate: {outcome.action}: {outcome.reason}", flush=True)
+
     try:
-        outcome = health_gate.run(cfg)
+        outcome = health_gate.run(cfg, announce=say)
     except rauc.RaucMissing as e:
         print(f"update gate: nothing to do: {e}")
         return 0
     except rauc.RaucError as e:
         print(f"kiosk-agent update gate: {e}", file=sys.stderr)
         return 1
-    print(f"update gate: {outcome.action}: {outcome.reason}", flush=True)
+    if outcome.action != health_gate.ROLLBACK:  # a rollback said so before its reboot
+        say(outcome)
     return 3 if outcome.action == health_gate.ROLLBACK else 0

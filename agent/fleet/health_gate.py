@@ -204,7 +204,7 @@ class Outcome:
 
 
 def run(cfg, *, rauc=None, watcher: Watcher | None = None, reboot=None, poll: float | None = None,
-        monotonic=time.monotonic, sleep=time.sleep) -> Outcome:
+        monotonic=time.monotonic, sleep=time.sleep, announce=None) -> Outcome:
     """Judge the booted slot and act (mark-good; or mark-bad and reboot). Raises rauc.RaucError when RAUC fails."""
     if rauc is None:
         from agent.fleet import rauc
@@ -242,9 +242,12 @@ def run(cfg, *, rauc=None, watcher: Watcher | None = None, reboot=None, poll: fl
         remember(cfg.state_dir, key)
         return Outcome(COMMIT, f"slot {st.booted}: {verdict.reason}")
     rauc.mark_bad()
+    outcome = Outcome(ROLLBACK, f"slot {st.booted}: {verdict.reason}; marked bad, rebooting into slot "
+                                f"{fallback[0].bootname}")
+    if announce is not None:  # before the reboot, which stops this process
+        announce(outcome)
     (reboot or _reboot)()
-    return Outcome(ROLLBACK, f"slot {st.booted}: {verdict.reason}; marked bad, rebooting into slot "
-                             f"{fallback[0].bootname}")
+    return outcome
 
 
 def _reboot() -> None:

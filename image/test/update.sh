@@ -236,5 +236,5 @@ trap - EXIT
 [ -z "${UPDATE_TEST_BUILD_ONLY:-}" ] || exit 0
 PY=python3
 [ -x "$REPO/.venv/bin/python" ] && PY=$REPO/.venv/bin/python
-exec env PYTHONPATH="$REPO:$HERE" "$PY" "$HERE/update.py" --work "$WORK" --ports "$CHECK_PORT" "$MEWS_PORT" "$ENC_PORT" "$PRN_PORT" "$JR_PORT" \
+exec env PYTHONPATH="$REPO:$HERE" UPDATE_TEST_KERNEL_DIR="$WORK/base/boot" "$PY" "$HERE/update.py" --work "$WORK" --ports "$CHECK_PORT" "$MEWS_PORT" "$ENC_PORT" "$PRN_PORT" "$JR_PORT" \
 	--results "$WORK/results.json" --versions "$(cat "$WORK/a-version")" "$GOOD_VERSION" "$CRASH_VERSION"
