@@ -415,7 +415,8 @@ def main() -> int:
         after = json.loads(rauc)
         if after["booted"] != state["slot"] or after["slots"].get(other) != before:
             raise Failed(f"the refused bundle changed the slots: before {before}, after {after}")
-        return {"slot": after["booted"], "refused": installed[:160], "other_slot": after["slots"].get(other)}
+        why = installed.split("LastError:", 1)[-1].strip() if "LastError:" in installed else installed
+        return {"slot": after["booted"], "refused": why[:160], "other_slot": after["slots"].get(other)}
 
     def crash_loop():
         i, _, _ = install("crash.raucb", len(unit.lines))
@@ -434,6 +435,7 @@ def main() -> int:
                 "ended": "rolled back"}
 
     def cut_during(where: str):
+        before = state["slot"]
         i, t_inst, _ = install("good.raucb", len(unit.lines))
         if where == "install":
             cut_at = rng.uniform(0, timing["install_s"] or 120)
@@ -455,8 +457,7 @@ def main() -> int:
         platform.admin("/_sim/faults", {"error_rate": 0.0})
         state.update(rec)
         return {"cut_at": round(cut_at, 1), "lines_before_cut": progressed[-3:], "slot": rec["slot"],
-                "version": rec["version"], "ended": "new" if rec["version"] == good_version and
-                ("installed" in progressed or where == "trial") else "old or new"}
+                "version": rec["version"], "ended": "old slot" if rec["slot"] == before else "new slot"}
 
     platform.start()
     try:
