@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench soak image-test powercut-test lock image-arm64 image-arm64-test image-arm64-pytest clean
+.PHONY: demo test bench soak image-test powercut-test lock image-arm64 image-arm64-test image-arm64-pytest clean bundle update-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,24 @@ image-arm64-test:
 # The hardware-free test subset under the image's own arm64 Python (qemu-user).
 image-arm64-pytest:
 	image/arm64/pytest.sh
+
+# A signed RAUC bundle of the arm64 build's slot images (README "Fleet"). The chain signs with
+# KIOSK_RAUC_CERT/KIOSK_RAUC_KEY; without them bundle.sh uses the DEVELOPMENT-ONLY key, loudly.
+BUNDLE_ROOTFS ?= image/work/arm64/deploy/rootfs.ext4
+BUNDLE_BOOT ?= image/work/arm64/deploy/boot.vfat
+BUNDLE_COMPATIBLE ?= kiosk-agent-pi
+BUNDLE_VERSION ?= $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' agent/__init__.py)
+BUNDLE_OUT ?= image/work/bundle/kiosk-agent-$(BUNDLE_VERSION).raucb
+bundle:
+	image/rauc/bundle.sh --rootfs $(BUNDLE_ROOTFS) $(if $(BUNDLE_BOOT),--boot $(BUNDLE_BOOT)) \
+		--version $(BUNDLE_VERSION) --compatible $(BUNDLE_COMPATIBLE) --out $(BUNDLE_OUT) \
+		$(if $(KIOSK_RAUC_CERT),--cert $(KIOSK_RAUC_CERT)) $(if $(KIOSK_RAUC_KEY),--key $(KIOSK_RAUC_KEY)) \
+		$(if $(KIOSK_RAUC_KEYRING),--keyring $(KIOSK_RAUC_KEYRING))
+
+# Not part of test or CI (root, QEMU/KVM, ~30 min): A/B updates with RAUC's grub backend, rollback,
+# power cuts, journal upload; writes image/work/update-test/results.json.
+update-test: $(STAMP)
+	image/test/update.sh
 
 clean:
 	rm -rf $(VENV) $(UV_VENV) demo-output build *.egg-info

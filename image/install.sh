@@ -128,6 +128,9 @@ install_files() {
 	install -m 0644 "$FILES/kiosk-metrics.service" /etc/systemd/system/
 	install -d -m 0775 -g "$AGENT_USER" /var/lib/prometheus/node-exporter
 	systemctl enable kiosk-metrics.service
+	# The update's health gate (issue 29): commits or rolls back a trial boot; idle without RAUC.
+	install -m 0644 "$FILES/kiosk-update-gate.service" /etc/systemd/system/
+	systemctl enable kiosk-update-gate.service
 	# A serial login on the UART would answer the printer.
 	systemctl mask serial-getty@ttyS0.service serial-getty@ttyAMA0.service >/dev/null 2>&1 || true
 }

@@ -75,9 +75,8 @@ def _update(cfg, env, *args):
 
 def test_status_without_rauc_says_so(unit):
     tmp_path, cfg, bin_dir, env = unit
-    env = {**env, "PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin"}  # a host that has rauc would fail this
-    if any((Path(p) / "rauc").exists() for p in ("/usr/bin", "/bin")):
-        pytest.skip("this host has rauc installed")
+    # Only the empty stand-in folder on PATH (the agent runs as sys.executable): CI installs rauc.
+    env = {**env, "PATH": str(bin_dir)}
     out = _update(cfg, env, "status")
     assert out.returncode == 0, out.stderr
     assert "rauc is not installed" in out.stdout and "version:" in out.stdout

@@ -1,11 +1,13 @@
-"""`kiosk-agent update status|install URL|mark-good [--json]`: the unit's A/B updates, for technicians.
+"""`kiosk-agent update status|install URL|mark-good|gate [--json]`: the unit's A/B updates, for technicians.
 
 RAUC does the work (agent/fleet/rauc.py). ``status`` says which slot runs, the
 version, the last update and whether it was a rollback; without RAUC it says so.
 ``install URL`` installs a signed bundle into the other slot (RAUC checks the
 signature against the image's keyring) and, with ``--reboot``, starts its trial
 boot; ``mark-good`` commits the running slot (the health gate's call, by hand).
-Exit 0 on success, 1 when RAUC is missing or failed, 2 for usage errors.
+``gate`` is the health gate kiosk-update-gate.service runs at every boot
+(agent/fleet/health_gate.py): it commits a trial boot or rolls it back.
+Exit 0 on success, 1 when RAUC is missing or failed, 2 for usage errors, 3: gate rolled back.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from agent.cli import add_config_argument, load_config_or_exit
 
 def register(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
-    parser.add_argument("action", choices=("status", "install", "mark-good"))
+    parser.add_argument("action", choices=("status", "install", "mark-good", "gate"))
     parser.add_argument("source", nargs="?", metavar="URL", help="install: the bundle's URL or path")
     parser.add_argument("--json", action="store_true", help="status: print one JSON object")
     parser.add_argument("--reboot", action="store_true",
@@ -114,8 +116,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"installed: rebooting into the trial ({' '.join(reboot)})", file=sys.stderr)
         return 0 if subprocess.run(reboot).returncode == 0 else 1
     if args.source:
-        print("kiosk-agent update mark-good: takes no URL", file=sys.stderr)
+        print(f"kiosk-agent update {args.action}: takes no URL", file=sys.stderr)
         return 2
+    if args.action == "gate":
+        return _gate(cfg)
     try:
         message = rauc.mark_good()
     except rauc.RaucError as e:
@@ -123,3 +127,22 @@ def main(args: argparse.Namespace) -> int:
         return 1
     print(message or "the booted slot is marked good")
     return 0
+
+
+def _gate(cfg) -> int:
+    from agent.fleet import health_gate, rauc
+
+    def say(outcome) -> None:
+        print(f"update gate: {outcome.action}: {outcome.reason}", flush=True)
+
+    try:
+        outcome = health_gate.run(cfg, announce=say)
+    except rauc.RaucMissing as e:
+        print(f"update gate: nothing to do: {e}")
+        return 0
+    except rauc.RaucError as e:
+        print(f"kiosk-agent update gate: {e}", file=sys.stderr)
+        return 1
+    if outcome.action != health_gate.ROLLBACK:  # a rollback said so before its reboot
+        say(outcome)
+    return 3 if outcome.action == health_gate.ROLLBACK else 0

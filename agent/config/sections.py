@@ -151,3 +151,5 @@ class FleetConfig(Section):
     client_key: str = opt("", file=True, doc="PEM private key of client_cert")
     ca_file: str = opt("", file=True, doc="PEM CA the journal-remote server's certificate must chain to")
     update_url: str = opt("", doc="where the unit fetches RAUC bundles (https://...); empty = no automatic updates")
+    update_health_timeout: float = opt(300.0, minimum=1.0, doc="seconds a new slot's agent has to reach READY "
+                                       "and online before the health gate rolls it back")

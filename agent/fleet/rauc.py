@@ -113,3 +113,8 @@ def install(source: str) -> None:
 def mark_good() -> str:
     """``rauc status mark-good`` for the booted slot; RAUC's message."""
     return _run(["status", "mark-good"], STATUS_TIMEOUT).stdout.strip()
+
+
+def mark_bad() -> str:
+    """``rauc status mark-bad`` for the booted slot (the health gate's rollback); RAUC's message."""
+    return _run(["status", "mark-bad"], STATUS_TIMEOUT).stdout.strip()

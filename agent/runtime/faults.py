@@ -31,3 +31,24 @@ def classify(e: BaseException) -> Fault:
         return Fault(None, "", e.retry_after or None, f"rate limited: {e}")
     text = e.describe() if isinstance(e, mews_errors.MewsError) else f"{type(e).__name__}: {e}"
     return Fault(hs.OFFLINE, "", None, text)
+
+
+# Why the platform cannot be reached, as the update's health gate judges a new version
+# (agent/fleet/health_gate.py): "network" and "platform" (its own 5xx/429) would stop any
+# version alike; "auth", "protocol" and "tls" may be the new version's own doing.
+NETWORK, PLATFORM, DISPLACED_CAUSE, AUTH, PROTOCOL, TLS = "network", "platform", "displaced", "auth", "protocol", "tls"
+_TLS_WORDS = ("SSL", "CERTIFICATE", "TLS")
+
+
+def offline_cause(e: BaseException) -> str:
+    """One word for why a request to the platform failed (see the names above)."""
+    text = str(e).upper()
+    if isinstance(e, mews_errors.Displaced):
+        return DISPLACED_CAUSE
+    if isinstance(e, mews_errors.Unauthorized):
+        return AUTH
+    if isinstance(e, mews_errors.RateLimited) or (isinstance(e, mews_errors.Retryable) and e.status is not None):
+        return PLATFORM
+    if isinstance(e, mews_errors.Retryable) or isinstance(e, OSError):  # the client wraps OSError as Retryable
+        return TLS if any(w in text or w in type(e).__name__.upper() for w in _TLS_WORDS) else NETWORK
+    return PROTOCOL

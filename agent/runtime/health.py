@@ -43,6 +43,7 @@ class Health:
     enterprise: str = ""
     ip_address: str = ""
     offline_since: float | None = None  # unix time
+    offline_cause: str = ""  # why the last request failed: agent.runtime.faults.offline_cause ("" = online)
     last_event_at: float | None = None
     last_command: str = ""  # "Printer 1a2b… Processed"
     outbox_depth: int = 0

@@ -21,7 +21,7 @@ import time
 from agent.mews import errors as mews_errors
 from agent.runtime import health as hs
 from agent.runtime.backoff import Backoff
-from agent.runtime.faults import classify
+from agent.runtime.faults import classify, offline_cause
 from agent.runtime.logs import redact
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,7 @@ class DrainLoop:
         self.backoff.succeeded()
         self.drains += 1
         self.rest_ok = True
+        self.health.offline_cause = ""
         if self.fault_state is not None:
             self.fault_state = None
             self.health.message = ""
@@ -130,6 +131,7 @@ class DrainLoop:
 
     def _failed(self, e: BaseException) -> None:
         fault = classify(e)
+        self.health.offline_cause = offline_cause(e)  # for the update's health gate
         pause = fault.pause if fault.pause is not None else self.backoff.next_delay()
         self.paused_until = self.clock() + pause
         self.requested = True  # retried until one succeeds (issue 11 item 1)
