@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.image_harness import SYSTEM_UNITS, SYSTEMD_ANALYZE, make_root, verify
+
 REPO = Path(__file__).resolve().parents[1]
 IMAGE = REPO / "image"
 STAGE = IMAGE / "stage-kiosk"
@@ -23,9 +25,6 @@ SCRIPTS = [IMAGE / "install.sh", IMAGE / "build.sh", IMAGE / "test" / "run.sh", 
            IMAGE / "test" / "powercut.sh", IMAGE / "test" / "powercut-files" / "powercut-probe",
            IMAGE / "test" / "powercut-files" / "powercut-ready", IMAGE / "wheelhouse.sh",
            IMAGE / "arm64" / "build.sh", IMAGE / "arm64" / "test.sh", IMAGE / "arm64" / "pytest.sh"]
-SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
-SYSTEM_UNITS = next((p for p in (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"))
-                     if (p / "sysinit.target").exists()), None)
 needs_analyze = pytest.mark.skipif(SYSTEMD_ANALYZE is None or SYSTEM_UNITS is None,
                                    reason="systemd-analyze or the system's unit files are not installed")
 
@@ -54,27 +53,6 @@ def one(sections, section: str, key: str) -> str:
     found = values(sections, section, key)
     assert len(found) == 1, f"[{section}] {key}= appears {len(found)} times"
     return found[0]
-
-
-def make_root(tmp_path: Path) -> Path:
-    """A root for ``systemd-analyze --root``: the system's units, ours, stub binaries."""
-    root = tmp_path / "root"
-    (root / "usr/lib/systemd").mkdir(parents=True)
-    shutil.copytree(SYSTEM_UNITS, root / "usr/lib/systemd/system", symlinks=True)
-    (root / "etc/systemd/system").mkdir(parents=True)
-    for name in UNITS:
-        shutil.copy(FILES / name, root / "etc/systemd/system" / name)
-    for binary in ("opt/kiosk-agent/bin/kiosk-agent", "usr/local/sbin/kiosk-firstboot"):
-        path = root / binary
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("#!/bin/sh\n")
-        path.chmod(0o755)
-    return root
-
-
-def verify(root: Path, name: str) -> subprocess.CompletedProcess:
-    return subprocess.run([SYSTEMD_ANALYZE, "verify", "--man=no", f"--root={root}", name],
-                          capture_output=True, text=True, timeout=60)
 
 
 @needs_analyze

@@ -223,7 +223,7 @@ def test_the_drain_records_why_it_is_offline_and_clears_it_online():
 
 
 def test_gate_unit_verifies_and_install_sh_enables_it(tmp_path):
-    from tests.test_image import FILES, SYSTEMD_ANALYZE, SYSTEM_UNITS, make_root, verify
+    from tests.image_harness import FILES, SYSTEM_UNITS, SYSTEMD_ANALYZE, make_root, verify
 
     install = (REPO / "image" / "install.sh").read_text()
     assert '"$FILES/kiosk-update-gate.service"' in install and "systemctl enable kiosk-update-gate.service" in install
