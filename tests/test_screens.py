@@ -7,7 +7,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from agent.panel import screens
 from agent.runtime.health import (BOOTING, BUSY, CONFIG_ERROR, CONNECTING, DISPLACED, FAULT, IDLE, OFFLINE,
-                                  ONLINE, WAITING, DeviceHealth, Health)
+                                  ONLINE, TOKEN_REJECTED, WAITING, DeviceHealth, Health)
 
 NOW = 1_700_000_000.0
 LONG_NAME = "Hôtel Überfluß Grand Palace & Spa Prague Old Town"
@@ -257,3 +257,14 @@ def test_readme_screenshots_are_scaled_frames(tmp_path):
             assert small.convert("L").resize((384, 192), Image.NEAREST).tobytes() == im.convert("L").tobytes()
     with Image.open(paths[2]) as card:
         assert shows(card.resize((128, 64), Image.NEAREST).convert("1"), "Present card 1 of 2")
+
+
+def test_a_refused_token_names_the_keys_of_the_platform_generation_in_use():
+    """Today's platform takes an access and a client token: the OLED must not send the technician to a seed key."""
+    from agent.mews.errors import TokenRejected
+
+    for message, keys in ((TokenRejected.CURRENT, ("access_token", "client_token")),
+                          (TokenRejected.DEFAULT, ("connector_token",))):
+        screen = screens.choose(Health(connection=TOKEN_REJECTED, message=message), 0.0)
+        assert screen.name == "token_rejected" and "…" not in screen.text, screen.text  # nothing cut off
+        assert all(key in screen.text for key in keys), screen.text

@@ -254,8 +254,11 @@ def displaced(health: Health) -> Screen:
 
 
 def token_rejected(health: Health) -> Screen:
-    return Screen("token_rejected", (big("BAD TOKEN"), gap(),
-                                     *wrap("Mews refused the connector token: check mews.connector_token", 4)))
+    # the refusal names the [mews] keys of the platform generation in use (agent.mews.errors.TokenRejected);
+    # four rows of 128 px hold the key names, not the whole sentence
+    keys = [k for k in ("access_token", "client_token", "connector_token") if f"mews.{k}" in health.message]
+    said = f"Mews refused: check [mews] {', '.join(keys)}" if keys else "Mews refused the token: check [mews]"
+    return Screen("token_rejected", (big("BAD TOKEN"), gap(), *wrap(said, 4)))
 
 
 def storage_fault(health: Health) -> Screen:
