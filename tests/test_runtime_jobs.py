@@ -165,7 +165,7 @@ def test_a_rejected_token_is_token_rejected_with_its_own_screen():
     assert loop.connection_state() == "token_rejected"
     assert loop.paused_until - time.monotonic() > 50  # retried once a minute
     health.connection = loop.connection_state()
-    assert "check mews.connector_token" in choose(health, time.time()).text.replace("\n", " ")
+    assert "check [mews] connector_token" in choose(health, time.time()).text.replace("\n", " ")
     assert "token_rejected" in health.status_line()
 
 
