@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from agent.config.fields import Section
 from agent.config.sections import (
@@ -35,9 +35,6 @@ CORE_SECTIONS: dict[str, type] = {
     "fleet": FleetConfig,
 }
 REQUIRED_SECTIONS = ("mews",)
-
-T = TypeVar("T")
-
 
 def device_sections() -> dict[str, type]:
     """Each device kind's table name -> its section class."""
@@ -78,13 +75,6 @@ class Config:
         if not name.startswith("_") and name in device_sections():
             return self.devices.get(name)
         raise AttributeError(f"{type(self).__name__} has no table {name!r}")
-
-    def device(self, cls: type[T]) -> T | None:
-        """The section of type ``cls`` (a device kind's config class), None when the table is absent."""
-        for section in self.devices.values():
-            if isinstance(section, cls):
-                return section
-        return None
 
     @property
     def state_dir(self) -> Path:

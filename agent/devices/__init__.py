@@ -12,10 +12,9 @@ from agent.devices.kind import (
     job_of_device_type,
     kind_of_device_type,
     kind_of_label,
-    kind_of_table,
     kinds,
     simulators,
 )
 
 __all__ = ["DeviceKind", "Simulator", "card_device_types", "card_jobs", "job_of_device_type", "kind_of_device_type",
-           "kind_of_label", "kind_of_table", "kinds", "simulators"]
+           "kind_of_label", "kinds", "simulators"]

@@ -83,10 +83,6 @@ def kinds() -> tuple[DeviceKind, ...]:
     return tuple(found)
 
 
-def kind_of_table(table: str) -> DeviceKind | None:
-    return next((k for k in kinds() if k.table == table), None)
-
-
 def kind_of_device_type(device_type: str) -> DeviceKind | None:
     """The kind serving Mews commands of this ``Device.Type`` (None: no kind of its own)."""
     return next((k for k in kinds() if device_type in k.device_types), None)
