@@ -9,7 +9,6 @@ at most a few rows.
 
 from __future__ import annotations
 
-import base64
 import io
 from pathlib import Path
 
@@ -116,4 +115,6 @@ def folio(*, hotel: str, guest: str, number: str, room: str, items: list[dict], 
 
 def print_data(png: bytes) -> dict:
     """Job data in the shape of a Mews printer command."""
-    return {"FileType": "image/png", "FileData": base64.b64encode(png).decode("ascii"), "CopyCount": 1}
+    from agent.devices.printer.jobdata import print_data as job_data
+
+    return job_data("image/png", png)

@@ -111,9 +111,9 @@ RECEIPT_WAIT = 120.0  # seconds a receipt may wait behind the printer's queued w
 
 def job_data(text: str) -> dict:
     """A receipt as a print job's data (the shape of a Mews Printer command's Data)."""
-    import base64
+    from agent.devices.printer.jobdata import print_data
 
-    return {"FileType": "text/plain", "FileData": base64.b64encode(receipt_bytes(text)).decode(), "CopyCount": 1}
+    return print_data("text/plain", receipt_bytes(text))
 
 
 def print_as_job(jobs, text: str, wait: float = RECEIPT_WAIT) -> str:

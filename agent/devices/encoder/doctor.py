@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from agent.doctor import FAIL, NOT_IN_BUILD, OK, SKIP, Result, owner, reason
 
 ENQ_TIMEOUT = 2.0
-JOB_SLACK = owner.JOB_SLACK
 
 
 def add_arguments(parser) -> None:
@@ -55,7 +54,7 @@ def read_card_through_agent(cfg, prompt=print) -> Result | None:
     enc = cfg.encoder
     prompt(f"present a key card to the encoder (the running agent reads it; waiting up to {enc.reply_timeout:g} s "
            "after the encoder's current work) ...")
-    answer = owner.job(cfg, "read-card", "read_card", {}, enc.reply_timeout + JOB_SLACK)
+    answer = owner.job(cfg, "read-card", "read_card", {}, enc.reply_timeout + owner.JOB_SLACK)
     if answer is None or isinstance(answer, Result):
         return answer
     if answer.status != "done":

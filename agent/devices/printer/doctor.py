@@ -6,14 +6,12 @@ port is opened here only when no agent runs.
 
 from __future__ import annotations
 
-import base64
 import socket
 import time
 from collections.abc import Iterator
 
+from agent.devices.printer.jobdata import print_data
 from agent.doctor import FAIL, NOT_IN_BUILD, OK, SKIP, Result, owner, reason
-
-JOB_SLACK = owner.JOB_SLACK
 
 
 def add_arguments(parser) -> None:
@@ -40,8 +38,7 @@ def check_through_agent(cfg) -> Result | None:
 
 def print_test_through_agent(cfg, text: str) -> Result | None:
     """The test receipt as a print job of the agent's printer (queued behind its work)."""
-    data = {"FileType": "text/plain", "FileData": base64.b64encode(text.encode()).decode(), "CopyCount": 1}
-    answer = owner.job(cfg, "print-test", "print_document", data, JOB_SLACK)
+    answer = owner.job(cfg, "print-test", "print_document", print_data("text/plain", text.encode()), owner.JOB_SLACK)
     if answer is None or isinstance(answer, Result):
         return answer
     if answer.status == "done":
